@@ -1,0 +1,1 @@
+"""The service: CLI, settings, scheduler jobs and onboarding orchestration."""

@@ -1,0 +1,1 @@
+"""Playwright page flows, one package per utility; no database access."""

@@ -1,0 +1,1 @@
+"""CEMIG Agência Virtual flows."""

@@ -1,0 +1,1 @@
+"""The mail pipeline: mailbox, routing, PDF unlock, bill parsers, forwarding."""

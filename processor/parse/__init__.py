@@ -1,0 +1,1 @@
+"""Bill parsers, one module per utility, and the shared bill schema."""

@@ -1,0 +1,1 @@
+"""A local CEMIG: Agência Virtual, bill PDF generator and bill mailer."""

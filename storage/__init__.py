@@ -1,0 +1,1 @@
+"""SQLModel models, engine, migrations, secret encryption and the blob store."""

@@ -1,0 +1,1 @@
+"""Integrators' dashboard and JSON API."""
