@@ -1,0 +1,1 @@
+"""CEMIG bill PDF generator (synthetic bills with the real layout)."""
