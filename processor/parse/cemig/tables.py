@@ -1,0 +1,157 @@
+"""The tables of a CEMIG bill: billed items, taxes, consumption history, tariff flags and SCEE figures."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from processor.parse.br import MONTH, NUMBER, decimals, is_number, month_iso, plain
+from processor.parse.schema import Flag, HistoryEntry, Item, Scee, Tax
+
+_ITEMS_HEADER = re.compile(r"(?m)^\s*Itens\s+da\s+Fatura\b.*$(?:\n\s*ICMS\s+ICMS\s*$)?")
+_TOTAL = re.compile(rf"^\s*TOTAL\s+({NUMBER})(?:\s+{NUMBER})*\s*$")
+_UNITS = ("kWh", "kW", "kVArh", "kvarh", "kVAr", "kvar", "UFER", "UFDR")
+_TAX_LINE = re.compile(rf"(?m)^\s*(ICMS|PASEP|PIS|COFINS)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s*$")
+_TAX_NAMES = {"ICMS": "icms", "PASEP": "pis", "PIS": "pis", "COFINS": "cofins"}
+_HISTORY_ROW = re.compile(rf"(?m)^\s*({MONTH})/(\d{{2}})\s+({NUMBER})\s+({NUMBER})\s+(\d{{1,3}})\b")
+_FLAG = re.compile(
+    rf"({MONTH})/(\d{{2}})\s+Band\.\s+(Verde|Amarela|Verm(?:elha|\.)?(?:\s+P(?:atamar)?\s*[12])?|Escassez\s+H[íi]drica)"
+)
+_BALANCE = re.compile(r"SALDO\s+ATUAL\s+DE\s+GERA[ÇC][ÃA]O:\s*(" + NUMBER + r")\s*kWh(?!\s*(?:FP|PONTA|ponta))")
+_GD_NOTICE = re.compile(r"sistema\s+de\s+compensa[çc][ãa]o\s+de\s+energia")
+_SCEE_ENERGY = re.compile(r"^(?:Energia\s+SCEE\b|En\s+comp\.\s+s/\s*ICMS|Energia\s+compensada\s+ISENTA)", re.I)
+_SCEE_COMPENSATED = re.compile(
+    r"^(?:Energia\s+compensada\s+GD|Compensa[çc][ãa]o\s+GD|Energia\s+injetada|Energia\s+comp\.\s+adicional)", re.I
+)
+_PUBLIC_LIGHTING = re.compile(r"^Contrib\.?\s+Ilum", re.I)
+
+
+def _item(line: str) -> Item | None:
+    """One row of *Valores Faturados*: description, [unit, quantity, unit price,] amount, [taxes, tariff]."""
+    tokens = line.split()
+    trailing = 0
+    while trailing < len(tokens) and is_number(tokens[-1 - trailing]):
+        trailing += 1
+    if trailing == 0:
+        return None
+    head, numbers = tokens[: len(tokens) - trailing], tokens[len(tokens) - trailing :]
+    if head and head[-1] in _UNITS and len(numbers) >= 3 and decimals(numbers[2]) == 2:
+        return Item(
+            description=" ".join(head[:-1]),
+            unit=head[-1],
+            quantity=plain(numbers[0]),
+            unit_price=plain(numbers[1]),
+            amount=plain(numbers[2]),
+        )
+    # Without a unit, the amount is the first two-decimal number; integers before it belong to the
+    # description ("Bônus Itaipu art 21 Lei 10438 -9,79"), a long-decimal number is the unit price.
+    position = next((i for i, token in enumerate(numbers) if decimals(token) == 2), None)
+    if position is None:
+        return None
+    before = numbers[:position]
+    unit_price = None
+    if before and decimals(before[-1]) > 2:
+        unit_price = plain(before.pop())
+    description = " ".join(head + before)
+    if not description or any(decimals(token) for token in before):
+        return None
+    return Item(description=description, unit_price=unit_price, amount=plain(numbers[position]))
+
+
+def items(text: str) -> tuple[list[Item], str | None, bool]:
+    """The rows between the items table header and ``TOTAL``, the TOTAL amount, and whether every row read.
+
+    Lines after TOTAL (``Bandeira … - Já Incluído no valor a pagar``) are informative and never items.
+    """
+    header = _ITEMS_HEADER.search(text)
+    if header is None:
+        return [], None, False
+    rows: list[Item] = []
+    complete = True
+    for line in text[header.end() :].split("\n"):
+        if not line.strip():
+            continue
+        total = _TOTAL.match(line)
+        if total:
+            return rows, plain(total[1]), complete
+        item = _item(line)
+        if item is None:
+            complete = False
+            continue
+        rows.append(item)
+    return rows, None, False
+
+
+def public_lighting(rows: list[Item]) -> str | None:
+    """The municipal public-lighting contribution (``Contrib Ilum Publica Municipal``)."""
+    return next((row.amount for row in rows if _PUBLIC_LIGHTING.match(row.description)), None)
+
+
+def taxes(text: str) -> dict[str, Tax]:
+    """The *Reservado ao Fisco* lines (``ICMS``, ``PASEP`` → pis, ``COFINS``): base, rate and value."""
+    found: dict[str, Tax] = {}
+    for match in _TAX_LINE.finditer(text):
+        name = _TAX_NAMES[match[1]]
+        found.setdefault(name, Tax(base=plain(match[2]), rate=plain(match[3]), value=plain(match[4])))
+    return found
+
+
+def history(text: str) -> list[HistoryEntry]:
+    """The *Histórico de Consumo* rows (``JUN/23 1.057 34,09 31``), in the bill's order."""
+    start = text.find("Histórico de Consumo")
+    scope = text[start:] if start >= 0 else text
+    entries = []
+    for match in _HISTORY_ROW.finditer(scope):
+        month = month_iso(match[1], match[2])
+        if month is not None:
+            entries.append(HistoryEntry(month=month, kwh=plain(match[3]), days=int(match[5])))
+    return entries
+
+
+def _flag_name(raw: str) -> str:
+    words = raw.lower().replace(".", " ").split()
+    if words[0] == "verde":
+        return "verde"
+    if words[0] == "amarela":
+        return "amarela"
+    if words[0] == "escassez":
+        return "escassez_hidrica"
+    level = next((word[-1] for word in words[1:] if word[-1] in "12"), None)
+    return f"vermelha_p{level}" if level else "vermelha"
+
+
+def flags(text: str) -> list[Flag]:
+    """Tariff flags from *Informações Gerais* (``MAI/23 Band. Verde - JUN/23 Band. Verde.``)."""
+    flat = " ".join(text.split())
+    result = []
+    for match in _FLAG.finditer(flat):
+        month = month_iso(match[1], match[2])
+        flag = Flag(month=month, flag=_flag_name(match[3]))
+        if flag not in result:
+            result.append(flag)
+    return result
+
+
+def _sum_quantities(rows: list[Item], pattern: re.Pattern[str]) -> str | None:
+    quantities = [row.quantity for row in rows if pattern.match(row.description) and row.quantity is not None]
+    if not quantities:
+        return None
+    return str(sum((Decimal(q) for q in quantities), Decimal(0)))
+
+
+def scee(text: str, rows: list[Item]) -> Scee | None:
+    """SCEE figures: SCEE energy (kWh), compensated energy (kWh) and the credit balance.
+
+    None when the bill shows no generation at all (no SCEE rows, no balance, no SCEE notice).
+    """
+    flat = " ".join(text.split())
+    balance = _BALANCE.search(flat)
+    energy = _sum_quantities(rows, _SCEE_ENERGY)
+    compensated = _sum_quantities(rows, _SCEE_COMPENSATED)
+    if energy is None and compensated is None and balance is None and not _GD_NOTICE.search(flat):
+        return None
+    return Scee(
+        energy_kwh=energy,
+        compensated_kwh=compensated,
+        credit_balance_kwh=plain(balance[1]) if balance else None,
+    )
