@@ -1,0 +1,5 @@
+"""`python -m bot` runs the `faturas` command line."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""The `faturas` command line: a thin layer over library functions; see `faturas --help`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from bot.cli_admin import db_app, keys_app
+from bot.cli_support import app_context, run_app
+from bot.cli_units import units_app
+from bot.context import AppContext
+from bot.logs import configure_logging
+from bot.settings import load_settings
+
+
+def _root(ctx: typer.Context,
+          config: Path = typer.Option(None, "--config", "-c", help="TOML configuration file (FATURAS_CONFIG)."),
+          data_dir: Path = typer.Option(None, "--data-dir", help="Data folder (FATURAS_DATA_DIR)."),
+          log_format: str = typer.Option(None, "--log-format", help="auto, json or console (FATURAS_LOG_FORMAT).")
+          ) -> None:
+    """Faturas: enrol clients' units in the utility's e-mail bills, then read, keep and forward every bill.
+
+    Example: faturas units list
+    """
+    environ = dict(os.environ)
+    if data_dir is not None:
+        environ["FATURAS_DATA_DIR"] = str(data_dir)
+    if log_format is not None:
+        environ["FATURAS_LOG_FORMAT"] = log_format
+    settings = load_settings(environ, config)
+    redactor = configure_logging(fmt=settings.log_format, level=settings.log_level)
+    ctx.obj = AppContext(settings=settings, redactor=redactor)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def demo(ctx: typer.Context) -> None:
+    """Run the main job on embedded defaults in the data folder and show the result.
+
+    Example: faturas --data-dir /tmp/faturas-demo demo
+    """
+    from bot.demo import run_demo
+
+    raise typer.Exit(run_demo(app_context(ctx)))
+
+
+def build_app() -> typer.Typer:
+    """The Typer application with every sub-command mounted."""
+    app = typer.Typer(help=_root.__doc__, no_args_is_help=True, pretty_exceptions_enable=False,
+                      add_completion=False)
+    app.callback()(_root)
+    app.add_typer(units_app, name="units")
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(db_app, name="db")
+    app.command("demo")(demo)
+    import importlib.util
+
+    if importlib.util.find_spec("simulator.cli") is None:  # TEMP until the simulator CLI lands
+        return app
+    from simulator.cli import app as simulator_app  # the local CEMIG, for QA and the demo
+
+    app.add_typer(simulator_app, name="simulator", help="The local CEMIG simulator (portal and bills) for QA.")
+    return app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run_app(build_app()))

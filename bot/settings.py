@@ -1,0 +1,137 @@
+"""One typed settings object, built once at start-up from a TOML file and environment variables.
+
+Precedence: built-in defaults < TOML file < environment. The object is passed down explicitly
+(CLI callback → `ctx.obj`, web app factory, scheduler bootstrap); nothing reads the environment elsewhere.
+
+| environment variable        | TOML key             | default                                   |
+|-----------------------------|----------------------|-------------------------------------------|
+| FATURAS_CONFIG              | (the file itself)    | ./faturas.toml when present               |
+| FATURAS_DATA_DIR            | data_dir             | $XDG_DATA_HOME/faturas or ~/.local/share/faturas |
+| FATURAS_DATABASE_URL        | database.url         | sqlite:///<data_dir>/faturas.db           |
+| FATURAS_SECRET_KEYS         | (environment only)   | unset: keys come from the key file        |
+| FATURAS_KEY_FILE            | secrets.key_file     | <data_dir>/keys/faturas.key               |
+| FATURAS_INBOX_DOMAIN        | inbox.domain         | faturas.example.com                       |
+| FATURAS_INBOX_PATTERN       | inbox.pattern        | uc-{installation}-{token}                 |
+| FATURAS_LOG_FORMAT          | logging.format       | auto (console on a terminal, else JSON)   |
+| FATURAS_LOG_LEVEL           | logging.level        | info                                      |
+| FATURAS_PLAYWRIGHT_CONFIG   | browser.config       | ./playwright.config                       |
+| FATURAS_CSV_BATCH_SIZE      | units.csv_batch_size | 500                                       |
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from storage.errors import ConfigurationError
+
+# (environment variable, dotted TOML key, settings field)
+_SOURCES: tuple[tuple[str, str, str], ...] = (
+    ("FATURAS_DATA_DIR", "data_dir", "data_dir"),
+    ("FATURAS_DATABASE_URL", "database.url", "database_url"),
+    ("FATURAS_KEY_FILE", "secrets.key_file", "key_file"),
+    ("FATURAS_INBOX_DOMAIN", "inbox.domain", "inbox_domain"),
+    ("FATURAS_INBOX_PATTERN", "inbox.pattern", "inbox_pattern"),
+    ("FATURAS_LOG_FORMAT", "logging.format", "log_format"),
+    ("FATURAS_LOG_LEVEL", "logging.level", "log_level"),
+    ("FATURAS_PLAYWRIGHT_CONFIG", "browser.config", "playwright_config"),
+    ("FATURAS_CSV_BATCH_SIZE", "units.csv_batch_size", "csv_batch_size"),
+)
+
+
+class Settings(BaseModel):
+    """Everything configurable, validated; see the module docstring for the sources."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path
+    database_url: str
+    secret_keys: str | None = None
+    key_file: Path
+    inbox_domain: str = "faturas.example.com"
+    inbox_pattern: str = "uc-{installation}-{token}"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    playwright_config: Path = Path("playwright.config")
+    csv_batch_size: int = 500
+
+    @field_validator("inbox_pattern")
+    @classmethod
+    def _pattern_has_token(cls, value: str) -> str:
+        # A random token keeps an address from ever being reused after its unit is removed.
+        if "{token}" not in value:
+            raise ValueError("must contain {token} so that inbox addresses are never reused")
+        allowed = {"{installation}", "{token}", "{utility}"}
+        probe = value
+        for placeholder in allowed:
+            probe = probe.replace(placeholder, "")
+        if "{" in probe or "}" in probe:
+            raise ValueError("may only use the placeholders {installation}, {token} and {utility}")
+        return value
+
+    @field_validator("inbox_domain")
+    @classmethod
+    def _domain_looks_like_one(cls, value: str) -> str:
+        value = value.strip().lower()
+        if "." not in value or "@" in value or " " in value:
+            raise ValueError("must be a mail domain such as faturas.example.com")
+        return value
+
+    @field_validator("csv_batch_size")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+
+def _toml_get(data: dict[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def load_settings(environ: dict[str, str] | None = None, config_path: Path | None = None) -> Settings:
+    """Build the settings; any wrong value raises ConfigurationError naming where it came from."""
+    env = dict(os.environ if environ is None else environ)
+    path = config_path or (Path(env["FATURAS_CONFIG"]) if env.get("FATURAS_CONFIG") else None)
+    data: dict[str, Any] = {}
+    if path is None and Path("faturas.toml").exists():
+        path = Path("faturas.toml")
+    if path is not None:
+        if not path.exists():
+            raise ConfigurationError(f"configuration file {path} does not exist (FATURAS_CONFIG)")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"configuration file {path} is not valid TOML: {exc}") from exc
+
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for env_name, toml_key, field in _SOURCES:
+        if env.get(env_name):
+            values[field], origin[field] = env[env_name], env_name
+        elif (found := _toml_get(data, toml_key)) is not None:
+            values[field], origin[field] = found, f"{path}: {toml_key}"
+
+    xdg = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
+    data_dir = Path(values.get("data_dir") or Path(xdg) / "faturas").expanduser()
+    values["data_dir"] = data_dir
+    values.setdefault("database_url", f"sqlite:///{data_dir / 'faturas.db'}")
+    values.setdefault("key_file", data_dir / "keys" / "faturas.key")
+    values["secret_keys"] = env.get("FATURAS_SECRET_KEYS") or None
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            problems.append(f"{origin.get(field, field)}: {error['msg']}")
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from exc

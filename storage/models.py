@@ -1,0 +1,214 @@
+"""Database tables (SQLModel) and the input/output shapes around them.
+
+One family per entity, as in the FastAPI template: Create/Update (plain input, validated) → table →
+Public (what leaves the storage layer; never a secret).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from pydantic import ConfigDict, field_validator, model_validator
+from sqlalchemy import JSON, Column, DateTime, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage import validators
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, for every timestamp we store."""
+    return datetime.now(UTC)
+
+
+class AdhesionStatus(enum.StrEnum):
+    """Where a unit stands in the Conta Digital adhesion, see DESIGN.md."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    EMAIL_SET = "email_set"
+    ENROLLED = "enrolled"
+    VERIFIED = "verified"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    CAPTCHA_REQUIRED = "captcha_required"
+    INSTALLATION_NOT_FOUND = "installation_not_found"
+    ENROLLED_ELSEWHERE = "enrolled_elsewhere"
+    PORTAL_UNAVAILABLE = "portal_unavailable"
+    PORTAL_CHANGED = "portal_changed"
+
+
+# Who must act next, per state: the dashboard and `faturas status` group units by this.
+NEXT_ACTOR: dict[AdhesionStatus, str] = {
+    AdhesionStatus.PENDING: "bot",
+    AdhesionStatus.RUNNING: "bot",
+    AdhesionStatus.EMAIL_SET: "bot",
+    AdhesionStatus.ENROLLED: "utility",
+    AdhesionStatus.VERIFIED: "nobody",
+    AdhesionStatus.INVALID_CREDENTIALS: "client",
+    AdhesionStatus.CAPTCHA_REQUIRED: "operator",
+    AdhesionStatus.INSTALLATION_NOT_FOUND: "integrator",
+    AdhesionStatus.ENROLLED_ELSEWHERE: "bot",
+    AdhesionStatus.PORTAL_UNAVAILABLE: "bot",
+    AdhesionStatus.PORTAL_CHANGED: "developer",
+}
+
+
+def _tz() -> Column:
+    return Column(DateTime(timezone=True), nullable=False)
+
+
+class UnitFields(SQLModel):
+    """Plain fields a caller gives for a unit; secrets arrive in clear and are encrypted by storage."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)  # type: ignore[assignment]
+
+    installation: str | None = None
+    uc_code: str | None = None
+    client_name: str | None = None
+    holder_document: str | None = None
+    portal_login: str | None = None
+    portal_password: str | None = None
+    forward_to: list[str] | None = None
+    email_bills_enabled: bool | None = None
+    pdf_password: str | None = None
+
+    @field_validator("installation")
+    @classmethod
+    def _installation(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        code = validators.normalise_installation(value)
+        if len(code) != 10:
+            raise validators.UnitInputError(
+                "installation", f"{value!r} has 15 digits: give it as the UC code (uc_code)")
+        return code
+
+    @field_validator("uc_code")
+    @classmethod
+    def _uc(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        code = validators.normalise_installation(value, field="uc_code")
+        if len(code) != 15:
+            raise validators.UnitInputError("uc_code", f"{value!r} must have 15 digits")
+        return code
+
+    @field_validator("holder_document")
+    @classmethod
+    def _document(cls, value: str | None) -> str | None:
+        return None if value is None else validators.normalise_document(value)
+
+    @field_validator("forward_to", mode="before")
+    @classmethod
+    def _forward(cls, value: list[str] | str | None) -> list[str] | None:
+        return None if value is None else validators.normalise_email_list(value)
+
+    @field_validator("portal_login")
+    @classmethod
+    def _login(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        # CEMIG accepts a CPF/CNPJ (masked or not) or an e-mail; keep CPF/CNPJ as digits.
+        if "@" in value:
+            return validators.normalise_email(value, field="portal_login")
+        return validators.normalise_document(value, field="portal_login")
+
+    @field_validator("client_name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not value:
+            raise validators.UnitInputError("client_name", "must not be empty")
+        return value
+
+
+class UnitCreate(UnitFields):
+    """A new unit: installation (10 digits) or UC code (15), client name and holder document required."""
+
+    client_name: str
+    holder_document: str
+
+    @model_validator(mode="after")
+    def _one_code(self) -> UnitCreate:
+        if not self.installation and not self.uc_code:
+            raise validators.UnitInputError(
+                "installation", "give the 10-digit installation number or the 15-digit UC code")
+        return self
+
+
+class UnitUpdate(UnitFields):
+    """Changes to a unit; None leaves a field as it is, "" clears an optional secret."""
+
+
+class Unit(SQLModel, table=True):
+    """A consumer unit (unidade consumidora) of one client at one utility."""
+
+    __tablename__ = "unit"
+    __table_args__ = (
+        UniqueConstraint("utility", "installation", name="uq_unit_utility_installation"),
+        UniqueConstraint("utility", "uc_code", name="uq_unit_utility_uc_code"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    utility: str = Field(default="cemig", max_length=32, index=True)
+    installation: str | None = Field(default=None, max_length=10)
+    uc_code: str | None = Field(default=None, max_length=15)
+    client_name: str = Field(max_length=200)
+    holder_document: str = Field(max_length=14)
+    portal_login: str | None = Field(default=None, max_length=254)
+    portal_password_enc: str | None = Field(default=None, sa_column=Column(String, nullable=True))
+    inbox_address: str = Field(max_length=254, unique=True)
+    forward_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    email_bills_enabled: bool = Field(default=True)
+    pdf_password_enc: str | None = Field(default=None, sa_column=Column(String, nullable=True))
+    adhesion_status: str = Field(default=AdhesionStatus.PENDING.value, max_length=32, index=True)
+    adhesion_message: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
+
+
+class InboxAddress(SQLModel, table=True):
+    """Every inbox address ever handed out: an address is never given to a second unit."""
+
+    __tablename__ = "inbox_address"
+
+    address: str = Field(primary_key=True, max_length=254)
+    unit_id: int | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
+    released_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class UnitPublic(SQLModel):
+    """A unit as shown to people and APIs: secrets only as "is set" flags."""
+
+    id: int
+    utility: str
+    installation: str | None
+    uc_code: str | None
+    client_name: str
+    holder_document: str
+    portal_login: str | None
+    has_portal_password: bool
+    inbox_address: str
+    forward_to: list[str]
+    email_bills_enabled: bool
+    has_pdf_password: bool
+    adhesion_status: str
+    next_actor: str
+    adhesion_message: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_unit(cls, unit: Unit) -> UnitPublic:
+        """Project a table row; encrypted columns become booleans."""
+        assert unit.id is not None  # noqa: S101 - a stored unit always has an id
+        return cls(
+            id=unit.id, utility=unit.utility, installation=unit.installation, uc_code=unit.uc_code,
+            client_name=unit.client_name, holder_document=unit.holder_document,
+            portal_login=unit.portal_login, has_portal_password=bool(unit.portal_password_enc),
+            inbox_address=unit.inbox_address, forward_to=list(unit.forward_to),
+            email_bills_enabled=unit.email_bills_enabled, has_pdf_password=bool(unit.pdf_password_enc),
+            adhesion_status=unit.adhesion_status,
+            next_actor=NEXT_ACTOR[AdhesionStatus(unit.adhesion_status)],
+            adhesion_message=unit.adhesion_message, created_at=unit.created_at, updated_at=unit.updated_at,
+        )

@@ -1,0 +1,189 @@
+"""Units: keyword-only functions over a session the caller owns (and commits)."""
+
+from __future__ import annotations
+
+import secrets as random_tokens
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import or_
+from sqlmodel import Session, func, select
+
+from storage.errors import DuplicateUnit, SecretKeyMissing, UnitInputError, UnitNotFound
+from storage.models import AdhesionStatus, InboxAddress, Unit, UnitCreate, UnitUpdate, utcnow
+from storage.secrets import HOW_TO_CREATE, KeyRing
+
+log = structlog.get_logger(__name__)
+_TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: people copy these by hand
+
+
+@dataclass(frozen=True)
+class InboxPolicy:
+    """How inbox addresses are made: a pattern with {installation}, {token}, {utility}, and a domain."""
+
+    pattern: str
+    domain: str
+
+    def candidate(self, *, installation: str, utility: str) -> str:
+        """One address following the pattern, with a fresh random token."""
+        token = "".join(random_tokens.choice(_TOKEN_ALPHABET) for _ in range(4))
+        local = self.pattern.format(installation=installation, token=token, utility=utility)
+        return f"{local.lower()}@{self.domain}"
+
+
+def _require_keys(keys: KeyRing | None, what: str) -> KeyRing:
+    if keys is None:
+        raise SecretKeyMissing(f"storing the {what} needs an encryption key: {HOW_TO_CREATE}")
+    return keys
+
+
+def _find_duplicate(session: Session, *, utility: str, installation: str | None, uc_code: str | None,
+                    exclude_id: int | None = None) -> Unit | None:
+    clauses = []
+    if installation:
+        clauses.append(Unit.installation == installation)
+    if uc_code:
+        clauses.append(Unit.uc_code == uc_code)
+    if not clauses:
+        return None
+    query = select(Unit).where(Unit.utility == utility, or_(*clauses))
+    if exclude_id is not None:
+        query = query.where(Unit.id != exclude_id)
+    return session.exec(query).first()
+
+
+def _duplicate_error(existing: Unit) -> DuplicateUnit:
+    code = existing.installation or existing.uc_code
+    return DuplicateUnit(f"installation {code} is already registered as unit {existing.id}",
+                         user_message=f"A instalação {code} já está cadastrada (unidade {existing.id}).")
+
+
+def new_inbox_address(*, session: Session, policy: InboxPolicy, installation: str, utility: str) -> str:
+    """Reserve an address no unit has ever had; the reservation is kept after the unit is removed."""
+    for _ in range(50):
+        address = policy.candidate(installation=installation, utility=utility)
+        if session.get(InboxAddress, address) is None:
+            session.add(InboxAddress(address=address))
+            return address
+    raise RuntimeError("could not find a free inbox address in 50 tries: lengthen the token")
+
+
+def create_unit(*, session: Session, unit_in: UnitCreate, keys: KeyRing | None, inbox: InboxPolicy,
+                utility: str = "cemig") -> Unit:
+    """Register a unit: checks for a duplicate installation, encrypts secrets, reserves an inbox address."""
+    if (existing := _find_duplicate(session, utility=utility, installation=unit_in.installation,
+                                    uc_code=unit_in.uc_code)) is not None:
+        raise _duplicate_error(existing)
+    code = unit_in.installation or unit_in.uc_code or ""
+    unit = Unit(
+        utility=utility, installation=unit_in.installation, uc_code=unit_in.uc_code,
+        client_name=unit_in.client_name, holder_document=unit_in.holder_document,
+        portal_login=unit_in.portal_login, forward_to=unit_in.forward_to or [],
+        email_bills_enabled=True if unit_in.email_bills_enabled is None else unit_in.email_bills_enabled,
+        inbox_address=new_inbox_address(session=session, policy=inbox, installation=code, utility=utility),
+    )
+    if unit_in.portal_password:
+        unit.portal_password_enc = _require_keys(keys, "portal password").encrypt(unit_in.portal_password)
+    if unit_in.pdf_password:
+        unit.pdf_password_enc = _require_keys(keys, "PDF password").encrypt(unit_in.pdf_password)
+    session.add(unit)
+    session.flush()
+    session.get(InboxAddress, unit.inbox_address).unit_id = unit.id  # type: ignore[union-attr]
+    log.info("unit_created", unit_id=unit.id, installation=code, inbox_address=unit.inbox_address,
+             has_portal_password=bool(unit.portal_password_enc), has_pdf_password=bool(unit.pdf_password_enc))
+    return unit
+
+
+def get_unit(*, session: Session, ref: int | str) -> Unit:
+    """A unit by id, installation number or UC code; UnitNotFound otherwise."""
+    text = str(ref).strip()
+    unit: Unit | None = None
+    if text.isdigit() and len(text) < 10:
+        unit = session.get(Unit, int(text))
+    elif text.isdigit():
+        unit = session.exec(select(Unit).where(or_(Unit.installation == text, Unit.uc_code == text))).first()
+    if unit is None:
+        raise UnitNotFound(f"no unit with id or installation {text!r}",
+                           user_message=f"Unidade {text} não encontrada.")
+    return unit
+
+
+def list_units(*, session: Session, status: AdhesionStatus | None = None, search: str | None = None,
+               limit: int | None = None, offset: int = 0) -> list[Unit]:
+    """Units ordered by id, optionally filtered by adhesion state or a search over name/installation."""
+    query = select(Unit).order_by(Unit.id)  # type: ignore[arg-type]
+    if status is not None:
+        query = query.where(Unit.adhesion_status == status.value)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        query = query.where(or_(func.lower(Unit.client_name).like(like), Unit.installation.like(like),  # type: ignore[union-attr]
+                                Unit.uc_code.like(like), Unit.inbox_address.like(like)))  # type: ignore[union-attr]
+    return list(session.exec(query.offset(offset).limit(limit)).all())
+
+
+def update_unit(*, session: Session, unit: Unit, unit_in: UnitUpdate, keys: KeyRing | None) -> Unit:
+    """Apply the fields given; "" clears a secret; a changed installation is checked for duplicates."""
+    changes = unit_in.model_dump(exclude_unset=True)
+    installation = changes.get("installation", unit.installation)
+    uc_code = changes.get("uc_code", unit.uc_code)
+    if not installation and not uc_code:
+        raise UnitInputError("installation", "a unit needs its installation number or UC code")
+    if (existing := _find_duplicate(session, utility=unit.utility, installation=installation,
+                                    uc_code=uc_code, exclude_id=unit.id)) is not None:
+        raise _duplicate_error(existing)
+    for field in ("installation", "uc_code", "client_name", "holder_document", "portal_login",
+                  "forward_to", "email_bills_enabled"):
+        if field in changes and (changes[field] is not None or field in {"installation", "uc_code", "portal_login"}):
+            setattr(unit, field, changes[field])
+    for plain, column, what in (("portal_password", "portal_password_enc", "portal password"),
+                                ("pdf_password", "pdf_password_enc", "PDF password")):
+        if plain in changes and changes[plain] is not None:
+            value = changes[plain]
+            setattr(unit, column, _require_keys(keys, what).encrypt(value) if value else None)
+    unit.updated_at = utcnow()
+    session.add(unit)
+    session.flush()
+    log.info("unit_updated", unit_id=unit.id, fields=sorted(changes))
+    return unit
+
+
+def remove_unit(*, session: Session, unit: Unit) -> None:
+    """Delete a unit; its inbox address stays reserved so it is never handed out again."""
+    reservation = session.get(InboxAddress, unit.inbox_address)
+    if reservation is not None:
+        reservation.released_at = utcnow()
+    session.delete(unit)
+    session.flush()
+    log.info("unit_removed", unit_id=unit.id, inbox_address=unit.inbox_address)
+
+
+def set_adhesion_status(*, session: Session, unit: Unit, status: AdhesionStatus, message: str | None = None) -> None:
+    """Move a unit to an adhesion state with the message a person acts on."""
+    unit.adhesion_status = status.value
+    unit.adhesion_message = message
+    unit.updated_at = utcnow()
+    session.add(unit)
+
+
+def portal_password(*, unit: Unit, keys: KeyRing) -> str | None:
+    """The decrypted portal password, for the bot only."""
+    return keys.decrypt(unit.portal_password_enc) if unit.portal_password_enc else None
+
+
+def pdf_password(*, unit: Unit, keys: KeyRing) -> str | None:
+    """The decrypted PDF password, for the unlock stage only."""
+    return keys.decrypt(unit.pdf_password_enc) if unit.pdf_password_enc else None
+
+
+def rotate_unit_secrets(*, session: Session, keys: KeyRing) -> int:
+    """Re-encrypt every stored unit secret under the newest key; returns how many were rewritten."""
+    count = 0
+    for unit in session.exec(select(Unit)).all():
+        for column in ("portal_password_enc", "pdf_password_enc"):
+            token = getattr(unit, column)
+            if token:
+                setattr(unit, column, keys.rotate(token))
+                count += 1
+        session.add(unit)
+    session.flush()
+    return count
