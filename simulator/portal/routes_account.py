@@ -1,0 +1,147 @@
+"""Home, switching installations, the post-login modal and "Editar dados de acesso"."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from simulator.portal.context import enter, render_visit
+from simulator.portal.models import StoreError, digits
+
+router = APIRouter()
+
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+MSG_EMAIL_INVALID = "Informe um e-mail válido."
+MSG_EMAIL_TAKEN = "Este e-mail já está em uso por outro usuário."
+MSG_NOT_FOUND = "Instalação não encontrada para este usuário."
+
+# The services bar, in the order the new portal's "Serviços essenciais" grid shows them (reference §5).
+SERVICES = (
+    ("Estou sem luz", "/Servicos/estou-sem-luz"),
+    ("Notificações", "/Servicos/notificacoes"),
+    ("Segunda via de conta", "/Servicos/segunda-via"),
+    ("Parcelamento de débitos", "/Servicos/parcelamento"),
+    ("Informa leitura", "/Servicos/informa-leitura"),
+    ("Conta Digital", "/ContaDigital"),
+    ("Envio de documentos pendentes", "/Servicos/documentos-pendentes"),
+    ("Histórico de atendimento", "/Servicos/historico-atendimento"),
+    ("Todos os serviços", "/Servicos/todos"),
+)
+PLACEHOLDERS = {
+    "estou-sem-luz": "Estou sem luz", "notificacoes": "Notificações", "segunda-via": "Segunda via de conta",
+    "parcelamento": "Parcelamento de débitos", "informa-leitura": "Informa leitura",
+    "documentos-pendentes": "Envio de documentos pendentes", "historico-atendimento": "Histórico de atendimento",
+    "todos": "Todos os serviços", "dados-contrato": "Editar dados de contrato", "trocar-senha": "Trocar senha",
+    "excluir-conta": "Excluir conta",
+}
+
+
+def format_document(doc: str) -> str:
+    """CPF or CNPJ with its usual mask."""
+    if len(doc) == 11:
+        return f"{doc[:3]}.{doc[3:6]}.{doc[6:9]}-{doc[9:]}"
+    if len(doc) == 14:
+        return f"{doc[:2]}.{doc[2:5]}.{doc[5:8]}/{doc[8:12]}-{doc[12:]}"
+    return doc
+
+
+@router.get("/Home")
+@router.get("/Home/Index")
+async def home(request: Request) -> Response:
+    """The logged-in home: selected installation, notices, a long page, the services bar near the bottom."""
+    visit = await enter(request, "home")
+    show_modal = visit.scenario.post_login_modal and not visit.session.modal_dismissed
+    return render_visit(request, visit, "home.html", services=SERVICES, show_modal=show_modal)
+
+
+@router.post("/Avisos/Fechar")
+async def close_modal(request: Request) -> Response:
+    """"Fechar" / "Agora não" on the "Atualize seus dados" modal."""
+    visit = await enter(request, "home_modal")
+    visit.portal.sessions.dismiss_modal(visit.session.id)
+    return RedirectResponse("/Home", status_code=303)
+
+
+@router.get("/Instalacoes")
+async def installations_page(request: Request, cliente: str | None = None) -> Response:
+    """"Minhas instalações": pick a client (when several CNPJs), search or choose an installation."""
+    visit = await enter(request, "installations")
+    return _installations(request, visit, cliente)
+
+
+def _installations(request: Request, visit, cliente: str | None, error: str | None = None,
+                   typed: str = "") -> Response:
+    everything = visit.portal.store.installations(visit.customer.id)
+    clients = []
+    for inst in everything:
+        if inst.holder_document not in {c[0] for c in clients}:
+            clients.append((inst.holder_document, f"{format_document(inst.holder_document)} - {inst.holder_name}"))
+    selected_client = digits(cliente or "")
+    shown = [i for i in everything if not selected_client or i.holder_document == selected_client]
+    return render_visit(request, visit, "installations.html", clients=clients, selected_client=selected_client,
+                        shown=shown, error=error, typed=typed, status_code=404 if error else 200)
+
+
+@router.post("/Instalacoes/Selecionar")
+async def select_installation(request: Request) -> Response:
+    """Switch to an installation typed (10-digit number or 15-digit UC, masked or not) or chosen."""
+    visit = await enter(request, "installations")
+    form = await request.form()
+    typed = str(form.get("NumeroInstalacao") or "").strip()
+    found = visit.portal.store.find_installation(typed, customer_id=visit.customer.id) if digits(typed) else None
+    if found is None:
+        return _installations(request, visit, str(form.get("cliente") or ""), error=MSG_NOT_FOUND, typed=typed)
+    visit.portal.sessions.select_installation(visit.session.id, found.number)
+    return RedirectResponse("/Home", status_code=303)
+
+
+@router.get("/DadosAcesso")
+async def access_data_form(request: Request) -> Response:
+    """"Editar dados de acesso": the access e-mail."""
+    visit = await enter(request, "access_data_form")
+    return render_visit(request, visit, "access_data.html", email=visit.customer.email or "", error=None)
+
+
+@router.post("/DadosAcesso")
+async def access_data_save(request: Request) -> Response:
+    """Save a new access e-mail (validated; unique among logins)."""
+    visit = await enter(request, "access_data_save")
+    form = await request.form()
+    email = str(form.get("email") or form.get("Email") or "").strip()
+    if not EMAIL_RE.match(email):
+        return render_visit(request, visit, "access_data.html", email=email, error=MSG_EMAIL_INVALID,
+                            status_code=422)
+    try:
+        visit.portal.store.change_email(visit.customer.id, email)
+    except StoreError:
+        return render_visit(request, visit, "access_data.html", email=email, error=MSG_EMAIL_TAKEN,
+                            status_code=409)
+    return render_visit(request, visit, "access_data_saved.html", email=email)
+
+
+@router.get("/DadosContrato")
+async def contract_data(request: Request) -> Response:
+    """"Editar dados de contrato" (not simulated)."""
+    return await service_placeholder(request, "dados-contrato")
+
+
+@router.get("/TrocarSenha")
+async def change_password(request: Request) -> Response:
+    """"Trocar senha" (not simulated)."""
+    return await service_placeholder(request, "trocar-senha")
+
+
+@router.get("/ExcluirConta")
+async def delete_account(request: Request) -> Response:
+    """"Excluir conta" (not simulated: it never deletes anything)."""
+    return await service_placeholder(request, "excluir-conta")
+
+
+@router.get("/Servicos/{slug}")
+async def service_placeholder(request: Request, slug: str) -> Response:
+    """Services the simulator does not implement: a page that says so."""
+    visit = await enter(request, "service")
+    title = PLACEHOLDERS.get(slug, "Serviço")
+    return render_visit(request, visit, "service.html", title=title, status_code=200 if slug in PLACEHOLDERS else 404)
