@@ -72,7 +72,7 @@ _STREET = re.compile(
     r"^(?:RUA|R\.|AV|AV\.|AVENIDA|PCA|PRACA|PRAÇA|TRAVESSA|TV|ALAMEDA|AL|ROD|RODOVIA|ESTRADA|EST|LARGO|"
     r"BECO|VIA|QUADRA|SITIO|SÍTIO|FAZENDA|FAZ)\b"
 )
-_NOT_A_NAME = re.compile(r"[:$]|^[NnWw]{20,}|^[\d\s./-]+$|DÉBITO AUTOMÁTICO|Comprovante de Pagamento|ATENÇÃO")
+_NOT_A_NAME = re.compile(r"[:$]|^[NnWw]{20,}|\d{11}-\d|^[\d\s./-]+$|DÉBITO AUTOMÁTICO|Comprovante de Pagamento|ATENÇÃO")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from processor.parse.br import NUMBER
+from processor.parse.br import MONEY, MONTH, NUMBER
 from processor.parse.errors import BillLayoutUnsupported, BillUnparseable
 
 PRE_NF3E = "cemig-pre-nf3e"
@@ -25,6 +25,8 @@ _PRE_NF3E = re.compile(r"S[ÉE]RIE\s+U\b|\bPTA\s+N[ºo°]")
 _UC_2026 = re.compile(
     r"N\.?\s*[ºo°]\s*DA\s+UNIDADE\s+CONSUMIDORA|UNIDADE\s+CONSUMIDORA|Unidade\s+Consumidora\s*:?\s*[\d.\-]{9,}"
 )
+_INSTALLATION_LABEL = re.compile(r"N[ºo°]\s*DA\s*INSTALA[ÇC][ÃA]O")
+_HEADER_YEAR = re.compile(rf"(?<![\w/]){MONTH}/(\d{{4}})\s+\d{{2}}/\d{{2}}/\d{{4}}\s+{MONEY}")
 _TOTAL_WITH_TAXES = re.compile(rf"(?m)^\s*TOTAL\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s*$")
 _FISCO_TAX_LINE = re.compile(rf"(?m)^\s*(?:ICMS|PASEP|COFINS)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s*$")
 
@@ -32,6 +34,12 @@ _FISCO_TAX_LINE = re.compile(rf"(?m)^\s*(?:ICMS|PASEP|COFINS)\s+{NUMBER}\s+{NUMB
 def is_cemig(text: str) -> bool:
     """Whether the text names CEMIG Distribuição (by name or CNPJ) as the issuer."""
     return _ISSUER.search(text) is not None
+
+
+def _is_2026_without_installation(text: str) -> bool:
+    """A 2026-or-later bill that no longer prints ``Nº DA INSTALAÇÃO`` is the redesign, whatever its labels."""
+    header = _HEADER_YEAR.search(text)
+    return header is not None and int(header[1]) >= 2026 and _INSTALLATION_LABEL.search(text) is None
 
 
 def detect_layout(text: str) -> str:
@@ -44,7 +52,7 @@ def detect_layout(text: str) -> str:
         raise BillUnparseable("the bill text is empty")
     if not is_cemig(text):
         raise BillUnparseable("the text does not name CEMIG Distribuição as its issuer")
-    if _UC_2026.search(text):
+    if _UC_2026.search(text) or _is_2026_without_installation(text):
         raise BillLayoutUnsupported(
             f"CEMIG layout {CEMIG_2026!r} (15-digit Unidade Consumidora) is not supported yet",
         )
