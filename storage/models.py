@@ -212,3 +212,38 @@ class UnitPublic(SQLModel):
             next_actor=NEXT_ACTOR[AdhesionStatus(unit.adhesion_status)],
             adhesion_message=unit.adhesion_message, created_at=unit.created_at, updated_at=unit.updated_at,
         )
+
+
+class AdhesionAttempt(SQLModel, table=True):
+    """One run of the adhesion flow for a unit: where it got to, how it ended, what was kept."""
+
+    __tablename__ = "adhesion_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True, ondelete="CASCADE")
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    outcome: str | None = Field(default=None, max_length=32)
+    step_reached: str | None = Field(default=None, max_length=64)
+    message: str | None = Field(default=None, max_length=2000)
+    changes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence: str | None = Field(default=None, max_length=2000)
+    submissions: int = Field(default=0)
+    screenshot_blob: str | None = Field(default=None, max_length=64)
+    trace_blob: str | None = Field(default=None, max_length=64)
+    artifacts_expire_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class BrowserSession(SQLModel, table=True):
+    """A saved, encrypted browser session (Playwright storage state) per portal login, reused to skip the captcha."""
+
+    __tablename__ = "browser_session"
+    __table_args__ = (UniqueConstraint("utility", "portal_login", name="uq_browser_session_login"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    utility: str = Field(max_length=32)
+    portal_login: str = Field(max_length=254)
+    state_enc: str = Field(sa_column=Column(String, nullable=False))
+    saved_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -1,0 +1,1 @@
+"""Tables of the mail pipeline: examined messages, bills (invoices) and the forwarding outbox."""
