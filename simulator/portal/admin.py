@@ -121,7 +121,7 @@ def get_customer(ref: str, portal: AdminDep) -> dict[str, Any]:
 def patch_customer(ref: str, body: CustomerPatch, portal: AdminDep) -> dict[str, Any]:
     """Unlock a login, change its password, lockout limit or name."""
     customer = _customer(portal, ref)
-    updated = portal.store.update_customer(customer.id, **body.model_dump(exclude_none=True))
+    updated = portal.store.update_customer(customer.id, **body.model_dump(exclude_unset=True))
     return customer_json(portal, updated)
 
 
@@ -149,27 +149,27 @@ def get_installation(number: str, portal: AdminDep) -> dict[str, Any]:
 @router.get("/scenario")
 def get_site_scenario(portal: AdminDep) -> dict[str, Any]:
     """The site scenario (login page variant and captcha, defaults for everyone)."""
-    return scenarios.site_scenario(portal.store).model_dump(exclude_none=True)
+    return scenarios.site_scenario(portal.store).model_dump(exclude_unset=True)
 
 
 @router.put("/scenario")
 def put_site_scenario(body: scenarios.Scenario, portal: AdminDep) -> dict[str, Any]:
     """Replace the site scenario; its fault and expiry counters start again."""
     scenarios.set_site_scenario(portal.store, body)
-    return body.model_dump(exclude_none=True)
+    return body.model_dump(exclude_unset=True)
 
 
 @router.get("/customers/{ref}/scenario")
 def get_customer_scenario(ref: str, portal: AdminDep) -> dict[str, Any]:
     """A login's own scenario overrides."""
-    return scenarios.customer_scenario(portal.store, _customer(portal, ref).id).model_dump(exclude_none=True)
+    return scenarios.customer_scenario(portal.store, _customer(portal, ref).id).model_dump(exclude_unset=True)
 
 
 @router.put("/customers/{ref}/scenario")
 def put_customer_scenario(ref: str, body: scenarios.Scenario, portal: AdminDep) -> dict[str, Any]:
     """Replace a login's scenario overrides; its fault and expiry counters start again."""
     scenarios.set_customer_scenario(portal.store, _customer(portal, ref).id, body)
-    return body.model_dump(exclude_none=True)
+    return body.model_dump(exclude_unset=True)
 
 
 @router.get("/report")

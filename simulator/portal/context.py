@@ -115,11 +115,10 @@ def render(request: Request, template: str, variant: str, status_code: int = 200
 
 def render_visit(request: Request, visit: Visit, template: str, status_code: int = 200, **context: Any) -> Response:
     """Render a logged-in page: header with the customer, the selected installation and the user menu."""
-    installations = visit.portal.store.installations(visit.customer.id)
-    return render(
-        request, template, visit.scenario.variant, status_code, customer=visit.customer,
-        installation=visit.installation, installations=installations, **context,
-    )
+    context.setdefault("customer", visit.customer)
+    context.setdefault("installation", visit.installation)
+    context.setdefault("installations", visit.portal.store.installations(visit.customer.id))
+    return render(request, template, visit.scenario.variant, status_code, **context)
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -95,7 +95,7 @@ def site_scenario(store: Store) -> Scenario:
 
 def set_site_scenario(store: Store, scenario: Scenario) -> None:
     """Replace the site scenario and restart its counters."""
-    store.set_setting("scenario:site", scenario.model_dump(exclude_none=True))
+    store.set_setting("scenario:site", scenario.model_dump(exclude_unset=True))
     _clear_counters(store, SITE)
 
 
@@ -106,7 +106,7 @@ def customer_scenario(store: Store, customer_id: int) -> Scenario:
 
 def set_customer_scenario(store: Store, customer_id: int, scenario: Scenario) -> None:
     """Replace a customer's overrides and restart their counters."""
-    store.set_scenario_json(customer_id, scenario.model_dump(exclude_none=True))
+    store.set_scenario_json(customer_id, scenario.model_dump(exclude_unset=True))
     _clear_counters(store, str(customer_id))
 
 
