@@ -27,8 +27,8 @@ from simulator.bills.model import (
 )
 from simulator.bills.profile import InstallationProfile
 
-LAYOUT = "cemig-danf3e-2023"
-"""Layout id of the generated bills: the NF3e DANF3E layout of 2023–2025 with tax columns filled."""
+LAYOUT = "cemig-nf3e-2024"
+"""Layout id of the generated bills (the parser's name): the NF3e DANF3E with the tax columns filled."""
 
 ICMS_RATE = Decimal("18.00")
 SERIES = "000"
@@ -109,7 +109,7 @@ def scee_tariff(year: int, month: int) -> Decimal:
 def tariff_resolution(year: int, month: int) -> str:
     """The ANEEL resolution sentence; numbers after 2024 are invented in the same series."""
     tariff_year = year if month >= 6 else year - 1
-    known = {2022: ("3.049", "21/06/2022"), 2023: ("3.202", "23/05/2023"), 2024: ("3.328", "21/05/2024")}
+    known = {2022: ("3.046", "21/06/2022"), 2023: ("3.202", "23/05/2023"), 2024: ("3.328", "21/05/2024")}
     number, day = known.get(tariff_year, (f"3.{202 + 126 * (tariff_year - 2023)}", f"20/05/{tariff_year}"))
     return f"Tarifa vigente conforme Res Aneel nº {number}, de {day}."
 

@@ -13,7 +13,6 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from reportlab.graphics.barcode.common import I2of5
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -199,12 +198,47 @@ def _footer(c: Canvas, doc: BillDocument) -> None:
     digits = doc.linha_digitavel
     printed = " ".join(f"{digits[i : i + 11]}-{digits[i + 11]}" for i in range(0, 48, 12))
     _text(c, BOLD, 9.5, 263.60, 64.55, printed)
-    I2of5(
-        doc.barcode, barWidth=0.69, ratio=3.0, barHeight=33.7, checksum=0, bearers=0, quiet=0, humanReadable=0
-    ).drawOn(c, 132.6, 14.0)
     if doc.automatic_debit:
         _text(c, BOLD, 11, 467.00, 34.55, "ATENÇÃO:")
+    _barcode(c, doc.barcode, 132.6, 14.0, width=279.2, height=33.7)
+    if doc.automatic_debit:
         _text(c, BOLD, 11, 436.50, 21.35, "DÉBITO AUTOMÁTICO")
+
+
+_I2OF5 = ("nnwwn", "wnnnw", "nwnnw", "wwnnn", "nnwnw", "wnwnn", "nwwnn", "nnnww", "wnnwn", "nwnwn")
+
+
+def i2of5_pattern(digits: str) -> str:
+    """Interleaved 2 of 5 as bar/space letters: ``N``/``W`` narrow/wide bar, ``n``/``w`` narrow/wide space."""
+    pattern = ["NnNn"]
+    for first, second in zip(digits[::2], digits[1::2], strict=True):
+        for bar, space in zip(_I2OF5[int(first)], _I2OF5[int(second)], strict=True):
+            pattern.append(bar.upper() + space)
+    pattern.append("WnN")
+    return "".join(pattern)
+
+
+def _barcode(c: Canvas, digits: str, x: float, y: float, *, width: float, height: float) -> None:
+    """Draw the barcode bars, plus the pattern as invisible text.
+
+    CEMIG prints its barcode with an Interleaved 2 of 5 font whose glyphs are the letters N/n/W/w, so
+    every extractor reads a line of those letters between the linha digitável and the customer block;
+    parsers use it as a delimiter. The same letters are laid over the bars here in invisible text.
+    """
+    pattern = i2of5_pattern(digits)
+    narrow = width / sum(1 if ch in "Nn" else 3 for ch in pattern)
+    cursor = x
+    for ch in pattern:
+        step = narrow if ch in "Nn" else 3 * narrow
+        if ch.isupper():
+            c.rect(cursor, y, step, height, stroke=0, fill=1)
+        cursor += step
+    text = c.beginText(x, y + 7.35)
+    text.setTextRenderMode(3)
+    text.setFont(REGULAR, 8)
+    text.setHorizScale(100 * width / stringWidth(pattern, REGULAR, 8))
+    text.textOut(pattern)
+    c.drawText(text)
 
 
 def _customer(c: Canvas, doc: BillDocument) -> None:
