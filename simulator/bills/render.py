@@ -29,7 +29,7 @@ ROW = 9.6
 def render(doc: BillDocument, *, conta_digital: bool) -> bytes:
     """The PDF bytes of one bill; ``conta_digital`` drops the "adhere to e-mail bills" sentence."""
     buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=(595.0, 842.0), invariant=True, pageCompression=1)
+    c = Canvas(buffer, pagesize=(595.0, 842.0), invariant=True, pageCompression=0)
     c.setCreator("Form ZFAT_ISUBILL_BT PT")
     c.setAuthor("U_PO_SOA_AGV")
     c.setTitle("")
@@ -51,7 +51,8 @@ def render(doc: BillDocument, *, conta_digital: bool) -> bytes:
 
 
 def _text(c: Canvas, font: str, size: float, x: float, y: float, text: str, align: str = "left") -> None:
-    c.setFont(font, size)
+    if (c._fontname, c._fontsize) != (font, size):  # each setFont writes operators: skip the redundant ones
+        c.setFont(font, size)
     if align == "right":
         c.drawRightString(x, y, text)
     elif align == "center":
@@ -233,12 +234,14 @@ def _barcode(c: Canvas, digits: str, x: float, y: float, *, width: float, height
         if ch.isupper():
             c.rect(cursor, y, step, height, stroke=0, fill=1)
         cursor += step
+    c.saveState()  # the render mode (Tr) is graphics state: it would hide every later text otherwise
     text = c.beginText(x, y + 7.35)
     text.setTextRenderMode(3)
     text.setFont(REGULAR, 8)
     text.setHorizScale(100 * width / stringWidth(pattern, REGULAR, 8))
     text.textOut(pattern)
     c.drawText(text)
+    c.restoreState()
 
 
 def _customer(c: Canvas, doc: BillDocument) -> None:
@@ -286,16 +289,25 @@ def _qr_mark(c: Canvas, x: float, y: float, size: float, key: str) -> None:
     """A QR-like block pattern derived from the key (the real bill prints the NF3e QR code here)."""
     cells = 21
     cell = size / cells
-    bits = int(key or "0") if key.isdigit() else 0
+    bits = int(key) if key.isdigit() else 0
     for row in range(cells):
-        for col in range(cells):
-            finder = (row < 7 and col < 7) or (row < 7 and col >= cells - 7) or (row >= cells - 7 and col < 7)
-            if finder:
-                on = row in (0, 6, 14, 20) or col in (0, 6, 14, 20) or (2 <= row % 14 <= 4 and 2 <= col % 14 <= 4)
-            else:
-                on = (bits >> ((row * cells + col) % 140)) & 1 == 1
-            if on:
-                c.rect(x + col * cell, y + (cells - 1 - row) * cell, cell, cell, stroke=0, fill=1)
+        run_start = None
+        for col in range(cells + 1):
+            on = col < cells and _qr_cell(bits, row, col, cells)
+            if on and run_start is None:
+                run_start = col
+            elif not on and run_start is not None:
+                top = y + (cells - 1 - row) * cell
+                c.rect(x + run_start * cell, top, (col - run_start) * cell, cell, stroke=0, fill=1)
+                run_start = None
+
+
+def _qr_cell(bits: int, row: int, col: int, cells: int) -> bool:
+    finder = (row < 7 and col < 7) or (row < 7 and col >= cells - 7) or (row >= cells - 7 and col < 7)
+    if finder:
+        r, c = row % (cells - 7), col % (cells - 7)
+        return r in (0, 6) or c in (0, 6) or (2 <= r <= 4 and 2 <= c <= 4)
+    return (bits >> ((row * cells + col) % 140)) & 1 == 1
 
 
 def _classification(c: Canvas, doc: BillDocument) -> None:

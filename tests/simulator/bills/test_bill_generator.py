@@ -216,3 +216,26 @@ def test_encrypt_pdf_refuses_an_empty_password() -> None:
 def test_bad_cycles_are_refused(cycle) -> None:
     with pytest.raises(ValueError, match="cycle"):
         generate_bill(GD_COMPANY, cycle)
+
+
+def test_every_block_is_visible_when_rendered() -> None:
+    """Text that extractors read must also be painted (the barcode's hidden glyph line must not leak)."""
+    document = pdfium.PdfDocument(generate_bill(GD_COMPANY, "2026-11").plain_pdf)
+    image = document[0].render(scale=1).to_pil().convert("L")
+    document.close()
+    height = image.height
+    regions = {  # (x0, y0, x1, y1) in PDF points from the bottom-left corner
+        "customer": (17, 730, 230, 790),
+        "reference": (245, 765, 575, 780),
+        "invoice": (325, 690, 575, 760),
+        "classification": (20, 640, 575, 670),
+        "items": (20, 540, 575, 600),
+        "technical": (245, 375, 575, 405),
+        "general": (245, 250, 575, 310),
+        "history": (17, 130, 230, 270),
+        "footer": (130, 60, 545, 100),
+    }
+    for name, (x0, y0, x1, y1) in regions.items():
+        crop = image.crop((x0, height - y1, x1, height - y0))
+        dark = sum(crop.histogram()[:128])
+        assert dark > 50, f"the {name} block renders blank"
