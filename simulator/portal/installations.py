@@ -76,10 +76,10 @@ class InstallationsMixin:
         return _row_to_installation(rows[0])
 
     def installations(self, customer_id: int | None = None) -> list[Installation]:
-        """A login's installations (or all of them), ordered by holder then number."""
-        sql, params = "SELECT * FROM installations ORDER BY holder_document, number", ()
+        """A login's installations (or all of them), in the order they were added."""
+        sql, params = "SELECT * FROM installations ORDER BY rowid", ()
         if customer_id is not None:
-            sql = "SELECT * FROM installations WHERE customer_id = ? ORDER BY holder_document, number"
+            sql = "SELECT * FROM installations WHERE customer_id = ? ORDER BY rowid"
             params = (customer_id,)
         return [_row_to_installation(r) for r in self.query(sql, params)]  # type: ignore[attr-defined]
 

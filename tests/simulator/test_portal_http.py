@@ -310,3 +310,25 @@ def test_profiles_over_the_admin_api(simulator):
     assert [p["installation"] for p in profiles] == ["3000077777"]
     assert profiles[0]["email"] == "maria.souza@example.com"
     assert profiles[0]["seed"] == 3000077777
+
+
+def test_legacy_and_new_markup_differ_but_say_the_same(simulator):
+    customer = simulator.add_customer(installations=("3000055479", "3000099999"))
+    pages = {}
+    for variant in ("new", "legacy"):
+        simulator.admin.set_scenario({"variant": variant})
+        with simulator.http() as client:
+            login = client.get("/Login").text
+            simulator.login(client, "12345678909", customer.password,
+                            variant_field="Acesso" if variant == "legacy" else "userId")
+            pages[variant] = (login, client.get("/Home").text, client.get("/Instalacoes").text)
+    legacy_ids = ['id="acesso"', 'id="senha"', 'id="submitForm"', 'id="dropdownSelecionarInstalacao"',
+                  'id="btnSelecionarOutraIN"', 'id="limparInst"', 'id="dropdownUsuarioMenu"']
+    legacy_html = "".join(pages["legacy"])
+    new_html = "".join(pages["new"])
+    for marker in legacy_ids:
+        assert marker in legacy_html
+        assert marker not in new_html
+    for text in ("Entrar", "CPF, CNPJ ou e-mail", "Minhas instalações", "Trocar", "Conta Digital",
+                 "Editar dados de acesso", "Buscar por instalação", "Pesquisar"):
+        assert text in legacy_html and text in new_html
