@@ -8,7 +8,7 @@ to the energy items on their amount net of ICMS, and the items add up to the tot
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -150,57 +150,56 @@ def tariff_modality(tariff_class: str) -> str:
 def _energy_rows(
     year: int, month: int, energy_kwh: int, compensated: int, pis: Decimal, cofins: Decimal
 ) -> list[ItemRow]:
+    """The energy items: billed energy (ICMS + PIS/COFINS), then SCEE energy and its compensation credit."""
     full, scee = full_tariff(year, month), scee_tariff(year, month)
-    rows = []
-    price = (full / (1 - (ICMS_RATE + pis + cofins) / 100)).quantize(_Q8, rounding=ROUND_HALF_UP)
+    pc_rate = (pis + cofins) / 100
+    price = (full / (1 - ICMS_RATE / 100 - pc_rate)).quantize(_Q8, rounding=ROUND_HALF_UP)
     amount = money(energy_kwh * price)
     icms = money(amount * ICMS_RATE / 100)
+    rows = [
+        ItemRow(
+            description="Energia Elétrica",
+            amount=amount,
+            unit="kWh",
+            quantity=energy_kwh,
+            unit_price=price,
+            tariff=full,
+            pis_cofins=money((amount - icms) * pc_rate),
+            icms_base=amount,
+            icms_rate=ICMS_RATE,
+            icms=icms,
+        )
+    ]
+    if not compensated:
+        return rows
+    zero = Decimal("0.00")
+    untaxed = {"icms_base": zero, "icms_rate": zero, "icms": zero}
+    price = (scee / (1 - pc_rate)).quantize(_Q8, rounding=ROUND_HALF_UP)
+    amount = money(compensated * price)
     rows.append(
         ItemRow(
-            "Energia Elétrica",
-            amount,
-            "kWh",
-            energy_kwh,
-            price,
-            full,
-            money((amount - icms) * (pis + cofins) / 100),
-            amount,
-            ICMS_RATE,
-            icms,
+            description="Energia SCEE s/ ICMS",
+            amount=amount,
+            unit="kWh",
+            quantity=compensated,
+            unit_price=price,
+            tariff=scee,
+            pis_cofins=money(amount * pc_rate),
+            **untaxed,
         )
     )
-    if compensated:
-        price = (scee / (1 - (pis + cofins) / 100)).quantize(_Q8, rounding=ROUND_HALF_UP)
-        amount = money(compensated * price)
-        zero = Decimal("0.00")
-        rows.append(
-            ItemRow(
-                "Energia SCEE s/ ICMS",
-                amount,
-                "kWh",
-                compensated,
-                price,
-                scee,
-                money(amount * (pis + cofins) / 100),
-                zero,
-                zero,
-                zero,
-            )
+    rows.append(
+        ItemRow(
+            description="Energia compensada GD I",
+            amount=-money(compensated * scee),
+            unit="kWh",
+            quantity=compensated,
+            unit_price=scee,
+            tariff=scee,
+            pis_cofins=zero,
+            **untaxed,
         )
-        rows.append(
-            ItemRow(
-                "Energia compensada GD I",
-                -money(compensated * scee),
-                "kWh",
-                compensated,
-                scee,
-                scee,
-                zero,
-                zero,
-                zero,
-                zero,
-            )
-        )
+    )
     return rows
 
 
@@ -208,7 +207,7 @@ def _adjust_pis_cofins(rows: list[ItemRow], target: Decimal) -> list[ItemRow]:
     """Make the PIS/COFINS column add up to PASEP + COFINS of the fiscal box (rounding lands on row 0)."""
     difference = target - sum(r.pis_cofins or Decimal(0) for r in rows)
     first = rows[0]
-    return [ItemRow(**{**first.__dict__, "pis_cofins": (first.pis_cofins or Decimal(0)) + difference}), *rows[1:]]
+    return [replace(first, pis_cofins=(first.pis_cofins or Decimal(0)) + difference), *rows[1:]]
 
 
 def build_document(profile: InstallationProfile, cycle: str) -> BillDocument:

@@ -38,7 +38,7 @@ class GeneratedBill:
     @property
     def encrypted(self) -> bool:
         """Whether ``pdf`` is password protected."""
-        return self.pdf is not self.plain_pdf
+        return self.pdf != self.plain_pdf
 
     @property
     def filename(self) -> str:
