@@ -19,7 +19,8 @@ from rich.table import Table
 from simulator.portal.client import AdminClient, AdminError
 
 app = typer.Typer(help="Run the local CEMIG portal and drive it through its admin API.\n\n"
-                  "Example: faturas simulator serve --port 8765 --admin-token s3cret", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  "Example: faturas simulator serve --port 8765 --admin-token s3cret",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 customer_app = typer.Typer(help="Portal logins. Example: faturas simulator customer add --name 'Maria' ...",
                            no_args_is_help=True)
 installation_app = typer.Typer(help="Installations. Example: faturas simulator installation add 12345678909 3000055479",
@@ -94,7 +95,7 @@ def customer_add(
 ) -> None:
     """Create a portal login (CPF/CNPJ and/or e-mail plus password).
 
-    Example: faturas simulator customer add --name "Maria Souza" --document 123.456.789-09 --email maria@example.com --password segredo
+    Example: faturas simulator customer add --name "Maria Souza" --document 123.456.789-09 --password segredo
     """
     created = _admin(url, admin_token, lambda c: c.add_customer(
         name=name, password=password, document=document, email=email, max_failed_logins=max_failed_logins))
@@ -132,12 +133,13 @@ def installation_add(
 
 def _parse_fault(text: str) -> dict[str, Any]:
     parts = text.split(":")
-    if len(parts) not in (2, 3) or parts[1] not in ("500", "503"):
-        raise typer.BadParameter(f"expected STEP:500|503[:TIMES|always], got {text!r}")
+    if len(parts) not in (2, 3, 4) or parts[1] not in ("500", "503") or parts[3:] not in ([], ["after"]):
+        raise typer.BadParameter(f"expected STEP:500|503[:TIMES|always][:after], got {text!r}")
     times: int | None = 1
-    if len(parts) == 3:
+    if len(parts) >= 3:
         times = None if parts[2] == "always" else int(parts[2])
-    return {"step": parts[0], "status": int(parts[1]), "times": times}
+    return {"step": parts[0], "status": int(parts[1]), "times": times,
+            "when": "after" if parts[3:] == ["after"] else "before"}
 
 
 @scenario_app.command("set")
@@ -150,7 +152,8 @@ def scenario_set(
     = None,
     delay: Annotated[float | None, typer.Option(help="Seconds before each answer.")] = None,
     delay_step: Annotated[str | None, typer.Option(help="Only delay this step (e.g. home).")] = None,
-    fault: Annotated[list[str] | None, typer.Option(help="STEP:500|503[:TIMES|always], repeatable.")] = None,
+    fault: Annotated[list[str] | None, typer.Option(help="STEP:500|503[:TIMES|always][:after], repeatable "
+                                                               "(after: fail once the change is saved).")] = None,
     expire_after: Annotated[int | None, typer.Option(help="End the session after N requests (once).")] = None,
     expire_at: Annotated[str | None, typer.Option(help="End the session when this step is reached (once).")] = None,
     raw: Annotated[str | None, typer.Option("--json", help="The whole scenario as JSON (other options ignored).")]

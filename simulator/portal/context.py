@@ -82,6 +82,15 @@ async def obstacles(portal: Portal, scenario: scenarios.Effective, step: str) ->
         raise InjectedFault(status, scenario.variant)
 
 
+def after_change(visit: Visit, step: str) -> None:
+    """Fail a saving step after its change was stored, when the scenario says so (``when="after"``)."""
+    status = scenarios.fault_for(visit.portal.store, visit.scenario, step, when="after")
+    if status is not None:
+        visit.portal.store.log_event("fault_injected", customer_id=visit.customer.id, step=step, status=status,
+                                     when="after")
+        raise InjectedFault(status, visit.scenario.variant)
+
+
 async def enter(request: Request, step: str) -> Visit:
     """Guard a logged-in page: session, scenario expiry, delay and faults, in that order."""
     portal = portal_of(request)

@@ -25,7 +25,6 @@ class InstallationsMixin:
                          tariff_subclass: str = "Residencial", has_generation: bool = True,
                          pdf_password: str | None = None, enrolled: bool = False) -> Installation:
         """Link a new installation to a login; holder defaults to the login's own name and document."""
-
         number = digits(number)
         if len(number) != 10:
             raise StoreError("installation number must have 10 digits")
@@ -60,7 +59,6 @@ class InstallationsMixin:
 
     def installation(self, ref: str) -> Installation:
         """An installation by its 10-digit number or 15-digit UC code (masked or not); StoreError if unknown."""
-
         found = self.find_installation(ref)
         if found is None:
             raise StoreError(f"unknown installation: {ref}")
@@ -68,7 +66,6 @@ class InstallationsMixin:
 
     def find_installation(self, ref: str, *, customer_id: int | None = None) -> Installation | None:
         """An installation by number or UC code, optionally only among one login's installations."""
-
         key = digits(ref)
         rows = self.query("SELECT * FROM installations WHERE number = ? OR uc_code = ?", (key, key))  # type: ignore[attr-defined]
         if not rows or (customer_id is not None and rows[0]["customer_id"] != customer_id):
@@ -77,7 +74,7 @@ class InstallationsMixin:
 
     def installations(self, customer_id: int | None = None) -> list[Installation]:
         """A login's installations (or all of them), in the order they were added."""
-        sql, params = "SELECT * FROM installations ORDER BY rowid", ()
+        sql, params = "SELECT * FROM installations ORDER BY rowid", tuple[int, ...]()
         if customer_id is not None:
             sql = "SELECT * FROM installations WHERE customer_id = ? ORDER BY rowid"
             params = (customer_id,)
@@ -85,7 +82,6 @@ class InstallationsMixin:
 
     def submit_adhesion(self, number: str) -> bool:
         """Count one "Confirmar adesão" submission and enrol; False when it was already enrolled."""
-
         with self.transaction() as db:  # type: ignore[attr-defined]
             row = db.execute("SELECT customer_id, enrolled FROM installations WHERE number = ?", (number,)).fetchone()
             db.execute("UPDATE installations SET adhesion_submissions = adhesion_submissions + 1 WHERE number = ?",
@@ -101,7 +97,6 @@ class InstallationsMixin:
 
     def cancel_adhesion(self, number: str) -> None:
         """Leave Conta Digital (bills go back to paper)."""
-
         inst = self.installation(number)
         with self.transaction() as db:  # type: ignore[attr-defined]
             db.execute("UPDATE installations SET enrolled = 0, enrolled_at = NULL, cancelled_at = ? WHERE number = ?",

@@ -7,7 +7,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from simulator.portal.context import enter, render_visit
+from simulator.portal.context import Visit, after_change, enter, render_visit
 from simulator.portal.models import StoreError, digits
 
 router = APIRouter()
@@ -71,10 +71,10 @@ async def installations_page(request: Request, cliente: str | None = None) -> Re
     return _installations(request, visit, cliente)
 
 
-def _installations(request: Request, visit, cliente: str | None, error: str | None = None,
+def _installations(request: Request, visit: Visit, cliente: str | None, error: str | None = None,
                    typed: str = "") -> Response:
     everything = visit.portal.store.installations(visit.customer.id)
-    clients = []
+    clients: list[tuple[str, str]] = []
     for inst in everything:
         if inst.holder_document not in {c[0] for c in clients}:
             clients.append((inst.holder_document, f"{format_document(inst.holder_document)} - {inst.holder_name}"))
@@ -118,6 +118,7 @@ async def access_data_save(request: Request) -> Response:
     except StoreError:
         return render_visit(request, visit, "access_data.html", email=email, error=MSG_EMAIL_TAKEN,
                             status_code=409)
+    after_change(visit, "access_data_save")
     return render_visit(request, visit, "access_data_saved.html", email=email)
 
 

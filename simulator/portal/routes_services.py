@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from simulator.portal.context import Visit, enter, render_visit
+from simulator.portal.context import Visit, after_change, enter, render_visit
 
 router = APIRouter()
 
@@ -44,6 +44,7 @@ async def adhesion_confirm(request: Request) -> Response:
     if not form.get("aceite"):
         return render_visit(request, visit, "adhesion_terms.html", error=MSG_ACCEPT_TERMS, status_code=422)
     enrolled_now = visit.portal.store.submit_adhesion(visit.installation.number)
+    after_change(visit, "adhesion_confirm")
     if not enrolled_now:
         inst = visit.portal.store.installation(visit.installation.number)
         return render_visit(request, visit, "conta_digital.html", installation=inst)
@@ -59,4 +60,5 @@ async def adhesion_cancel(request: Request) -> Response:
         return _no_installation(request, visit)
     if visit.installation.enrolled:
         visit.portal.store.cancel_adhesion(visit.installation.number)
+    after_change(visit, "adhesion_cancel")
     return render_visit(request, visit, "adhesion_cancelled.html")

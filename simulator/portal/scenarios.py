@@ -41,12 +41,18 @@ class Delay(BaseModel):
 
 
 class Fault(BaseModel):
-    """Answer a step with HTTP 500 or 503: ``times`` times, or always when ``times`` is null."""
+    """Answer a step with HTTP 500 or 503: ``times`` times, or always when ``times`` is null.
+
+    ``when="after"`` fails only after the step's change was saved (e-mail saved, adhesion recorded), like a
+    portal that times out after doing the work: a retry must not do it twice. Only the saving steps
+    (``access_data_save``, ``adhesion_confirm``, ``adhesion_cancel``) have an "after".
+    """
 
     model_config = ConfigDict(extra="forbid")
     step: Step
     status: Literal[500, 503] = 503
     times: int | None = Field(default=1, ge=1)
+    when: Literal["before", "after"] = "before"
 
 
 class SessionExpiry(BaseModel):
@@ -144,11 +150,11 @@ def delay_for(scenario: Effective, step: str) -> float:
     return 0.0
 
 
-def fault_for(store: Store, scenario: Effective, step: str) -> int | None:
+def fault_for(store: Store, scenario: Effective, step: str, when: str = "before") -> int | None:
     """The HTTP status to fail this step with, consuming one of the fault's remaining uses; else None."""
     fault_scope = scenario.scope.split("|")[0]
     for index, fault in enumerate(scenario.faults):
-        if fault.step != step:
+        if fault.step != step or fault.when != when:
             continue
         if fault.times is None:
             return fault.status

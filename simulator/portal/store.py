@@ -148,7 +148,7 @@ class Store(InstallationsMixin):
 
     def events(self, *, customer_id: int | None = None) -> list[dict[str, Any]]:
         """The event log, oldest first."""
-        sql, params = "SELECT * FROM events ORDER BY id", ()
+        sql, params = "SELECT * FROM events ORDER BY id", tuple[int, ...]()
         if customer_id is not None:
             sql, params = "SELECT * FROM events WHERE customer_id = ? ORDER BY id", (customer_id,)
         return [
@@ -198,8 +198,9 @@ class Store(InstallationsMixin):
                 )
         except sqlite3.IntegrityError as exc:
             raise StoreError("a customer with this document or e-mail already exists") from exc
-        self.log_event("customer_created", customer_id=cur.lastrowid, name=name)
-        return self.customer(cur.lastrowid)
+        customer_id = int(cur.lastrowid or 0)
+        self.log_event("customer_created", customer_id=customer_id, name=name)
+        return self.customer(customer_id)
 
     def customer(self, ref: int | str) -> Customer:
         """A customer by id, document (masked or not) or e-mail; StoreError when unknown."""
@@ -262,7 +263,8 @@ class Store(InstallationsMixin):
                 db.execute("UPDATE customers SET password_salt = ?, password_hash = ? WHERE id = ?",
                            (salt, _hash_password(password, salt), customer_id))
             if locked is not None:
-                db.execute("UPDATE customers SET locked = ?, failed_logins = 0 WHERE id = ?", (int(locked), customer_id))
+                db.execute("UPDATE customers SET locked = ?, failed_logins = 0 WHERE id = ?",
+                           (int(locked), customer_id))
             if max_failed_logins is not None:
                 db.execute("UPDATE customers SET max_failed_logins = ? WHERE id = ?", (max_failed_logins, customer_id))
             if name is not None:

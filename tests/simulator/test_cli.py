@@ -47,13 +47,17 @@ def test_customer_installation_scenario_report_reset(run, simulator):
     assert inst.exit_code == 0, inst.output
     assert "3000055479" in inst.output
     scenario = run("scenario", "set", "--customer", "12345678909", "--variant", "legacy", "--captcha", "checkbox",
-                   "--fault", "conta_digital:503:2", "--fault", "home:500:always", "--expire-at", "adhesion_terms",
+                   "--fault", "conta_digital:503:2", "--fault", "home:500:always",
+                   "--fault", "adhesion_confirm:500:1:after",
+                   "--expire-at", "adhesion_terms",
                    "--modal", "--delay", "0.5", "--delay-step", "home")
     assert scenario.exit_code == 0, scenario.output
     saved = simulator.admin.scenario("12345678909")
     assert saved["variant"] == "legacy" and saved["post_login_modal"] is True
-    assert saved["faults"] == [{"step": "conta_digital", "status": 503, "times": 2},
-                               {"step": "home", "status": 500, "times": None}]
+    assert saved["faults"] == [
+        {"step": "conta_digital", "status": 503, "times": 2, "when": "before"},
+        {"step": "home", "status": 500, "times": None, "when": "before"},
+        {"step": "adhesion_confirm", "status": 500, "times": 1, "when": "after"}]
     assert saved["session_expiry"]["step"] == "adhesion_terms"
     site = run("scenario", "set", "--json", '{"captcha": "always-fail"}')
     assert site.exit_code == 0 and simulator.admin.scenario()["captcha"] == "always-fail"

@@ -332,3 +332,20 @@ def test_legacy_and_new_markup_differ_but_say_the_same(simulator):
     for text in ("Entrar", "CPF, CNPJ ou e-mail", "Minhas instalações", "Trocar", "Conta Digital",
                  "Editar dados de acesso", "Buscar por instalação", "Pesquisar"):
         assert text in legacy_html and text in new_html
+
+
+def test_fault_after_the_change_was_saved(simulator):
+    customer = simulator.add_customer(scenario={"faults": [
+        {"step": "adhesion_confirm", "status": 500, "when": "after"},
+        {"step": "access_data_save", "status": 503, "when": "after"}]})
+    with simulator.http() as client:
+        simulator.login(client, "12345678909", customer.password)
+        saved = client.post("/DadosAcesso", data={"email": "novo@example.com"})
+        assert saved.status_code == 503
+        assert simulator.admin.customer(customer.id)["email"] == "novo@example.com"
+        failed = client.post("/ContaDigital/Adesao", data={"aceite": "sim"})
+        assert failed.status_code == 500
+        assert simulator.admin.installation("3000055479")["enrolled"] is True
+        retry = client.get("/ContaDigital")
+    assert "Esta instalação já está cadastrada na Conta Digital" in retry.text
+    assert simulator.admin.installation("3000055479")["adhesion_submissions"] == 1
