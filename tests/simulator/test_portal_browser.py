@@ -113,6 +113,8 @@ def test_always_fail_captcha_in_the_browser(simulator, page: Page):
     page.get_by_label("Senha", exact=True).fill(customer.password)
     page.get_by_role("button", name="Entrar").click()
     expect(page.get_by_role("alert")).to_have_text("Confirme que você não é um robô.")
+    # The page masked the bare CPF when the field lost focus, and the form kept it.
+    expect(page.get_by_label("CPF, CNPJ ou e-mail", exact=True)).to_have_value("123.456.789-09")
 
 
 def test_wrong_password_and_lockout_messages(simulator, page: Page):

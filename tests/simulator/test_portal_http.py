@@ -349,3 +349,26 @@ def test_fault_after_the_change_was_saved(simulator):
         retry = client.get("/ContaDigital")
     assert "Esta instalação já está cadastrada na Conta Digital" in retry.text
     assert simulator.admin.installation("3000055479")["adhesion_submissions"] == 1
+
+
+def test_slow_everywhere_when_no_step_is_named(simulator):
+    customer = simulator.add_customer()
+    with simulator.http() as client:
+        simulator.login(client, "12345678909", customer.password)
+        simulator.admin.set_scenario({"delay": {"seconds": 0.3}}, customer=customer.id)
+        for path in ("/Home", "/DadosAcesso"):
+            started = time.monotonic()
+            assert client.get(path).status_code == 200
+            assert time.monotonic() - started >= 0.3
+
+
+def test_the_login_email_follows_the_access_email(simulator):
+    # "Editar dados de acesso" edits the portal login account (reference §1.2: user.email), so the old
+    # address stops working as a login identifier; the CPF keeps working.
+    customer = simulator.add_customer()
+    with simulator.http() as client:
+        simulator.login(client, "12345678909", customer.password)
+        client.post("/DadosAcesso", data={"email": "novo@example.com"})
+    with simulator.http() as client:
+        assert INVALID in simulator.login(client, "maria.souza@example.com", customer.password).text
+        assert simulator.login(client, "novo@example.com", customer.password).status_code == 303
