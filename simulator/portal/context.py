@@ -66,6 +66,11 @@ class InjectedFault(Exception):  # noqa: N818 - a control-flow signal, not an er
         self.variant = variant
 
 
+def home_url(variant: str) -> str:
+    """Where each variant's home lives: the Next.js portal's ``/portal/home`` or the legacy ``/Home``."""
+    return "/portal/home" if variant == "new" else "/Home"
+
+
 def portal_of(request: Request) -> Portal:
     """The app's parts, from the request."""
     return request.app.state.portal
@@ -116,7 +121,7 @@ def render(request: Request, template: str, variant: str, status_code: int = 200
     """Render a pt-BR page in the given markup variant (``new`` or ``legacy``)."""
     portal = portal_of(request)
     context.update(
-        variant=variant, legacy=variant == "legacy", layout=f"layout_{variant}.html",
+        variant=variant, legacy=variant == "legacy", layout=f"layout_{variant}.html", home_url=home_url(variant),
         show_cookie_banner=CONSENT_COOKIE not in request.cookies,
     )
     return portal.templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -7,7 +7,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from simulator.portal.context import Visit, after_change, enter, render_visit
+from simulator.portal.context import Visit, after_change, enter, home_url, render_visit
 from simulator.portal.models import StoreError, digits
 
 router = APIRouter()
@@ -49,6 +49,7 @@ def format_document(doc: str) -> str:
 
 @router.get("/Home")
 @router.get("/Home/Index")
+@router.get("/portal/home")
 async def home(request: Request) -> Response:
     """The logged-in home: selected installation, notices, a long page, the services bar near the bottom."""
     visit = await enter(request, "home")
@@ -61,7 +62,7 @@ async def close_modal(request: Request) -> Response:
     """"Fechar" / "Agora não" on the "Atualize seus dados" modal."""
     visit = await enter(request, "home_modal")
     visit.portal.sessions.dismiss_modal(visit.session.id)
-    return RedirectResponse("/Home", status_code=303)
+    return RedirectResponse(home_url(visit.scenario.variant), status_code=303)
 
 
 @router.get("/Instalacoes")
@@ -94,7 +95,7 @@ async def select_installation(request: Request) -> Response:
     if found is None:
         return _installations(request, visit, str(form.get("cliente") or ""), error=MSG_NOT_FOUND, typed=typed)
     visit.portal.sessions.select_installation(visit.session.id, found.number)
-    return RedirectResponse("/Home", status_code=303)
+    return RedirectResponse(home_url(visit.scenario.variant), status_code=303)
 
 
 @router.get("/DadosAcesso")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from simulator.portal import scenarios
-from simulator.portal.context import obstacles, portal_of, render
+from simulator.portal.context import home_url, obstacles, portal_of, render
 from simulator.portal.sessions import COOKIE_NAME
 
 router = APIRouter()
@@ -49,7 +49,8 @@ async def login_page(request: Request, sessao: str | None = None, saiu: str | No
     await obstacles(portal, site, "login")
     session = portal.sessions.get(portal.sessions.unsign(request.cookies.get(COOKIE_NAME)))
     if session is not None:
-        return RedirectResponse("/Home", status_code=303)
+        variant = scenarios.effective(portal.store, session.customer_id).variant
+        return RedirectResponse(home_url(variant), status_code=303)
     notice = MSG_LOGGED_OUT if saiu else None
     return _login_page(request, captcha=site.captcha, error=MSG_EXPIRED if sessao == "expirada" else None,
                        notice=notice)
@@ -92,7 +93,7 @@ async def login_submit(request: Request) -> Response:
     store.record_login(customer.id)
     installations = store.installations(customer.id)
     session = portal.sessions.create(customer.id, installations[0].number if installations else None)
-    response = RedirectResponse("/Home", status_code=303)
+    response = RedirectResponse(home_url(scenario.variant), status_code=303)
     response.set_cookie(COOKIE_NAME, portal.sessions.sign(session.id), httponly=True, samesite="lax", path="/")
     return response
 

@@ -31,8 +31,8 @@ def test_login_accepts_cpf_with_or_without_mask_and_email(simulator, identifier)
     with simulator.http() as client:
         response = simulator.login(client, identifier, customer.password)
         assert response.status_code == 303
-        assert response.headers["location"] == "/Home"
-        home = client.get("/Home")
+        assert response.headers["location"] == "/portal/home"  # the new portal's home (legacy: /Home)
+        home = client.get("/portal/home")
     assert home.status_code == 200
     assert "Maria Aparecida Souza" in home.text
     assert "3000055479" in home.text
@@ -326,6 +326,7 @@ def test_legacy_and_new_markup_differ_but_say_the_same(simulator):
                   'id="btnSelecionarOutraIN"', 'id="limparInst"', 'id="dropdownUsuarioMenu"']
     legacy_html = "".join(pages["legacy"])
     new_html = "".join(pages["new"])
+    assert 'href="/portal/home"' in new_html and 'href="/portal/home"' not in legacy_html
     for marker in legacy_ids:
         assert marker in legacy_html
         assert marker not in new_html
