@@ -1,0 +1,57 @@
+"""Authenticate: DKIM (dkimpy) against the utility's sending domains, under policy require | warn | off.
+
+`pass` needs a valid signature whose `d=` is one of the utility's domains (or a subdomain of one). The DNS
+lookup is a parameter (`dns_txt(name: bytes, timeout=…) -> bytes | None`), so tests resolve the
+simulator's generated key from a dict; None uses dkimpy's own resolver (dnspython).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import dkim
+
+from processor.errors import DkimFailed
+from processor.types import DkimResult
+
+DnsTxtLookup = Callable[..., bytes | None]
+
+
+def _aligned(domain: str, allowed: Sequence[str]) -> bool:
+    domain = domain.lower().rstrip(".")
+    return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in allowed)
+
+
+def _has_signature(raw: bytes) -> bool:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].lower()
+    return head.startswith(b"dkim-signature:") or b"\ndkim-signature:" in head
+
+
+def check_dkim(raw: bytes, *, domains: Sequence[str], dns_txt: DnsTxtLookup | None = None) -> DkimResult:
+    """The DKIM verdict for a message; never raises for a bad signature."""
+    if not _has_signature(raw):
+        return DkimResult("none", reason="the message has no DKIM signature")
+    verifier = dkim.DKIM(raw)
+    try:
+        valid = verifier.verify(dnsfunc=dns_txt) if dns_txt is not None else verifier.verify()
+    except (dkim.DKIMException, ValueError, IndexError) as exc:
+        return DkimResult("fail", reason=f"DKIM signature could not be verified: {exc}"[:300])
+    domain = verifier.domain.decode("ascii", "replace") if verifier.domain else None
+    if not valid:
+        return DkimResult("fail", domain, reason=f"DKIM signature of {domain} does not verify")
+    if domain is None or not _aligned(domain, domains):
+        return DkimResult("fail", domain, reason=f"signed by {domain}, not by the utility's domains {list(domains)}")
+    return DkimResult("pass", domain)
+
+
+def authenticate(raw: bytes, *, domains: Sequence[str], policy: str,
+                 dns_txt: DnsTxtLookup | None = None) -> DkimResult:
+    """Apply the policy: `off` skips, `warn` records, `require` raises DkimFailed unless the result is pass."""
+    if policy == "off":
+        return DkimResult("skipped")
+    result = check_dkim(raw, domains=domains, dns_txt=dns_txt)
+    if result.status != "pass" and policy == "require":
+        error = DkimFailed(result.reason or "DKIM did not pass")
+        error.dkim = result  # type: ignore[attr-defined]
+        raise error
+    return result

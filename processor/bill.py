@@ -1,0 +1,35 @@
+"""Parse: the utility's parser (processor.parse.registry) and the cross-checks that decide parsed vs needs_review.
+
+Every check the parser attaches must pass, and the installation printed on the bill must be the unit's
+(10-digit installation or 15-digit UC code). Parser errors become BillUnreadable here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from processor.errors import BillUnreadable
+from processor.parse.checks import installation_matches
+from processor.parse.errors import BillError
+from processor.parse.registry import PARSERS
+from processor.parse.text import pdf_text
+from processor.types import ReadBill, UnlockedPdf
+
+
+def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = ()) -> ReadBill:
+    """Parse and judge one bill; `installations` are the unit's codes (empty: no installation check)."""
+    parser = PARSERS.get(utility)
+    if parser is None:
+        raise BillUnreadable(f"no bill parser for utility {utility!r}")
+    try:
+        bill = parser(pdf_text(pdf.readable))
+    except BillError as exc:
+        raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
+    if bill.reference_month is None:
+        raise BillUnreadable("the bill has no reference month")
+    reasons = [name for name, passed in bill.checks.items() if not passed]
+    if not bill.checks:
+        reasons.append("no_checks")
+    if installations and not any(installation_matches(bill, code) for code in installations):
+        reasons.append("installation_mismatch")
+    return ReadBill(pdf=pdf, bill=bill, needs_review=bool(reasons), review_reasons=tuple(reasons))

@@ -1,0 +1,90 @@
+"""Claim: insert the message's ledger row (unique on account, folder, UIDVALIDITY, UID) before any work.
+
+The per-mailbox lease (storage.mail.acquire_lease) keeps two workers off one mailbox; the unique row is
+the second line of defence: a message claimed by someone else is skipped, never worked twice. Headers
+are decoded here for the ledger: RFC 2047 words, raw 8-bit UTF-8 or latin-1, a missing or broken Date.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parseaddr, parsedate_to_datetime
+
+import structlog
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from processor.types import FetchedMessage, Headers, Mailbox
+from storage.mail_models import MailMessage
+
+log = structlog.get_logger(__name__)
+
+
+def parse_message(raw: bytes) -> EmailMessage:
+    """The message object every stage reads (modern policy: decoded headers, get_content)."""
+    return BytesParser(policy=email.policy.default).parsebytes(raw)  # type: ignore[return-value]
+
+
+def _raw_header(message: EmailMessage, name: str) -> str | None:
+    for key, value in message.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def decode_header_value(message: EmailMessage, name: str) -> str | None:
+    """A header as text: RFC 2047 decoded; undeclared 8-bit bytes read as UTF-8, else latin-1."""
+    raw = _raw_header(message, name)
+    if raw is None:
+        return None
+    data = raw.encode("ascii", "surrogateescape")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    try:
+        text = str(make_header(decode_header(text)))
+    except (ValueError, LookupError, UnicodeDecodeError):
+        pass  # an unknown charset in an encoded word: keep the text as it came
+    return " ".join(text.split())
+
+
+def read_headers(message: EmailMessage) -> Headers:
+    """The ledger's view of a message's headers; a missing or unparseable Date is None."""
+    date_text = decode_header_value(message, "Date")
+    sent = None
+    if date_text:
+        try:
+            sent = parsedate_to_datetime(date_text)
+        except (TypeError, ValueError, IndexError):
+            sent = None
+    message_id = decode_header_value(message, "Message-ID")
+    sender = decode_header_value(message, "From")
+    subject = decode_header_value(message, "Subject")
+    return Headers(
+        message_id=message_id.strip()[:998] if message_id else None,
+        sender=(parseaddr(sender)[1] or sender)[:320] if sender else None,
+        subject=subject[:998] if subject else None,
+        sent_date=sent if sent is None or sent.tzinfo else None,
+    )
+
+
+def claim(*, engine: Engine, mailbox: Mailbox, fetched: FetchedMessage, headers: Headers) -> int | None:
+    """Insert the ledger row and commit; None when the message is already claimed."""
+    row = MailMessage(account=mailbox.account, folder=mailbox.folder, uidvalidity=mailbox.uidvalidity,
+                      uid=fetched.uid, message_id=headers.message_id, sender=headers.sender,
+                      subject=headers.subject, sent_date=headers.sent_date, size=len(fetched.raw))
+    with Session(engine, expire_on_commit=False) as session:
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            log.info("message_already_claimed", uid=fetched.uid)
+            return None
+    log.debug("message_claimed", uid=fetched.uid, mail_message_id=row.id)
+    return row.id

@@ -1,0 +1,120 @@
+"""The mail pipeline's settings: mailboxes, SMTP relay, DKIM, PDF password rules and limits.
+
+`bot.settings` builds one `MailSettings` from the TOML file and the environment (see README's
+Configuration table); the pipeline takes it as a parameter and reads nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+TlsMode = Literal["none", "starttls", "ssl"]
+DkimPolicy = Literal["require", "warn", "off"]
+
+# A password rule is a template over the unit's data, e.g. "{document[0:5]}" = first 5 digits of the CPF/CNPJ.
+RULE_FIELD = re.compile(r"\{(document|installation|uc_code)(?:\[(\d*):(\d*)\])?\}")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MailAccount(_Frozen):
+    """One IMAP mailbox that receives bills (a catch-all for every unit's address, or one of several)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    host: str = Field(min_length=1)
+    port: int | None = None
+    tls: TlsMode = "ssl"
+    user: str = Field(min_length=1)
+    password: SecretStr
+    inbox: str = "INBOX"
+    processed: str = "Processed"
+    quarantine: str = "Quarantine"
+    timeout: float = Field(default=30.0, gt=0)
+
+    @property
+    def effective_port(self) -> int:
+        """The port, or the usual one for the TLS mode (993 for ssl, 143 otherwise)."""
+        return self.port or (993 if self.tls == "ssl" else 143)
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int | None) -> int | None:
+        if value is not None and not 0 < value < 65536:
+            raise ValueError("must be a TCP port (1-65535)")
+        return value
+
+    @model_validator(mode="after")
+    def _folders_differ(self) -> MailAccount:
+        if len({self.inbox, self.processed, self.quarantine}) != 3:
+            raise ValueError("inbox, processed and quarantine must be three different folders")
+        return self
+
+
+class SmtpRelay(_Frozen):
+    """Where forwarded bills are sent."""
+
+    host: str = Field(min_length=1)
+    port: int = 25
+    tls: TlsMode = "none"
+    user: str | None = None
+    password: SecretStr | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class MailSettings(_Frozen):
+    """Everything the mail pipeline needs besides the database, the blob store and the keys."""
+
+    accounts: tuple[MailAccount, ...] = ()
+    smtp: SmtpRelay | None = None
+    from_address: str = "Faturas <faturas@faturas.example.com>"
+    reply_to: str | None = None
+    dkim_key_file: Path | None = None
+    dkim_selector: str = "faturas"
+    dkim_policy: DkimPolicy = "require"
+    sending_domains: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: {"cemig": ("cemig.com.br",)})
+    pdf_password_rules: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    fetch_batch: int = Field(default=50, ge=2, le=1000)
+    forward_max_attempts: int = Field(default=8, ge=1)
+    forward_backoff_seconds: float = Field(default=60.0, ge=0)
+    lease_seconds: float = Field(default=300.0, gt=0)
+    on_unconfirmed: Literal["resend", "park"] = "resend"
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_names(cls, value: tuple[MailAccount, ...]) -> tuple[MailAccount, ...]:
+        names = [account.name for account in value]
+        if len(names) != len(set(names)):
+            raise ValueError("every mail account needs its own name")
+        return value
+
+    @field_validator("pdf_password_rules")
+    @classmethod
+    def _rules(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for utility, rules in value.items():
+            for rule in rules:
+                if not RULE_FIELD.search(rule) or "{" in RULE_FIELD.sub("", rule):
+                    raise ValueError(f"{utility}: rule {rule!r} must use {{document}}, {{installation}} or "
+                                     "{uc_code}, optionally sliced like {document[0:5]}")
+        return value
+
+    @field_validator("from_address", "reply_to")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in value:
+            raise ValueError("must be an e-mail address, e.g. Faturas <faturas@example.com>")
+        return value
+
+    def account(self, name: str) -> MailAccount:
+        """The account called `name` (KeyError otherwise)."""
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(name)

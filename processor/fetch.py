@@ -1,0 +1,111 @@
+"""Fetch: connect with imap-tools (always with a timeout), read UIDVALIDITY, list UIDs, fetch new ones.
+
+The one place where imap-tools and imaplib errors are translated (to MailboxUnavailable). Bodies are
+fetched by `uid_list` in batches with `mark_seen=False`, so nothing on the server changes by reading.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import socket
+import ssl
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import structlog
+from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools.errors import ImapToolsError
+from imap_tools.message import MailMessage as ImapMessage
+
+from processor.config import MailAccount
+from processor.errors import MailboxUnavailable
+from processor.types import FetchedMessage
+
+log = structlog.get_logger(__name__)
+
+_NETWORK_ERRORS = (OSError, socket.timeout, imaplib.IMAP4.error, ImapToolsError, ssl.SSLError)
+
+
+class _RawMessage(ImapMessage):
+    """An imap-tools message that keeps the raw bytes and skips parsing them (later stages parse)."""
+
+    def __init__(self, fetch_data: list) -> None:  # noqa: D107 - see class docstring
+        raw, uid_data, flag_data = self._get_message_data_parts(fetch_data)
+        self.raw = raw
+        self._raw_uid_data = uid_data
+        self._raw_flag_data = flag_data
+
+
+def _mailbox_class(account: MailAccount) -> BaseMailBox:
+    port = account.effective_port
+    if account.tls == "ssl":
+        return MailBox(account.host, port, timeout=account.timeout, ssl_context=ssl.create_default_context())
+    if account.tls == "starttls":
+        return MailBoxStartTls(account.host, port, timeout=account.timeout,
+                               ssl_context=ssl.create_default_context())
+    return MailBoxUnencrypted(account.host, port, timeout=account.timeout)
+
+
+@contextmanager
+def open_mailbox(account: MailAccount) -> Iterator[BaseMailBox]:
+    """A logged-in mailbox with capabilities re-read after login (so MOVE is seen); raises MailboxUnavailable."""
+    try:
+        box = _mailbox_class(account)
+        box.email_message_class = _RawMessage  # type: ignore[assignment]
+        password = account.password.get_secret_value()
+        if password.isascii():
+            box.login(account.user, password, initial_folder=None)
+        else:
+            box.login_utf8(account.user, password, initial_folder=None)
+        # imaplib keeps the pre-login capability list; servers announce MOVE and UIDPLUS after login.
+        typ, data = box.client.capability()
+        if typ == "OK" and data and data[-1]:
+            box.client.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
+    except _NETWORK_ERRORS as exc:
+        raise MailboxUnavailable(f"mail account {account.name!r} at {account.host}:{account.effective_port}: "
+                                 f"{type(exc).__name__}: {_safe(exc, account)}") from exc
+    try:
+        yield box
+    except _NETWORK_ERRORS as exc:
+        raise MailboxUnavailable(f"mail account {account.name!r}: {type(exc).__name__}: "
+                                 f"{_safe(exc, account)}") from exc
+    finally:
+        try:
+            box.logout()
+        except _NETWORK_ERRORS:
+            log.debug("imap_logout_failed", account=account.name)
+
+
+def _safe(exc: BaseException, account: MailAccount) -> str:
+    """The error text without the account's password, should a server ever echo it."""
+    return str(exc).replace(account.password.get_secret_value(), "[redacted]")[:500]
+
+
+def ensure_folders(box: BaseMailBox, account: MailAccount) -> None:
+    """Create the Processed and Quarantine folders when missing (the inbox must exist)."""
+    for folder in (account.processed, account.quarantine):
+        if not box.folder.exists(folder):
+            box.folder.create(folder)
+            log.info("mail_folder_created", account=account.name, folder=folder)
+
+
+def folder_state(box: BaseMailBox, folder: str) -> tuple[int, list[int]]:
+    """Select `folder` and return its UIDVALIDITY and every UID in it (ascending)."""
+    box.folder.set(folder)
+    status = box.folder.status(folder, ["UIDVALIDITY"])
+    uids = sorted(int(uid) for uid in box.uids("ALL", charset=None))
+    return int(status["UIDVALIDITY"]), uids
+
+
+def fetch_messages(box: BaseMailBox, uids: Iterable[int], *, batch: int) -> Iterator[FetchedMessage]:
+    """The raw messages for `uids` (already selected folder), `batch` per FETCH, never marking them seen."""
+    wanted = [str(uid) for uid in uids]
+    if not wanted:
+        return
+    bulk = max(2, batch)
+    for message in box.fetch(uid_list=wanted, mark_seen=False, bulk=bulk):
+        uid = message.uid
+        if uid is None:  # some servers return items without a UID; they cannot be claimed
+            log.warning("imap_message_without_uid")
+            continue
+        yield FetchedMessage(uid=int(uid), raw=message.raw)  # type: ignore[attr-defined]

@@ -1,0 +1,336 @@
+"""The mail pipeline, composed: fetch → claim → route → authenticate → extract → unlock → parse → store →
+forward → settle, one pass over every account (`poll_once`).
+
+Each stage lives in its own module; this one only wires them together and records outcomes. Per message,
+the claim is committed first; the bill(s), the message's outcome and the outbox rows are then committed
+in ONE transaction, so a crash leaves either nothing (the claim is resumed next pass) or everything.
+One bad message is recorded and the pass goes on; an unexpected error leaves the claim to be retried,
+up to MAX_ATTEMPTS times, then the message is recorded as unreadable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from processor.authenticate import DnsTxtLookup, authenticate
+from processor.bill import read_bill
+from processor.claim import claim, parse_message, read_headers
+from processor.config import MailAccount, MailSettings
+from processor.errors import BillRejected, MailboxBusy, MailboxUnavailable
+from processor.extract import extract_pdfs
+from processor.fetch import ensure_folders, fetch_messages, folder_state, open_mailbox
+from processor.forward import OutboxReport, queue_forwards, send_outbox
+from processor.route import route as route_message
+from processor.settle import settle
+from processor.store import store_bill
+from processor.types import DkimResult, FetchedMessage, Mailbox, ReadBill, Route
+from processor.unlock import rule_candidates, unlock
+from storage.blobs import BlobStore
+from storage.engine import session_scope
+from storage.errors import FaturasError
+from storage.mail import acquire_lease, known_uids, new_owner, release_lease, unfinished
+from storage.mail_models import Invoice, MailMessage, MessageStage
+from storage.models import Unit, utcnow
+from storage.secrets import KeyRing
+from storage.units import pdf_password
+
+log = structlog.get_logger(__name__)
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What a pass needs, passed in: database, settings, blob store, keys and the injectable seams."""
+
+    engine: Engine
+    settings: MailSettings
+    blobs: BlobStore
+    keys: KeyRing | None = None
+    dns_txt: DnsTxtLookup | None = None
+    dkim_key: bytes | None = field(default=None, repr=False)
+    owner: str = field(default_factory=new_owner)
+    on_secret: Callable[[str], None] | None = None
+    now: Callable[[], datetime] = utcnow
+
+
+@dataclass(frozen=True)
+class AccountReport:
+    """One account's part of a pass."""
+
+    account: str
+    outcomes: dict[str, int] = field(default_factory=dict)
+    settled: dict[str, int] = field(default_factory=dict)
+    forwarded: int = 0
+    error: str | None = None
+    busy: bool = False
+
+
+@dataclass(frozen=True)
+class PassReport:
+    """A whole pass: each account, then the outbox."""
+
+    accounts: tuple[AccountReport, ...]
+    outbox: OutboxReport
+
+    @property
+    def forwarded(self) -> int:
+        """Forwards sent during the pass."""
+        return self.outbox.sent + sum(a.forwarded for a in self.accounts)
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        """Messages per outcome over every account."""
+        return _merge(a.outcomes for a in self.accounts)
+
+
+def poll_once(pipeline: Pipeline) -> PassReport:
+    """One pass over every configured account, then the outbox; never raises for one account's trouble."""
+    reports = tuple(poll_account(pipeline, account) for account in pipeline.settings.accounts)
+    outbox = send_outbox(engine=pipeline.engine, settings=pipeline.settings, blobs=pipeline.blobs,
+                         owner=pipeline.owner, now=pipeline.now, dkim_key=pipeline.dkim_key)
+    report = PassReport(accounts=reports, outbox=outbox)
+    log.info("mail_pass_finished", accounts=len(reports), forwarded=report.forwarded, retried=outbox.retried,
+             parked=outbox.parked, outcomes=report.outcomes, errors=[r.account for r in reports if r.error])
+    return report
+
+
+def _merge(dicts) -> dict[str, int]:  # noqa: ANN001 - iterable of dicts
+    total: dict[str, int] = {}
+    for d in dicts:
+        for key, value in d.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
+def poll_account(pipeline: Pipeline, account: MailAccount) -> AccountReport:
+    """Process one account's inbox under its lease; returns counts, or the error that stopped it."""
+    lease = f"imap:{account.name}:{account.inbox}"
+    structlog.contextvars.bind_contextvars(account=account.name)
+    try:
+        with session_scope(pipeline.engine) as session:
+            if not acquire_lease(session=session, name=lease, owner=pipeline.owner,
+                                 seconds=pipeline.settings.lease_seconds):
+                log.info("mailbox_busy", lease=lease)
+                return AccountReport(account=account.name, busy=True)
+        try:
+            return _work_account(pipeline, account, lease)
+        finally:
+            with session_scope(pipeline.engine) as session:
+                release_lease(session=session, name=lease, owner=pipeline.owner)
+    except (MailboxUnavailable, MailboxBusy) as exc:
+        log.warning("mailbox_failed", error=str(exc))
+        return AccountReport(account=account.name, error=str(exc), busy=isinstance(exc, MailboxBusy))
+    finally:
+        structlog.contextvars.unbind_contextvars("account")
+
+
+def _units_by_address(engine: Engine) -> dict[str, int]:
+    with session_scope(engine) as session:
+        return {address.lower(): unit_id for unit_id, address in session.exec(select(Unit.id, Unit.inbox_address))}
+
+
+def _work_account(pipeline: Pipeline, account: MailAccount, lease: str) -> AccountReport:
+    outcomes: dict[str, int] = {}
+    with open_mailbox(account) as box:
+        ensure_folders(box, account)
+        uidvalidity, uids = folder_state(box, account.inbox)
+        mailbox = Mailbox(account=account.name, folder=account.inbox, uidvalidity=uidvalidity)
+        with session_scope(pipeline.engine) as session:
+            known = known_uids(session=session, account=account.name, folder=account.inbox, uidvalidity=uidvalidity)
+            resume = {m.uid: m.id for m in unfinished(session=session, account=account.name,
+                                                        folder=account.inbox, uidvalidity=uidvalidity)}
+        if not known:
+            _note_uidvalidity(pipeline.engine, account, uidvalidity)
+        present = set(uids)
+        todo = [uid for uid in uids if uid not in known or uid in resume]
+        log.info("mailbox_listed", uidvalidity=uidvalidity, messages=len(uids), new=len(todo) - len(resume),
+                 resumed=len([u for u in resume if u in present]))
+        addresses = _units_by_address(pipeline.engine)
+        batch = pipeline.settings.fetch_batch
+        for start in range(0, len(todo), batch):
+            with session_scope(pipeline.engine) as session:
+                if not acquire_lease(session=session, name=lease, owner=pipeline.owner,
+                                     seconds=pipeline.settings.lease_seconds):
+                    raise MailboxBusy(f"lost the lease on {lease} to another worker")
+            for fetched in fetch_messages(box, todo[start:start + batch], batch=batch):
+                stage = _handle(pipeline, mailbox, fetched, resume.get(fetched.uid), addresses)
+                if stage is not None:
+                    outcomes[stage] = outcomes.get(stage, 0) + 1
+        outbox = send_outbox(engine=pipeline.engine, settings=pipeline.settings, blobs=pipeline.blobs,
+                             owner=pipeline.owner, now=pipeline.now, dkim_key=pipeline.dkim_key)
+        settled = settle(box=box, engine=pipeline.engine, account=account, mailbox=mailbox, present=present)
+    return AccountReport(account=account.name, outcomes=outcomes, settled=settled, forwarded=outbox.sent)
+
+
+def _note_uidvalidity(engine: Engine, account: MailAccount, uidvalidity: int) -> None:
+    """A new UIDVALIDITY: old UIDs mean nothing now; close the old rows so they do not wait forever."""
+    with session_scope(engine) as session:
+        stale = list(session.exec(select(MailMessage).where(
+            MailMessage.account == account.name, MailMessage.folder == account.inbox,
+            MailMessage.uidvalidity != uidvalidity, MailMessage.settled_at.is_(None))))  # type: ignore[union-attr]
+        for row in stale:
+            row.settled_at = row.updated_at = utcnow()
+            row.error = ((row.error + "; ") if row.error else "") + "UIDVALIDITY changed before it was settled"
+            session.add(row)
+        if stale:
+            log.warning("uidvalidity_changed", uidvalidity=uidvalidity, stale_messages=len(stale))
+
+
+def _handle(pipeline: Pipeline, mailbox: Mailbox, fetched: FetchedMessage, resumed_id: int | None,
+            addresses: dict[str, int]) -> str | None:
+    """Claim (or resume) one message and run it through the stages; returns its outcome."""
+    message = parse_message(fetched.raw)
+    headers = read_headers(message)
+    row_id = resumed_id or claim(engine=pipeline.engine, mailbox=mailbox, fetched=fetched, headers=headers)
+    if row_id is None:
+        return None
+    with structlog.contextvars.bound_contextvars(uid=fetched.uid, mail_message_id=row_id):
+        if resumed_id is not None and _give_up(pipeline.engine, row_id):
+            return MessageStage.UNREADABLE.value
+        try:
+            return _process(pipeline, row_id, fetched, message, addresses)
+        except Exception as exc:  # noqa: BLE001 - one bad message never stops the pass; it is retried
+            log.exception("message_failed", error=type(exc).__name__)
+            with session_scope(pipeline.engine) as session:
+                row = session.get(MailMessage, row_id)
+                if row is not None:
+                    row.error = f"{type(exc).__name__}: {exc}"[:2000]
+                    row.updated_at = utcnow()
+                    session.add(row)
+            return None
+
+
+def _give_up(engine: Engine, row_id: int) -> bool:
+    with session_scope(engine) as session:
+        row = session.get(MailMessage, row_id)
+        if row is None:
+            return True
+        row.attempts += 1
+        row.updated_at = utcnow()
+        if row.attempts > MAX_ATTEMPTS:
+            row.stage = MessageStage.UNREADABLE.value
+            row.error = f"processing failed {MAX_ATTEMPTS} times; last error: {row.error or 'a crash'}"[:2000]
+            log.error("message_abandoned", attempts=row.attempts)
+        session.add(row)
+        return row.stage != MessageStage.CLAIMED.value
+
+
+def _passwords(pipeline: Pipeline, unit: Unit) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if unit.pdf_password_enc:
+        if pipeline.keys is None:
+            log.warning("pdf_password_unavailable", unit_id=unit.id, reason="no encryption key configured")
+        else:
+            try:
+                secret = pdf_password(unit=unit, keys=pipeline.keys)
+            except FaturasError as exc:
+                log.warning("pdf_password_unavailable", unit_id=unit.id, reason=str(exc))
+                secret = None
+            if secret:
+                out.append(("unit", secret))
+    rules = pipeline.settings.pdf_password_rules.get(unit.utility, ())
+    out.extend(("rule", candidate) for candidate in rule_candidates(
+        rules, document=unit.holder_document, installation=unit.installation, uc_code=unit.uc_code))
+    if pipeline.on_secret is not None:
+        for _, secret in out:
+            pipeline.on_secret(secret)
+    return out
+
+
+def read_pdfs(pipeline: Pipeline, unit: Unit, parts) -> tuple[list[ReadBill], list[BillRejected]]:  # noqa: ANN001
+    """Unlock and parse each PDF; failures are collected, not raised."""
+    passwords = _passwords(pipeline, unit)
+    codes = tuple(c for c in (unit.installation, unit.uc_code) if c)
+    bills: list[ReadBill] = []
+    failures: list[BillRejected] = []
+    for part in parts:
+        try:
+            bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility, installations=codes))
+        except BillRejected as exc:
+            failures.append(exc)
+    return bills, failures
+
+
+def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, addresses) -> str:  # noqa: ANN001
+    route: Route | None = None
+    dkim_result: DkimResult | None = None
+    try:
+        route = route_message(message, units_by_address=addresses)
+        with session_scope(pipeline.engine) as session:
+            unit = session.get(Unit, route.unit_id)
+        assert unit is not None  # noqa: S101 - routed from the unit table this pass
+        domains = pipeline.settings.sending_domains.get(unit.utility, ())
+        try:
+            dkim_result = authenticate(fetched.raw, domains=domains, policy=pipeline.settings.dkim_policy,
+                                       dns_txt=pipeline.dns_txt)
+        except BillRejected as exc:
+            dkim_result = getattr(exc, "dkim", None)
+            raise
+        parts = extract_pdfs(message, max_bytes=pipeline.settings.max_attachment_bytes)
+        bills, failures = read_pdfs(pipeline, unit, parts)
+        if not bills:
+            raise failures[0]
+    except BillRejected as exc:
+        _record(pipeline.engine, row_id, stage=exc.stage.value, error=str(exc), user_message=exc.user_message,
+                route=route, dkim=dkim_result)
+        log.info("message_rejected", stage=exc.stage.value, reason=str(exc))
+        return exc.stage.value
+    with session_scope(pipeline.engine) as session:
+        unit = session.get(Unit, route.unit_id)
+        assert unit is not None  # noqa: S101
+        results = [store_bill(session=session, blobs=pipeline.blobs, unit=unit, read=bill, source="email",
+                              mail_message_id=row_id) for bill in bills]
+        for result in results:
+            if result.outcome != "duplicate":
+                invoice = session.get(Invoice, result.invoice_id)
+                assert invoice is not None  # noqa: S101
+                queue_forwards(session=session, invoice=invoice, unit=unit, settings=pipeline.settings)
+        stage, error = _verdict(results, failures, bills)
+        row = session.get(MailMessage, row_id)
+        assert row is not None  # noqa: S101
+        _apply(row, stage=stage, error=error, user_message=None, route=route, dkim=dkim_result)
+        session.add(row)
+    log.info("message_processed", stage=stage, unit_id=route.unit_id, bills=len(results))
+    return stage
+
+
+def _verdict(results, failures: list[BillRejected], bills: list[ReadBill]) -> tuple[str, str | None]:  # noqa: ANN001
+    """The message's outcome from its bills' outcomes."""
+    notes = [f"{type(f).__name__}: {f}" for f in failures]
+    for bill, result in zip(bills, results, strict=True):
+        if result.status == "needs_review" and result.outcome != "duplicate":
+            notes.append(f"{bill.bill.reference_month} needs review: {', '.join(bill.review_reasons)}")
+        if result.outcome == "reissue":
+            notes.append(f"{bill.bill.reference_month} re-issued: stored as a new version")
+    if all(r.outcome == "duplicate" for r in results) and not failures:
+        return MessageStage.DUPLICATE.value, f"already stored as invoice {results[0].invoice_id}"
+    fresh = [r for r in results if r.outcome != "duplicate"]
+    if failures or any(r.status == "needs_review" for r in fresh):
+        return MessageStage.NEEDS_REVIEW.value, "; ".join(notes)[:2000] or None
+    return MessageStage.PARSED.value, "; ".join(notes)[:2000] or None
+
+
+def _apply(row: MailMessage, *, stage: str, error: str | None, user_message: str | None, route: Route | None,
+           dkim: DkimResult | None) -> None:
+    row.stage = stage
+    row.error = error
+    row.user_message = user_message
+    if route is not None:
+        row.unit_id, row.recipient = route.unit_id, route.address
+    if dkim is not None:
+        row.dkim = dkim.status
+    row.updated_at = utcnow()
+
+
+def _record(engine: Engine, row_id: int, **values) -> None:  # noqa: ANN003
+    with session_scope(engine) as session:
+        row = session.get(MailMessage, row_id)
+        if row is not None:
+            _apply(row, **values)
+            session.add(row)

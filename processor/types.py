@@ -1,0 +1,81 @@
+"""Small frozen types passed between the pipeline's stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from processor.parse.schema import Bill
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """One folder of one account at one UIDVALIDITY: the namespace of its UIDs."""
+
+    account: str
+    folder: str
+    uidvalidity: int
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """A message as fetched: its UID and the exact bytes (DKIM needs them unchanged)."""
+
+    uid: int
+    raw: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Headers:
+    """What the ledger keeps about a message, decoded (RFC 2047, any charset)."""
+
+    message_id: str | None
+    sender: str | None
+    subject: str | None
+    sent_date: datetime | None
+
+
+@dataclass(frozen=True)
+class Route:
+    """The unit a message is for, and the address that said so."""
+
+    unit_id: int
+    address: str
+    header: str
+
+
+@dataclass(frozen=True)
+class DkimResult:
+    """`pass`, `fail`, `none` (no signature) or `skipped` (policy off), with the signing domain."""
+
+    status: str
+    domain: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PdfPart:
+    """One PDF found in a message, by its bytes."""
+
+    filename: str | None
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class UnlockedPdf:
+    """A PDF ready to read: the original bytes (kept and forwarded) and a readable copy."""
+
+    filename: str | None
+    original: bytes = field(repr=False)
+    readable: bytes = field(repr=False)
+    password_source: str = "none"  # none | unit | rule
+
+
+@dataclass(frozen=True)
+class ReadBill:
+    """A parsed bill with the verdict of its cross-checks."""
+
+    pdf: UnlockedPdf
+    bill: Bill
+    needs_review: bool
+    review_reasons: tuple[str, ...] = ()

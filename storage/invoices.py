@@ -1,0 +1,42 @@
+"""Stored bills (invoices): keyword-only functions over a session the caller owns."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from storage.mail_models import Invoice
+
+
+def current_invoice(*, session: Session, unit_id: int, reference_month: str) -> Invoice | None:
+    """The version in force for (unit, month): the newest not superseded."""
+    query = select(Invoice).where(Invoice.unit_id == unit_id, Invoice.reference_month == reference_month,
+                                  Invoice.superseded_by_id.is_(None))  # type: ignore[union-attr]
+    return session.exec(query.order_by(Invoice.version.desc())).first()  # type: ignore[attr-defined]
+
+
+def invoices_from_message(*, session: Session, mail_message_id: int) -> list[Invoice]:
+    """Bills stored from one e-mail."""
+    query = select(Invoice).where(Invoice.mail_message_id == mail_message_id)
+    return list(session.exec(query.order_by(Invoice.id)).all())  # type: ignore[arg-type]
+
+
+def add_version(*, session: Session, invoice: Invoice, previous: Invoice | None) -> Invoice:
+    """Insert `invoice` as the next version of (unit, month), superseding `previous`."""
+    invoice.version = 1 if previous is None else previous.version + 1
+    session.add(invoice)
+    session.flush()
+    if previous is not None:
+        previous.superseded_by_id = invoice.id
+        session.add(previous)
+        session.flush()
+    return invoice
+
+
+def list_invoices(*, session: Session, unit_id: int | None = None, current_only: bool = True) -> list[Invoice]:
+    """Bills, newest month first."""
+    query = select(Invoice)
+    if unit_id is not None:
+        query = query.where(Invoice.unit_id == unit_id)
+    if current_only:
+        query = query.where(Invoice.superseded_by_id.is_(None))  # type: ignore[union-attr]
+    return list(session.exec(query.order_by(Invoice.reference_month.desc(), Invoice.id)).all())  # type: ignore[attr-defined]

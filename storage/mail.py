@@ -1,0 +1,165 @@
+"""The mail ledger, leases and the outbox: keyword-only functions over a session the caller owns.
+
+Leases are rows updated with a conditional UPDATE, so two workers (or two runs) never hold the same
+mailbox: the update only succeeds when the lease is free, expired, ours, or held by a process of this
+host that no longer exists (a SIGKILLed run is taken over at once instead of after the expiry).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from storage.mail_models import (
+    FINAL_FORWARD_STATES,
+    Forward,
+    ForwardStatus,
+    Invoice,
+    MailLease,
+    MailMessage,
+    MessageStage,
+)
+from storage.models import utcnow
+
+HOST = socket.gethostname()
+
+
+def new_owner() -> str:
+    """A lease owner id for this process: host, pid and a random token."""
+    return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _dead_local_owner(owner: str | None) -> bool:
+    """Whether `owner` is a process of this host that is gone (its lease can be taken at once)."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != HOST or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def acquire_lease(*, session: Session, name: str, owner: str, seconds: float, now: datetime | None = None) -> bool:
+    """Take or renew the lease `name` for `seconds`; False when another live worker holds it."""
+    now = now or utcnow()
+    expires = now + timedelta(seconds=seconds)
+    if session.get(MailLease, name) is None:
+        try:
+            with session.begin_nested():
+                session.add(MailLease(name=name, owner=None, expires_at=None))
+        except IntegrityError:
+            pass
+    current = session.get(MailLease, name, populate_existing=True)
+    holder = current.owner if current is not None else None
+    condition = or_(MailLease.owner.is_(None), MailLease.owner == owner,  # type: ignore[union-attr]
+                    MailLease.expires_at < now)  # type: ignore[operator]
+    if holder is not None and _dead_local_owner(holder):
+        condition = or_(condition, MailLease.owner == holder)
+    result = session.execute(update(MailLease).where(MailLease.name == name, condition)
+                             .values(owner=owner, expires_at=expires))
+    session.expire_all()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release_lease(*, session: Session, name: str, owner: str) -> None:
+    """Give the lease back (only if we hold it)."""
+    session.execute(update(MailLease).where(MailLease.name == name, MailLease.owner == owner)
+                    .values(owner=None, expires_at=None))
+
+
+def known_uids(*, session: Session, account: str, folder: str, uidvalidity: int) -> set[int]:
+    """UIDs already claimed in this mailbox at this UIDVALIDITY."""
+    query = select(MailMessage.uid).where(MailMessage.account == account, MailMessage.folder == folder,
+                                          MailMessage.uidvalidity == uidvalidity)
+    return set(session.exec(query).all())
+
+
+def unfinished(*, session: Session, account: str, folder: str, uidvalidity: int) -> list[MailMessage]:
+    """Claimed messages whose processing never finished (a crash, or an error retried next pass)."""
+    query = select(MailMessage).where(MailMessage.account == account, MailMessage.folder == folder,
+                                      MailMessage.uidvalidity == uidvalidity,
+                                      MailMessage.stage == MessageStage.CLAIMED.value)
+    return list(session.exec(query.order_by(MailMessage.uid)).all())  # type: ignore[arg-type]
+
+
+def unsettled(*, session: Session, account: str, folder: str, uidvalidity: int) -> list[MailMessage]:
+    """Messages with an outcome that are still in the inbox folder."""
+    query = select(MailMessage).where(MailMessage.account == account, MailMessage.folder == folder,
+                                      MailMessage.uidvalidity == uidvalidity,
+                                      MailMessage.stage != MessageStage.CLAIMED.value,
+                                      MailMessage.settled_at.is_(None))  # type: ignore[union-attr]
+    return list(session.exec(query.order_by(MailMessage.uid)).all())  # type: ignore[arg-type]
+
+
+def forwards_final(*, session: Session, mail_message_id: int) -> bool:
+    """Whether every forward of every bill from this message is sent or parked."""
+    query = (select(func.count()).select_from(Forward).join(Invoice, Invoice.id == Forward.invoice_id)
+             .where(Invoice.mail_message_id == mail_message_id,
+                    Forward.status.not_in([s.value for s in FINAL_FORWARD_STATES])))  # type: ignore[attr-defined]
+    return session.exec(query).one() == 0
+
+
+def previous_outcome(*, session: Session, account: str, message_id: str, exclude_id: int) -> MailMessage | None:
+    """An earlier finished message of this account with the same Message-ID (a UIDVALIDITY change, a resend)."""
+    query = select(MailMessage).where(MailMessage.account == account, MailMessage.message_id == message_id,
+                                      MailMessage.id != exclude_id,
+                                      MailMessage.stage != MessageStage.CLAIMED.value)
+    return session.exec(query.order_by(MailMessage.id)).first()  # type: ignore[arg-type]
+
+
+def find_message(*, session: Session, ref: str) -> MailMessage | None:
+    """A message by ledger id or by Message-ID header."""
+    text = ref.strip()
+    if text.isdigit():
+        return session.get(MailMessage, int(text))
+    return session.exec(select(MailMessage).where(MailMessage.message_id == text)).first()
+
+
+def stage_counts(*, session: Session) -> dict[str, int]:
+    """Messages per stage."""
+    rows = session.exec(select(MailMessage.stage, func.count()).group_by(MailMessage.stage)).all()
+    return {stage: count for stage, count in rows}
+
+
+def oldest_waiting(*, session: Session) -> MailMessage | None:
+    """The oldest message not yet settled (still being worked on, or waiting for its forwards)."""
+    query = select(MailMessage).where(MailMessage.settled_at.is_(None))  # type: ignore[union-attr]
+    return session.exec(query.order_by(MailMessage.created_at)).first()  # type: ignore[arg-type]
+
+
+def forward_counts(*, session: Session) -> dict[str, int]:
+    """Outbox rows per status."""
+    rows = session.exec(select(Forward.status, func.count()).group_by(Forward.status)).all()
+    return {status: count for status, count in rows}
+
+
+def due_forwards(*, session: Session, now: datetime, limit: int) -> list[Forward]:
+    """Pending forwards whose next attempt is due, oldest first."""
+    query = select(Forward).where(Forward.status == ForwardStatus.PENDING.value,
+                                  or_(Forward.next_attempt_at.is_(None),  # type: ignore[union-attr]
+                                      Forward.next_attempt_at <= now))  # type: ignore[operator]
+    return list(session.exec(query.order_by(Forward.id).limit(limit)).all())  # type: ignore[arg-type]
+
+
+def interrupted_forwards(*, session: Session) -> list[Forward]:
+    """Forwards left in `sending`: a worker died between marking and recording the SMTP outcome."""
+    return list(session.exec(select(Forward).where(Forward.status == ForwardStatus.SENDING.value)).all())
+
+
+def messages_in_stage(*, session: Session, stage: str) -> list[MailMessage]:
+    """Every message with this outcome."""
+    query = select(MailMessage).where(MailMessage.stage == stage)
+    return list(session.exec(query.order_by(MailMessage.id)).all())  # type: ignore[arg-type]
