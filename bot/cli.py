@@ -9,6 +9,8 @@ from pathlib import Path
 import typer
 
 from bot.cli_admin import db_app, keys_app
+from bot.cli_invoices import invoices_app
+from bot.cli_mail import mail_app
 from bot.cli_support import app_context, run_app
 from bot.cli_units import units_app
 from bot.context import AppContext
@@ -54,6 +56,8 @@ def build_app() -> typer.Typer:
     app.add_typer(units_app, name="units")
     app.add_typer(keys_app, name="keys")
     app.add_typer(db_app, name="db")
+    app.add_typer(mail_app, name="mail")
+    app.add_typer(invoices_app, name="invoices")
     app.command("demo")(demo)
     import importlib.util
 

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from bot.context import AppContext
 from bot.unit_csv import CsvFormatError
+from processor.errors import BillRejected, ForwardFailed, MailboxBusy, MailboxUnavailable, MessageNotFound
 from storage.errors import (
     ConfigurationError,
     DuplicateUnit,
@@ -28,6 +29,7 @@ EXIT_INPUT = 4        # invalid input data
 EXIT_NOT_FOUND = 5
 EXIT_DUPLICATE = 6
 EXIT_SECRET = 7       # stored secret cannot be decrypted
+EXIT_UNAVAILABLE = 8  # a mail server (IMAP or SMTP) is unavailable or busy: try again later
 EXIT_OTHER = 9        # any other domain error
 
 _EXIT_CODES: tuple[tuple[type[FaturasError], int], ...] = (
@@ -37,6 +39,11 @@ _EXIT_CODES: tuple[tuple[type[FaturasError], int], ...] = (
     (DuplicateUnit, EXIT_DUPLICATE),
     (SecretKeyInvalid, EXIT_SECRET),
     (CsvFormatError, EXIT_INPUT),
+    (BillRejected, EXIT_INPUT),
+    (MessageNotFound, EXIT_NOT_FOUND),
+    (MailboxUnavailable, EXIT_UNAVAILABLE),
+    (MailboxBusy, EXIT_UNAVAILABLE),
+    (ForwardFailed, EXIT_UNAVAILABLE),
 )
 
 err_console = Console(stderr=True)

@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from bot.settings_mail import load_mail_settings
+from processor.config import MailSettings
 from storage.errors import ConfigurationError
 
 # (environment variable, dotted TOML key, settings field)
@@ -58,6 +60,7 @@ class Settings(BaseModel):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     playwright_config: Path = Path("playwright.config")
     csv_batch_size: int = 500
+    mail: MailSettings = MailSettings()  # the [mail] table: see bot/settings_mail.py
 
     @field_validator("inbox_pattern")
     @classmethod
@@ -127,6 +130,8 @@ def load_settings(environ: dict[str, str] | None = None, config_path: Path | Non
     values.setdefault("database_url", f"sqlite:///{data_dir / 'faturas.db'}")
     values.setdefault("key_file", data_dir / "keys" / "faturas.key")
     values["secret_keys"] = env.get("FATURAS_SECRET_KEYS") or None
+    values["mail"] = load_mail_settings(data, env, path,
+                                        inbox_domain=str(values.get("inbox_domain") or "faturas.example.com"))
     try:
         return Settings(**values)
     except ValidationError as exc:

@@ -1,0 +1,130 @@
+"""The `[mail]` part of the settings: IMAP accounts, SMTP relay, From/Reply-To, DKIM, PDF password rules.
+
+TOML (all optional)::
+
+    [mail]
+    from = "Faturas <faturas@faturas.example.com>"   # default: faturas@<inbox.domain>
+    reply_to = "suporte@integradora.example.com"
+    dkim_policy = "require"                          # require | warn | off (incoming bills)
+    dkim_key_file = "/etc/faturas/dkim.pem"          # signs forwarded bills when set
+    dkim_selector = "faturas"
+    max_attachment_bytes = 20971520
+    [[mail.accounts]]                                # one per mailbox; a catch-all serves every unit
+    name = "main"
+    host = "imap.example.com"
+    port = 993
+    tls = "ssl"                                      # none | starttls | ssl
+    user = "faturas@example.com"
+    password_file = "/etc/faturas/imap.pw"           # or password = "…" (an app password works too)
+    inbox = "INBOX"
+    processed = "Processed"
+    quarantine = "Quarantine"
+    [mail.smtp]
+    host = "smtp.example.com"
+    port = 587
+    tls = "starttls"
+    user = "faturas@example.com"
+    password_file = "/etc/faturas/smtp.pw"
+    [mail.sending_domains]
+    cemig = ["cemig.com.br"]
+    [mail.pdf_password_rules]
+    cemig = ["{document[0:5]}"]
+
+The environment overrides: FATURAS_IMAP_HOST/PORT/USER/PASSWORD/TLS/FOLDER (one account named
+`default`, replacing the TOML accounts), FATURAS_SMTP_HOST/PORT/USER/PASSWORD/TLS, FATURAS_MAIL_FROM,
+FATURAS_MAIL_REPLY_TO, FATURAS_DKIM_POLICY, FATURAS_DKIM_KEY_FILE, FATURAS_DKIM_SELECTOR,
+FATURAS_MAIL_MAX_ATTACHMENT_BYTES.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from processor.config import MailSettings
+from storage.errors import ConfigurationError
+
+_SCALARS = (  # (environment variable, key in [mail], MailSettings field)
+    ("FATURAS_MAIL_FROM", "from", "from_address"),
+    ("FATURAS_MAIL_REPLY_TO", "reply_to", "reply_to"),
+    ("FATURAS_DKIM_POLICY", "dkim_policy", "dkim_policy"),
+    ("FATURAS_DKIM_KEY_FILE", "dkim_key_file", "dkim_key_file"),
+    ("FATURAS_DKIM_SELECTOR", "dkim_selector", "dkim_selector"),
+    ("FATURAS_MAIL_MAX_ATTACHMENT_BYTES", "max_attachment_bytes", "max_attachment_bytes"),
+    (None, "fetch_batch", "fetch_batch"),
+    (None, "forward_max_attempts", "forward_max_attempts"),
+    (None, "forward_backoff_seconds", "forward_backoff_seconds"),
+    (None, "lease_seconds", "lease_seconds"),
+    (None, "on_unconfirmed", "on_unconfirmed"),
+    (None, "sending_domains", "sending_domains"),
+    (None, "pdf_password_rules", "pdf_password_rules"),
+)
+
+
+def _with_password(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """Resolve `password_file` into `password` (the file's first line)."""
+    table = dict(table)
+    file = table.pop("password_file", None)
+    if file is not None:
+        path = Path(str(file)).expanduser()
+        if not path.exists():
+            raise ConfigurationError(f"{where}.password_file: {path} does not exist")
+        table["password"] = path.read_text(encoding="utf-8").splitlines()[0] if path.stat().st_size else ""
+    return table
+
+
+def _env_table(env: dict[str, str], prefix: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: env[f"{prefix}{key.upper()}"] for key in keys if env.get(f"{prefix}{key.upper()}")}
+
+
+def load_mail_settings(data: dict[str, Any], env: dict[str, str], path: Path | None, *,
+                       inbox_domain: str) -> MailSettings:
+    """Build MailSettings from the TOML `[mail]` table and the environment; ConfigurationError names the source."""
+    table = data.get("mail") or {}
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{path}: mail must be a table ([mail])")
+    values: dict[str, Any] = {"from_address": f"Faturas <faturas@{inbox_domain.strip().lower()}>"}
+    origin: dict[str, str] = {}
+    for env_name, key, field in _SCALARS:
+        if env_name and env.get(env_name):
+            values[field], origin[field] = env[env_name], env_name
+        elif key in table:
+            values[field], origin[field] = table[key], f"{path}: mail.{key}"
+    accounts = [_with_password(a, f"mail.accounts[{i}]") if isinstance(a, dict) else a
+                for i, a in enumerate(table.get("accounts") or [])]
+    origin["accounts"] = f"{path}: mail.accounts"
+    if env.get("FATURAS_IMAP_HOST"):
+        account = {"name": "default", **_env_table(env, "FATURAS_IMAP_", ("host", "port", "user", "password", "tls"))}
+        if env.get("FATURAS_IMAP_FOLDER"):
+            account["inbox"] = env["FATURAS_IMAP_FOLDER"]
+        accounts, origin["accounts"] = [account], "FATURAS_IMAP_*"
+    values["accounts"] = accounts
+    smtp = table.get("smtp")
+    if isinstance(smtp, dict):
+        values["smtp"], origin["smtp"] = _with_password(smtp, "mail.smtp"), f"{path}: mail.smtp"
+    if env.get("FATURAS_SMTP_HOST"):
+        values["smtp"] = _env_table(env, "FATURAS_SMTP_", ("host", "port", "user", "password", "tls"))
+        origin["smtp"] = "FATURAS_SMTP_*"
+    try:
+        return MailSettings(**values)
+    except ValidationError as exc:
+        problems = [f"{_where(error['loc'], origin, path)}: {error['msg']}" for error in exc.errors()]
+        raise ConfigurationError("invalid mail configuration: " + "; ".join(problems)) from exc
+
+
+def _where(loc: tuple, origin: dict[str, str], path: Path | None) -> str:
+    """Name a bad value by its environment variable or TOML key, e.g. FATURAS_IMAP_TLS or mail.accounts[0].tls."""
+    parts = [str(p) for p in loc]
+    if not parts:
+        return "mail"
+    field, rest = parts[0], [p for p in parts[1:] if not p.isdigit()]
+    source = origin.get(field, "")
+    if source.endswith("_*"):
+        return source[:-1] + (rest[0].upper() if rest else "")
+    if source.startswith("FATURAS_"):
+        return source
+    index = next((p for p in parts[1:] if p.isdigit()), None)
+    key = {"from_address": "from"}.get(field, field) + (f"[{index}]" if index is not None else "")
+    return f"{path}: mail.{'.'.join([key, *rest])}" if path else f"mail.{'.'.join([key, *rest])}"
