@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from bot.cli_adhere import adhere_app
 from bot.cli_admin import db_app, keys_app
 from bot.cli_invoices import invoices_app
 from bot.cli_mail import mail_app
@@ -58,11 +59,8 @@ def build_app() -> typer.Typer:
     app.add_typer(db_app, name="db")
     app.add_typer(mail_app, name="mail")
     app.add_typer(invoices_app, name="invoices")
+    app.add_typer(adhere_app, name="adhere")
     app.command("demo")(demo)
-    import importlib.util
-
-    if importlib.util.find_spec("simulator.cli") is None:  # TEMP until the simulator CLI lands
-        return app
     from simulator.cli import app as simulator_app  # the local CEMIG, for QA and the demo
 
     app.add_typer(simulator_app, name="simulator", help="The local CEMIG simulator (portal and bills) for QA.")

@@ -16,6 +16,10 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 | FATURAS_LOG_LEVEL           | logging.level        | info                                      |
 | FATURAS_PLAYWRIGHT_CONFIG   | browser.config       | ./playwright.config                       |
 | FATURAS_CSV_BATCH_SIZE      | units.csv_batch_size | 500                                       |
+| FATURAS_CAPTCHA_SOLVER_URL  | captcha.solver_url   | unset: no solver                          |
+| FATURAS_CAPTCHA_SOLVER_KEY  | (environment only)   | unset                                     |
+| FATURAS_ADHESION_ATTEMPTS   | adhesion.attempts_per_run | 2                                    |
+| FATURAS_ADHESION_BACKOFF_S  | adhesion.backoff_s   | 5                                         |
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.settings_mail import load_mail_settings
 from processor.config import MailSettings
@@ -42,6 +46,9 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("FATURAS_LOG_LEVEL", "logging.level", "log_level"),
     ("FATURAS_PLAYWRIGHT_CONFIG", "browser.config", "playwright_config"),
     ("FATURAS_CSV_BATCH_SIZE", "units.csv_batch_size", "csv_batch_size"),
+    ("FATURAS_CAPTCHA_SOLVER_URL", "captcha.solver_url", "captcha_solver_url"),
+    ("FATURAS_ADHESION_ATTEMPTS", "adhesion.attempts_per_run", "adhesion_attempts"),
+    ("FATURAS_ADHESION_BACKOFF_S", "adhesion.backoff_s", "adhesion_backoff_s"),
 )
 
 
@@ -52,7 +59,7 @@ class Settings(BaseModel):
 
     data_dir: Path
     database_url: str
-    secret_keys: str | None = None
+    secret_keys: str | None = Field(default=None, repr=False)
     key_file: Path
     inbox_domain: str = "faturas.example.com"
     inbox_pattern: str = "uc-{installation}-{token}"
@@ -61,6 +68,10 @@ class Settings(BaseModel):
     playwright_config: Path = Path("playwright.config")
     csv_batch_size: int = 500
     mail: MailSettings = MailSettings()  # the [mail] table: see bot/settings_mail.py
+    captcha_solver_url: str | None = None
+    captcha_solver_key: str | None = Field(default=None, repr=False)
+    adhesion_attempts: int = 2
+    adhesion_backoff_s: float = 5.0
 
     @field_validator("inbox_pattern")
     @classmethod
@@ -82,6 +93,20 @@ class Settings(BaseModel):
         value = value.strip().lower()
         if "." not in value or "@" in value or " " in value:
             raise ValueError("must be a mail domain such as faturas.example.com")
+        return value
+
+    @field_validator("adhesion_attempts")
+    @classmethod
+    def _attempts(cls, value: int) -> int:
+        if not 1 <= value <= 10:
+            raise ValueError("must be between 1 and 10")
+        return value
+
+    @field_validator("adhesion_backoff_s")
+    @classmethod
+    def _backoff(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must not be negative")
         return value
 
     @field_validator("csv_batch_size")
@@ -132,6 +157,7 @@ def load_settings(environ: dict[str, str] | None = None, config_path: Path | Non
     values["secret_keys"] = env.get("FATURAS_SECRET_KEYS") or None
     values["mail"] = load_mail_settings(data, env, path,
                                         inbox_domain=str(values.get("inbox_domain") or "faturas.example.com"))
+    values["captcha_solver_key"] = env.get("FATURAS_CAPTCHA_SOLVER_KEY") or None
     try:
         return Settings(**values)
     except ValidationError as exc:

@@ -229,8 +229,8 @@ class AdhesionAttempt(SQLModel, table=True):
     changes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     evidence: str | None = Field(default=None, max_length=2000)
     submissions: int = Field(default=0)
-    screenshot_blob: str | None = Field(default=None, max_length=64)
-    trace_blob: str | None = Field(default=None, max_length=64)
+    artifacts: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Kept evidence of a failure: [{"kind": "screenshot"|"trace", "name": …, "blob": sha256}], encrypted."""
     artifacts_expire_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 

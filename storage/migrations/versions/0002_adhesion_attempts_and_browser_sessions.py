@@ -40,8 +40,7 @@ def upgrade() -> None:
     sa.Column('changes', sa.JSON(), nullable=False),
     sa.Column('evidence', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.Column('submissions', sa.Integer(), nullable=False),
-    sa.Column('screenshot_blob', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('trace_blob', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('artifacts', sa.JSON(), nullable=False),
     sa.Column('artifacts_expire_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')

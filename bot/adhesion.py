@@ -1,0 +1,346 @@
+"""Onboarding: run the utility's adhesion flow for units, record every attempt, keep evidence of failures.
+
+One browser, one context per unit, `concurrency` units at a time. Inside an attempt the flow restarts
+itself on transient failures; across attempts this module retries transient outcomes with backoff.
+States that need a person (wrong password, captcha, unknown installation, portal changed) are never
+retried automatically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from playwright.async_api import Browser, BrowserContext, async_playwright
+
+from bot.context import AppContext
+from bot.scrub import scrub_zip
+from flows.base import AdhesionRequest, AdhesionResult, ChallengePolicy, RetryPolicy
+from flows.browser import BrowserSettings
+from flows.errors import (
+    ChallengeRequired,
+    FlowError,
+    InstallationNotFound,
+    LoginRejected,
+    PortalChanged,
+    PortalUnavailable,
+)
+from flows.registry import FLOWS
+from flows.solver import TwoCaptchaSolver
+from storage.adhesion import (
+    finish_attempt,
+    forget_browser_state,
+    load_browser_state,
+    save_browser_state,
+    start_attempt,
+)
+from storage.blobs import BlobStore
+from storage.engine import session_scope
+from storage.errors import ConfigurationError
+from storage.models import AdhesionAttempt, AdhesionStatus, Unit
+from storage.units import get_unit, portal_password
+
+log = structlog.get_logger(__name__)
+
+STATE_OF_ERROR: tuple[tuple[type[FlowError], AdhesionStatus], ...] = (
+    (LoginRejected, AdhesionStatus.INVALID_CREDENTIALS),
+    (ChallengeRequired, AdhesionStatus.CAPTCHA_REQUIRED),
+    (InstallationNotFound, AdhesionStatus.INSTALLATION_NOT_FOUND),
+    (PortalChanged, AdhesionStatus.PORTAL_CHANGED),
+    (PortalUnavailable, AdhesionStatus.PORTAL_UNAVAILABLE),
+)
+
+
+@dataclass(frozen=True)
+class AdhesionOptions:
+    """How a batch of adhesions runs (from the CLI, the scheduler or the dashboard)."""
+
+    concurrency: int = 2
+    headed: bool = False
+    attempts: int = 2
+    backoff_s: float = 5.0
+    record_har: Path | None = None
+    """When set (one unit only), the run is recorded as a HAR file there (unscrubbed: see bot.har)."""
+
+
+@dataclass(frozen=True)
+class UnitOutcome:
+    """What happened to one unit in this run."""
+
+    unit_id: int
+    status: AdhesionStatus
+    message: str | None
+    attempts: int
+    submissions: int = 0
+    changes: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        """Whether the unit did not end enrolled."""
+        return self.status not in (AdhesionStatus.ENROLLED, AdhesionStatus.VERIFIED)
+
+
+@dataclass
+class _Prepared:
+    unit_id: int
+    utility: str
+    request: AdhesionRequest
+    storage_state: dict | None
+    attempt_id: int = 0
+    artifacts: list[dict] = field(default_factory=list)
+
+
+def _base_url(app: AppContext, browser_settings: BrowserSettings, utility: str) -> str:
+    url = browser_settings.base_urls.get(utility)
+    if not url:
+        raise ConfigurationError(f"no base URL for {utility}: set [utilities.{utility}] base_url in "
+                                 f"{app.settings.playwright_config} or FATURAS_{utility.upper()}_BASE_URL")
+    return url
+
+
+def _challenge_policy(app: AppContext, options: AdhesionOptions, browser_settings: BrowserSettings) -> ChallengePolicy:
+    solver = None
+    if app.settings.captcha_solver_url and app.settings.captcha_solver_key:
+        solver = TwoCaptchaSolver(app.settings.captcha_solver_url, app.settings.captcha_solver_key,
+                                  poll_interval_s=min(5.0, max(0.2, app.settings.adhesion_backoff_s)))
+    return ChallengePolicy(operator_wait_s=browser_settings.operator_challenge_s if options.headed else 0.0,
+                           solver=solver)
+
+
+def _prepare(app: AppContext, unit_id: int) -> _Prepared | UnitOutcome:
+    """Read what the flow needs; a unit without credentials ends at once with a clear message."""
+    keys = app.keys()
+    with session_scope(app.engine) as session:
+        unit = get_unit(session=session, ref=unit_id)
+        password = portal_password(unit=unit, keys=keys)
+        if not unit.portal_login or not password:
+            message = "no portal login or password registered for this unit"
+            _finish_without_run(session, unit, message)
+            return UnitOutcome(unit.id or unit_id, AdhesionStatus.INVALID_CREDENTIALS, message, attempts=0)
+        app.redactor.register(password)
+        state = load_browser_state(session=session, utility=unit.utility, portal_login=unit.portal_login, keys=keys)
+        return _Prepared(
+            unit_id=unit.id or unit_id, utility=unit.utility, storage_state=state,
+            request=AdhesionRequest(portal_login=unit.portal_login, portal_password=password,
+                                    installation=unit.installation, uc_code=unit.uc_code,
+                                    target_email=unit.inbox_address))
+
+
+def _finish_without_run(session, unit: Unit, message: str) -> None:  # noqa: ANN001 - sqlmodel Session
+    attempt = start_attempt(session=session, unit=unit)
+    finish_attempt(session=session, attempt=attempt, unit=unit, status=AdhesionStatus.INVALID_CREDENTIALS,
+                   message=message, step="prepare")
+
+
+class _Tracer:
+    """Playwright tracing in chunks, paused while the password is typed so no kept trace holds it."""
+
+    def __init__(self, context: BrowserContext, policy: str, workdir: Path) -> None:
+        self.context, self.policy, self.workdir = context, policy, workdir
+        self.parts: list[Path] = []
+
+    async def start(self) -> None:
+        if self.policy == "off":
+            return
+        await self.context.tracing.start(screenshots=True, snapshots=True)
+        await self.context.tracing.start_chunk(title="before-login")
+
+    async def _cut(self) -> None:
+        path = self.workdir / f"trace-{len(self.parts) + 1}.zip"
+        await self.context.tracing.stop_chunk(path=str(path))
+        self.parts.append(path)
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """Close the current chunk before the password is typed and open a new one after the login."""
+        if self.policy == "off":
+            yield
+            return
+        await self._cut()
+        try:
+            yield
+        finally:
+            await self.context.tracing.start_chunk(title="after-login")
+
+    async def stop(self) -> list[Path]:
+        if self.policy == "off":
+            return []
+        with contextlib.suppress(Exception):
+            await self._cut()
+        with contextlib.suppress(Exception):
+            await self.context.tracing.stop()
+        return self.parts
+
+
+async def _run_attempt(app: AppContext, browser: Browser, prepared: _Prepared, options: AdhesionOptions,
+                       browser_settings: BrowserSettings) -> AdhesionResult:
+    """One attempt in a fresh context; failure evidence (screenshot, traces) goes into `prepared.artifacts`."""
+    flow_class = FLOWS[prepared.utility]
+    flow = flow_class(base_url=_base_url(app, browser_settings, prepared.utility),
+                      action_timeout_ms=browser_settings.action_timeout_ms,
+                      navigation_timeout_ms=browser_settings.navigation_timeout_ms,
+                      retry=RetryPolicy(max_restarts=3, backoff_s=(options.backoff_s / 5, options.backoff_s / 2,
+                                                                    options.backoff_s)))
+    context_args: dict = {"locale": "pt-BR", "timezone_id": "America/Sao_Paulo"}
+    if prepared.storage_state:
+        context_args["storage_state"] = prepared.storage_state
+    if options.record_har:
+        context_args.update(record_har_path=str(options.record_har), record_har_content="embed")
+    context = await browser.new_context(**context_args)
+    with tempfile.TemporaryDirectory(prefix="faturas-trace-") as tmp:
+        tracer = _Tracer(context, browser_settings.tracing_policy, Path(tmp))
+        await tracer.start()
+
+        def on_step(step: str) -> None:
+            log.info("adhesion_step_started", step=step)
+            _record_step(app, prepared.attempt_id, step)
+
+        try:
+            result = await flow.adhere(context, prepared.request, challenge=_challenge_policy(
+                app, options, browser_settings), on_step=on_step, around_login=tracer.paused)
+        except Exception:
+            await _keep_evidence(app, context, tracer, prepared, failed=True)
+            raise
+        else:
+            state = await context.storage_state()
+            await _keep_evidence(app, context, tracer, prepared, failed=False)
+            with session_scope(app.engine) as session:
+                login = result.new_portal_login or prepared.request.portal_login
+                if result.new_portal_login:
+                    # The portal now logs in with the inbox address; without this the next login would fail.
+                    unit = get_unit(session=session, ref=prepared.unit_id)
+                    unit.portal_login = result.new_portal_login
+                    session.add(unit)
+                    log.info("portal_login_changed", reason="access e-mail is the login")
+                save_browser_state(session=session, utility=prepared.utility, portal_login=login,
+                                   state=dict(state), keys=app.keys())
+            return result
+        finally:
+            await context.close()
+
+
+async def _keep_evidence(app: AppContext, context: BrowserContext, tracer: _Tracer, prepared: _Prepared, *,
+                         failed: bool) -> None:
+    """Screenshot and trace chunks, encrypted, when the policy keeps them for this outcome."""
+    blobs = BlobStore(app.settings.data_dir / "blobs")
+    keys = app.keys()
+    if failed and context.pages:
+        with contextlib.suppress(Exception):
+            shot = await context.pages[0].screenshot(full_page=True)
+            prepared.artifacts.append({"kind": "screenshot", "name": "failure.png", "blob": blobs.put(shot, keys=keys)})
+    parts = await tracer.stop()
+    keep = tracer.policy == "on" or (tracer.policy == "retain-on-failure" and failed)
+    if keep:
+        # Tracing is paused while the password is typed, but the login request can still reach the next
+        # chunk's network log: scrub every chunk as well.
+        secrets = [prepared.request.portal_password]
+        for index, part in enumerate(parts, start=1):
+            clean = scrub_zip(part.read_bytes(), secrets)
+            prepared.artifacts.append({"kind": "trace", "name": f"trace-{index}.zip",
+                                       "blob": blobs.put(clean, keys=keys)})
+
+
+def _record_step(app: AppContext, attempt_id: int, step: str) -> None:
+    with session_scope(app.engine) as session:
+        attempt = session.get(AdhesionAttempt, attempt_id)
+        if attempt is not None:
+            attempt.step_reached = step
+            session.add(attempt)
+
+
+def _status_of(error: FlowError) -> AdhesionStatus:
+    for family, status in STATE_OF_ERROR:
+        if isinstance(error, family):
+            return status
+    return AdhesionStatus.PORTAL_CHANGED
+
+
+async def _attempt(app: AppContext, browser: Browser, prepared: _Prepared, options: AdhesionOptions,
+                   browser_settings: BrowserSettings) -> AdhesionResult | FlowError:
+    """One attempt; returns the result or the error it ended with (a bot bug becomes PortalChanged)."""
+    try:
+        return await _run_attempt(app, browser, prepared, options, browser_settings)
+    except FlowError as error:
+        return error
+    except Exception as exc:  # a bug must neither leave the unit `running` nor stop the whole batch
+        log.exception("adhesion_attempt_crashed")
+        return PortalChanged(f"unexpected {type(exc).__name__} in the bot: {exc}")
+
+
+async def adhere_unit(app: AppContext, browser: Browser, unit_id: int, options: AdhesionOptions,
+                      browser_settings: BrowserSettings) -> UnitOutcome:
+    """Enrol one unit: up to `options.attempts` attempts, retrying only transient failures."""
+    prepared = _prepare(app, unit_id)
+    if isinstance(prepared, UnitOutcome):
+        return prepared
+    with structlog.contextvars.bound_contextvars(unit_id=prepared.unit_id):
+        for number in range(1, options.attempts + 1):
+            with session_scope(app.engine) as session:
+                unit = get_unit(session=session, ref=prepared.unit_id)
+                prepared.attempt_id = start_attempt(session=session, unit=unit).id or 0
+            prepared.artifacts = []
+            with structlog.contextvars.bound_contextvars(attempt_id=prepared.attempt_id):
+                log.info("adhesion_attempt_started", attempt=number)
+                result = await _attempt(app, browser, prepared, options, browser_settings)
+                if isinstance(result, AdhesionResult):
+                    message = ("enrolled in Conta Digital; bills go to the unit's inbox"
+                               + (f" ({', '.join(result.changes)})" if result.changes else " (already enrolled)"))
+                    log.info("adhesion_attempt_finished", status="enrolled", changes=list(result.changes),
+                             submissions=result.submissions)
+                    return _close(app, prepared, AdhesionStatus.ENROLLED, message, result.steps[-1], number,
+                                  browser_settings.retention_days, result=result)
+                status = _status_of(result)
+                log.warning("adhesion_attempt_failed", status=status.value, step=result.step, reason=str(result))
+                outcome = _close(app, prepared, status, f"{result} — {result.user_message}", result.step, number,
+                                 browser_settings.retention_days)
+                if isinstance(result, LoginRejected | ChallengeRequired) and prepared.storage_state:
+                    with session_scope(app.engine) as session:
+                        forget_browser_state(session=session, utility=prepared.utility,
+                                             portal_login=prepared.request.portal_login)
+                if not result.transient or number == options.attempts:
+                    return outcome
+            await asyncio.sleep(options.backoff_s * number)  # backoff between attempts
+    raise AssertionError("unreachable: the last attempt always returns")
+
+
+def _close(app: AppContext, prepared: _Prepared, status: AdhesionStatus, message: str, step: str | None,
+           attempt_number: int, retention_days: int, result: AdhesionResult | None = None) -> UnitOutcome:
+    with session_scope(app.engine) as session:
+        unit = get_unit(session=session, ref=prepared.unit_id)
+        attempt = session.get(AdhesionAttempt, prepared.attempt_id)
+        assert attempt is not None  # noqa: S101 - created by this run
+        finish_attempt(session=session, attempt=attempt, unit=unit, status=status, message=message, step=step,
+                       changes=list(result.changes) if result else None,
+                       evidence=result.evidence if result else None,
+                       submissions=result.submissions if result else 0, artifacts=prepared.artifacts,
+                       retention_days=retention_days)
+        final = AdhesionStatus(unit.adhesion_status)
+    return UnitOutcome(prepared.unit_id, final, message, attempts=attempt_number,
+                       submissions=result.submissions if result else 0,
+                       changes=tuple(result.changes) if result else ())
+
+
+async def adhere_units(app: AppContext, unit_ids: list[int], options: AdhesionOptions,
+                       on_done: Callable[[UnitOutcome], None] | None = None) -> list[UnitOutcome]:
+    """Enrol several units with one browser and `options.concurrency` contexts at a time."""
+    browser_settings = BrowserSettings.load(app.settings.playwright_config)
+    semaphore = asyncio.Semaphore(max(1, options.concurrency))
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(**browser_settings.launch_options(
+            headless=False if options.headed else None))
+        try:
+            async def one(unit_id: int) -> UnitOutcome:
+                async with semaphore:
+                    outcome = await adhere_unit(app, browser, unit_id, options, browser_settings)
+                if on_done is not None:
+                    on_done(outcome)
+                return outcome
+
+            return list(await asyncio.gather(*(one(unit_id) for unit_id in unit_ids)))
+        finally:
+            await browser.close()

@@ -1,0 +1,111 @@
+"""Adhesion attempts and saved browser sessions: keyword-only functions over a caller's session."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from storage.blobs import BlobStore
+from storage.models import AdhesionAttempt, AdhesionStatus, BrowserSession, Unit, utcnow
+from storage.secrets import KeyRing
+
+# States `faturas adhere --all-pending` picks up: the bot can act on them without a person.
+BOT_ACTIONABLE = (AdhesionStatus.PENDING, AdhesionStatus.RUNNING, AdhesionStatus.EMAIL_SET,
+                  AdhesionStatus.ENROLLED_ELSEWHERE, AdhesionStatus.PORTAL_UNAVAILABLE)
+
+
+def units_to_adhere(*, session: Session) -> list[Unit]:
+    """Units whose next step is the bot's, oldest first."""
+    query = select(Unit).where(col(Unit.adhesion_status).in_([s.value for s in BOT_ACTIONABLE])).order_by(
+        col(Unit.id))
+    return list(session.exec(query).all())
+
+
+def start_attempt(*, session: Session, unit: Unit) -> AdhesionAttempt:
+    """Record that an attempt began and mark the unit `running`."""
+    attempt = AdhesionAttempt(unit_id=unit.id)  # type: ignore[arg-type]
+    unit.adhesion_status = AdhesionStatus.RUNNING.value
+    unit.updated_at = utcnow()
+    session.add(attempt)
+    session.add(unit)
+    session.flush()
+    return attempt
+
+
+def finish_attempt(*, session: Session, attempt: AdhesionAttempt, unit: Unit, status: AdhesionStatus,
+                   message: str | None, step: str | None, changes: list[str] | None = None,
+                   evidence: str | None = None, submissions: int = 0, artifacts: list[dict] | None = None,
+                   retention_days: int = 30) -> None:
+    """Close an attempt with its outcome and move the unit to the state reached."""
+    attempt.finished_at = utcnow()
+    attempt.outcome = status.value
+    attempt.step_reached = step
+    attempt.message = message
+    attempt.changes = list(changes or [])
+    attempt.evidence = evidence
+    attempt.submissions = submissions
+    attempt.artifacts = list(artifacts or [])
+    if artifacts:
+        attempt.artifacts_expire_at = utcnow() + timedelta(days=retention_days)
+    # A unit already verified by a received bill stays verified when a rerun confirms the enrolment.
+    if not (status == AdhesionStatus.ENROLLED and unit.adhesion_status == AdhesionStatus.VERIFIED.value):
+        unit.adhesion_status = status.value
+    unit.adhesion_message = message
+    unit.updated_at = utcnow()
+    session.add(attempt)
+    session.add(unit)
+
+
+def attempts_of(*, session: Session, unit_id: int) -> list[AdhesionAttempt]:
+    """A unit's attempts, newest first."""
+    query = select(AdhesionAttempt).where(AdhesionAttempt.unit_id == unit_id).order_by(
+        col(AdhesionAttempt.id).desc())
+    return list(session.exec(query).all())
+
+
+def load_browser_state(*, session: Session, utility: str, portal_login: str, keys: KeyRing) -> dict | None:
+    """The saved, decrypted Playwright storage state for a portal login, if any."""
+    saved = session.exec(select(BrowserSession).where(BrowserSession.utility == utility,
+                                                      BrowserSession.portal_login == portal_login)).first()
+    if saved is None:
+        return None
+    saved.last_used_at = utcnow()
+    session.add(saved)
+    return json.loads(keys.decrypt(saved.state_enc))
+
+
+def save_browser_state(*, session: Session, utility: str, portal_login: str, state: dict, keys: KeyRing) -> None:
+    """Encrypt and keep a portal login's storage state (cookies), replacing the previous one."""
+    token = keys.encrypt(json.dumps(state))
+    saved = session.exec(select(BrowserSession).where(BrowserSession.utility == utility,
+                                                      BrowserSession.portal_login == portal_login)).first()
+    if saved is None:
+        saved = BrowserSession(utility=utility, portal_login=portal_login, state_enc=token)
+    else:
+        saved.state_enc = token
+        saved.saved_at = utcnow()
+    session.add(saved)
+
+
+def forget_browser_state(*, session: Session, utility: str, portal_login: str) -> None:
+    """Drop a saved session (after the portal rejected the login with it)."""
+    saved = session.exec(select(BrowserSession).where(BrowserSession.utility == utility,
+                                                      BrowserSession.portal_login == portal_login)).first()
+    if saved is not None:
+        session.delete(saved)
+
+
+def prune_artifacts(*, session: Session, blobs: BlobStore, now: datetime | None = None) -> int:
+    """Delete screenshots and traces past their retention; returns how many blobs were removed."""
+    moment = now or utcnow()
+    removed = 0
+    expired = session.exec(select(AdhesionAttempt).where(col(AdhesionAttempt.artifacts_expire_at) <= moment)).all()
+    for attempt in expired:
+        for artifact in attempt.artifacts:
+            removed += blobs.delete(artifact["blob"], encrypted=True)
+        attempt.artifacts = []
+        attempt.artifacts_expire_at = None
+        session.add(attempt)
+    return removed
