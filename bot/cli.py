@@ -49,6 +49,22 @@ def demo(ctx: typer.Context) -> None:
     raise typer.Exit(run_demo(app_context(ctx)))
 
 
+def record(ctx: typer.Context, unit: str = typer.Argument(..., help="Unit id, installation or UC code."),
+           out: Path = typer.Option(..., "--out", "-o", help="Where to write the fixture (.har.zip).")) -> None:
+    """Record a unit's adhesion run as a HAR fixture for QA, with secrets scrubbed.
+
+    This is a real adhesion: it changes the portal. See the README for recording and replaying fixtures.
+
+    Example: faturas record 12 --out tests/flows/fixtures/cemig-new-fresh.har.zip
+    """
+    from bot.har import record_unit
+
+    outcome = record_unit(app_context(ctx), unit, out)
+    typer.echo(f"recorded {out} (unit {outcome.unit_id}: {outcome.status.value})")
+    if outcome.failed:
+        raise typer.Exit(1)
+
+
 def build_app() -> typer.Typer:
     """The Typer application with every sub-command mounted."""
     app = typer.Typer(help=_root.__doc__, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -61,6 +77,7 @@ def build_app() -> typer.Typer:
     app.add_typer(invoices_app, name="invoices")
     app.add_typer(adhere_app, name="adhere")
     app.command("demo")(demo)
+    app.command("record")(record)
     from simulator.cli import app as simulator_app  # the local CEMIG, for QA and the demo
 
     app.add_typer(simulator_app, name="simulator", help="The local CEMIG simulator (portal and bills) for QA.")

@@ -10,6 +10,7 @@ import json
 import secrets
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -228,10 +229,40 @@ def reset(url: Url = DEFAULT_URL, admin_token: Token = "") -> None:
     typer.echo("simulator reset")
 
 
-# --- bill: the cycle mailer ------------------------------------------------------------------------------------
-# Placeholder for the lead: `faturas simulator bill ...` (generate this cycle's bills for
-# `store.enrolled_profiles()` / `AdminClient.profiles()` and send them with simulator.mailer) is wired here.
-# ----------------------------------------------------------------------------------------------------------------
+@app.command()
+def bill(
+    cycle: Annotated[str, typer.Option("--cycle", help="Billing month, YYYY-MM.")],
+    smtp_host: Annotated[str, typer.Option("--smtp-host", help="SMTP server that receives the bills.")] = "127.0.0.1",
+    smtp_port: Annotated[int, typer.Option("--smtp-port", help="Its port.")] = 25,
+    dkim_key: Annotated[Path, typer.Option("--dkim-key", help="PEM file of the simulator's DKIM key "
+                                           "(created on first use).")] = Path("simulator-dkim.pem"),
+    url: Url = DEFAULT_URL,
+    admin_token: Token = "",
+) -> None:
+    """Run a billing cycle: e-mail this month's bill to every installation enrolled in Conta Digital.
+
+    Bills go to the e-mail each enrolled login has now; installations not enrolled get nothing. The
+    e-mails are DKIM-signed; the TXT record to verify them is printed.
+
+    Example: faturas simulator bill --cycle 2026-11 --smtp-port 2525 --admin-token s3cret
+    """
+    from simulator.bills.profile import InstallationProfile
+    from simulator.mailer import BillMailerError, load_or_create_dkim_key, send_cycle
+
+    rows = _admin(url, admin_token, lambda c: c.profiles())
+    profiles = [InstallationProfile(**dict(row, address_lines=tuple(row["address_lines"]))) for row in rows]
+    key = load_or_create_dkim_key(dkim_key)
+    try:
+        sent = send_cycle(profiles, cycle, smtp_host=smtp_host, smtp_port=smtp_port, dkim_key=key)
+    except (BillMailerError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_ADMIN_ERROR) from exc
+    for delivery in sent.deliveries:
+        typer.echo(f"{delivery.installation} -> {delivery.recipient}: {'sent' if delivery.accepted else 'refused'}")
+    typer.echo(f"cycle {cycle}: {len(sent.sent)} sent, {len(sent.failed)} refused")
+    typer.echo(f"DKIM: {key.record_name} TXT \"{key.dns_txt}\"")
+    if sent.failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - manual entry point: python -m simulator.cli

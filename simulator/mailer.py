@@ -10,11 +10,13 @@ DKIM-signed for the sender's domain, to that address; profiles without one get n
 from __future__ import annotations
 
 import base64
+import os
 import email
 import email.policy
 import html
 import smtplib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -94,6 +96,25 @@ def generate_dkim_key(selector: str = DEFAULT_SELECTOR, domain: str = "cemig.com
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     )
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return DkimKey(selector, domain, pem, f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode('ascii')}")
+
+
+def load_or_create_dkim_key(path: Path, selector: str = DEFAULT_SELECTOR, domain: str = "cemig.com.br") -> DkimKey:
+    """The simulator's DKIM key kept in `path` (PEM, mode 600), created on first use.
+
+    The key lives in the simulator's own data folder so that every billing cycle signs with the same key
+    and the mail processor can be given the matching TXT record (printed by `faturas simulator bill`).
+    """
+    if not path.exists():
+        fresh = generate_dkim_key(selector, domain)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(fresh.private_key_pem)
+        return fresh
+    pem = path.read_bytes()
+    key = serialization.load_pem_private_key(pem, password=None)
     public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return DkimKey(selector, domain, pem, f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode('ascii')}")
 

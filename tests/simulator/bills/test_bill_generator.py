@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pypdfium2 as pdfium
 import pytest
-from bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
+from tests.simulator.bills.bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
 from pypdf import PasswordType, PdfReader
 
 from simulator.bills import model

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from bill_profiles import PROFILES
+from tests.simulator.bills.bill_profiles import PROFILES
 
 from simulator.bills.codes import access_key_is_valid
 from simulator.bills.generator import generate_bill

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 from aiosmtpd.controller import Controller
-from bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
+from tests.simulator.bills.bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
 from pypdf import PdfReader
 
 from simulator.bills.formats import br_date, br_number
@@ -165,3 +165,28 @@ def test_dkim_key_never_shows_its_private_half(dkim_key) -> None:
     assert dkim_key.private_key_pem.startswith(b"-----BEGIN RSA PRIVATE KEY-----")
     assert "PRIVATE" not in repr(dkim_key)
     assert dkim_key.dns_txt.startswith("v=DKIM1; k=rsa; p=")
+
+
+def test_bill_command_runs_a_cycle_for_enrolled_installations_only(smtp_server, simulator, tmp_path, capsys) -> None:
+    from bot.cli import build_app
+    from bot.cli_support import run_app
+
+    controller, handler = smtp_server
+    enrolled = simulator.add_customer(email="uc-3000055479-abcd@faturas.example.com", installations=())
+    simulator.admin.add_installation(enrolled.id, "3000055479", enrolled=True)
+    simulator.add_customer(name="Outro Cliente", document="529.982.247-25", email="outro@example.com",
+                           installations=("3000099999",))
+    key_file = tmp_path / "dkim.pem"
+    args = ["simulator", "bill", "--cycle", "2026-11", "--smtp-port", str(controller.port), "--url", simulator.url,
+            "--admin-token", simulator.admin_token, "--dkim-key", str(key_file)]
+    assert run_app(build_app(), args) == 0
+    out = capsys.readouterr().out
+    assert "cycle 2026-11: 1 sent, 0 refused" in out
+    assert [m.rcpt_tos for m in handler.messages] == [["uc-3000055479-abcd@faturas.example.com"]]
+    txt = out.split('TXT "', 1)[1].rsplit('"', 1)[0]
+    assert dkim_verify(handler.messages[0].content, {"contadigital._domainkey.cemig.com.br": txt})
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    # The next cycle signs with the same key, so one published record verifies every cycle.
+    assert run_app(build_app(), [*args[:3], "2026-12", *args[4:]]) == 0
+    assert txt in capsys.readouterr().out
+    assert dkim_verify(handler.messages[1].content, {"contadigital._domainkey.cemig.com.br": txt})

@@ -1,0 +1,88 @@
+"""`faturas record`: record a unit's adhesion as a HAR fixture for QA, with secrets scrubbed.
+
+The recording is a real adhesion run (it changes the portal). Before anything is written, the HAR is
+scrubbed: cookie and authorization headers, password and token form fields, the portal login and every
+value found in those fields are replaced by placeholders wherever they appear (request bodies, HTML).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+from bot.adhesion import AdhesionOptions, UnitOutcome, adhere_units
+from bot.context import AppContext
+from bot.scrub import scrub_bytes
+from storage.engine import session_scope
+from storage.units import get_unit, portal_password
+from storage.validators import format_document
+
+PLACEHOLDER = "REDACTED"
+_SECRET_FIELD = re.compile(r"pass|senha|token|recaptcha|secret|acesso|userid|login", re.I)
+_SECRET_HEADER = {"cookie", "set-cookie", "authorization", "proxy-authorization"}
+
+
+def _scrub_set_cookie(value: str) -> str:
+    name, _, rest = value.partition("=")
+    attributes = rest.partition(";")[2]
+    return f"{name}={PLACEHOLDER}" + (f";{attributes}" if attributes else "")
+
+
+def _scrub_form(text: str, found: list[str]) -> str:
+    pairs = parse_qsl(text, keep_blank_values=True)
+    cleaned = []
+    for name, value in pairs:
+        if _SECRET_FIELD.search(name) and value:
+            found.append(value)
+            value = PLACEHOLDER
+        cleaned.append((name, value))
+    return urlencode(cleaned)
+
+
+def scrub_har(har: dict, secrets: list[str]) -> bytes:
+    """The HAR as JSON bytes with headers, cookies, secret form fields and every secret value replaced."""
+    found = list(secrets)
+    for entry in har["log"]["entries"]:
+        for part in (entry["request"], entry["response"]):
+            for header in part.get("headers", []):
+                lowered = header["name"].lower()
+                if lowered == "set-cookie":
+                    header["value"] = _scrub_set_cookie(header["value"])
+                elif lowered in _SECRET_HEADER:
+                    header["value"] = PLACEHOLDER
+            for cookie in part.get("cookies", []):
+                cookie["value"] = PLACEHOLDER
+        post = entry["request"].get("postData")
+        if post:
+            for param in post.get("params", []) or []:
+                if _SECRET_FIELD.search(param.get("name", "")) and param.get("value"):
+                    found.append(param["value"])
+                    param["value"] = PLACEHOLDER
+            if post.get("text") and "urlencoded" in post.get("mimeType", ""):
+                post["text"] = _scrub_form(post["text"], found)
+    data = json.dumps(har, ensure_ascii=False, indent=1).encode("utf-8")
+    return scrub_bytes(data, [s for s in found if len(s) >= 4])
+
+
+def record_unit(app: AppContext, unit_ref: str, out: Path) -> UnitOutcome:
+    """Run the unit's adhesion with HAR recording and write the scrubbed fixture to `out` (.har.zip)."""
+    with session_scope(app.engine) as session:
+        unit = get_unit(session=session, ref=unit_ref)
+        unit_id = unit.id or 0
+        login = unit.portal_login or ""
+        secrets = [s for s in (portal_password(unit=unit, keys=app.keys()), login, format_document(login)) if s]
+    with tempfile.TemporaryDirectory(prefix="faturas-har-") as tmp:
+        raw = Path(tmp) / "recording.har"
+        options = AdhesionOptions(concurrency=1, attempts=1, backoff_s=app.settings.adhesion_backoff_s,
+                                  record_har=raw)
+        (outcome,) = asyncio.run(adhere_units(app, [unit_id], options))
+        clean = scrub_har(json.loads(raw.read_text(encoding="utf-8")), secrets)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("recording.har", clean)
+    return outcome

@@ -1,0 +1,76 @@
+"""The CEMIG flow replayed offline against committed HAR fixtures (re-record: tests/flows/record_fixtures.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright
+
+from flows.base import AdhesionRequest, ChallengePolicy, RetryPolicy
+from flows.cemig.flow import CemigFlow
+from flows.errors import FlowError
+from flows.har_replay import HarReplay, load_har
+
+pytestmark = pytest.mark.browser
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+OFFLINE_BASE = "http://cemig.invalid"  # unresolvable: anything the router let through would fail
+
+
+def replay(browser_settings, har: dict, target: str) -> tuple[object, HarReplay]:
+    async def go():
+        router = HarReplay(har)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**browser_settings.launch_options())
+            context = await browser.new_context()
+            await router.attach(context)
+            flow = CemigFlow(base_url=OFFLINE_BASE, action_timeout_ms=5000,
+                             retry=RetryPolicy(max_restarts=0))
+            request = AdhesionRequest(portal_login="123.456.789-09", portal_password="any-password",
+                                      installation="3000055479", uc_code=None, target_email=target)
+            try:
+                result = await flow.adhere(context, request, challenge=ChallengePolicy())
+            except FlowError as error:
+                result = error
+            finally:
+                await browser.close()
+        return result, router
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("name", ["cemig-new-fresh", "cemig-legacy-fresh"])
+def test_fixture_replays_to_an_enrolment(browser_settings, name):
+    har = load_har(FIXTURES / f"{name}.har.zip")
+    target = (FIXTURES / f"{name}.target").read_text().strip()
+    result, router = replay(browser_settings, har, target)
+    assert router.missing == [], router.describe_missing()
+    assert not isinstance(result, Exception), result
+    assert result.state == "enrolled" and result.changes == ("email_set", "enrolled") and result.submissions == 1
+    assert target in result.evidence
+
+
+def test_a_fixture_missing_a_step_fails_with_a_clear_message(browser_settings):
+    har = load_har(FIXTURES / "cemig-new-fresh.har.zip")
+    target = (FIXTURES / "cemig-new-fresh.target").read_text().strip()
+    entries = har["log"]["entries"]
+    har["log"]["entries"] = [e for e in entries if "/ContaDigital/Adesao" not in e["request"]["url"]]
+    result, router = replay(browser_settings, har, target)
+    assert isinstance(result, FlowError)
+    assert "POST /ContaDigital/Adesao" in router.describe_missing()
+    assert "does not hold" in router.describe_missing()
+
+
+def test_fixtures_hold_no_secret():
+    for path in FIXTURES.glob("*.har.zip"):
+        with zipfile.ZipFile(path) as archive:
+            text = archive.read("recording.har").decode()
+        for secret in ("Senha@Fixture-123", "Senha%40Fixture-123", "12345678909", "123.456.789-09"):
+            assert secret not in text, (path.name, secret)
+        har = json.loads(text)
+        cookies = [h["value"] for e in har["log"]["entries"] for h in e["request"]["headers"]
+                   if h["name"].lower() == "cookie"]
+        assert cookies and all("REDACTED" in c for c in cookies)
