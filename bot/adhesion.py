@@ -147,7 +147,9 @@ class _Tracer:
     async def start(self) -> None:
         if self.policy == "off":
             return
-        await self.context.tracing.start(screenshots=True, snapshots=True)
+        # DOM snapshots and network, without the screencast: it costs more CPU than the rest of the run,
+        # and a failure keeps its own full-page screenshot.
+        await self.context.tracing.start(screenshots=False, snapshots=True)
         await self.context.tracing.start_chunk(title="before-login")
 
     async def _cut(self) -> None:

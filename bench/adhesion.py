@@ -1,0 +1,190 @@
+"""Adhesion throughput and memory: the bot against a local simulator running in its own process.
+
+    .venv/bin/python bench/adhesion.py --units 24 --concurrency 1 2 4
+
+For each concurrency it enrols fresh units and prints the median and p90 bot time per unit (attempt
+start to finish), units per minute over the whole run, and the peak memory (PSS) of the bot process plus
+every browser process it started (sampled from /proc every 100 ms). Targets on a 2-core machine: median
+≤ 3 s per unit, ≥ 40 units/min at concurrency 4, peak RSS ≤ 1.5 GB. Record results in bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.adhesion import AdhesionOptions, adhere_units  # noqa: E402
+from bot.context import AppContext  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from simulator.portal.client import AdminClient  # noqa: E402
+from storage.adhesion import attempts_of  # noqa: E402
+from storage.engine import session_scope  # noqa: E402
+from storage.models import UnitCreate  # noqa: E402
+from storage.secrets import new_key  # noqa: E402
+from storage.units import create_unit  # noqa: E402
+
+TOKEN = "bench-admin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tree_pss_bytes(root_pid: int, exclude: set[int]) -> int:
+    """Proportional set size (shared pages split between sharers) of a process and its descendants.
+
+    Plain RSS would count Chromium's shared memory once per process and overstate the footprint.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        if pid in exclude:
+            continue
+        total += _pss(pid)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+class PeakSampler(threading.Thread):
+    """Samples the RSS of this process tree until stopped."""
+
+    def __init__(self, exclude: set[int]) -> None:
+        super().__init__(daemon=True)
+        self.exclude = exclude
+        self.peak = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.peak = max(self.peak, tree_pss_bytes(os.getpid(), self.exclude))
+            self._halt.wait(0.1)
+
+    def stop(self) -> int:
+        self._halt.set()
+        self.join()
+        return self.peak
+
+
+def seed(admin: AdminClient, app: AppContext, count: int, offset: int) -> list[int]:
+    ids = []
+    for n in range(offset, offset + count):
+        installation = f"32{n:08d}"
+        document = f"{n + 123456:09d}"
+        document = document + _cpf_digits(document)
+        admin.add_customer(name=f"Cliente {n}", document=document, email=f"c{n}@example.com",
+                           password=f"Senha-{n}!")
+        admin.add_installation(document, installation)
+        with session_scope(app.engine) as session:
+            ids.append(create_unit(session=session, keys=app.keys(), inbox=app.inbox_policy, unit_in=UnitCreate(
+                installation=installation, client_name=f"Cliente {n}", holder_document=document,
+                portal_login=document, portal_password=f"Senha-{n}!")).id)
+    return ids
+
+
+def _cpf_digits(base: str) -> str:
+    digits = [int(c) for c in base]
+    for weights in (range(10, 1, -1), range(11, 1, -1)):
+        remainder = sum(d * w for d, w in zip(digits, weights, strict=False)) % 11
+        digits.append(0 if remainder < 2 else 11 - remainder)
+    return "".join(map(str, digits[-2:]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=24, help="units per concurrency level")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
+    args = parser.parse_args()
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="faturas-bench-") as tmp:
+        work = Path(tmp)
+        simulator = subprocess.Popen([sys.executable, "-m", "simulator.cli", "serve", "--port", str(port),
+                                      "--admin-token", TOKEN], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    httpx.get(url + "/Login", timeout=1.0)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            config = (ROOT / "playwright.config").read_text().replace(
+                'base_url = "https://atende.cemig.com.br"', f'base_url = "{url}"')
+            (work / "playwright.config").write_text(config)
+            settings = load_settings({"HOME": str(work), "FATURAS_DATA_DIR": str(work / "data"),
+                                      "FATURAS_SECRET_KEYS": new_key(), "FATURAS_LOG_LEVEL": "warning",
+                                      "FATURAS_LOG_FORMAT": "json",
+                                      "FATURAS_PLAYWRIGHT_CONFIG": str(work / "playwright.config")})
+            from bot.logs import configure_logging
+
+            configure_logging(fmt="json", level="warning")
+            app = AppContext(settings=settings)
+            print(f"machine: {os.cpu_count()} cores; simulator in its own process at {url}")
+            print("concurrency  units  median_s  p90_s  units_per_min  peak_pss_mb")
+            offset = 0
+            with AdminClient(url, TOKEN) as admin:
+                for concurrency in args.concurrency:
+                    ids = seed(admin, app, args.units, offset)
+                    offset += args.units
+                    sampler = PeakSampler(exclude={simulator.pid})
+                    sampler.start()
+                    started = time.perf_counter()
+                    outcomes = asyncio.run(adhere_units(app, ids, AdhesionOptions(concurrency=concurrency,
+                                                                                  backoff_s=0.5)))
+                    elapsed = time.perf_counter() - started
+                    peak = sampler.stop()
+                    failed = [o for o in outcomes if o.failed]
+                    with session_scope(app.engine) as session:
+                        durations = sorted((a.finished_at - a.started_at).total_seconds()
+                                           for i in ids for a in attempts_of(session=session, unit_id=i))
+                    p90 = durations[int(0.9 * (len(durations) - 1))]
+                    print(f"{concurrency:>11}  {len(ids):>5}  {statistics.median(durations):>8.2f}  {p90:>5.2f}  "
+                          f"{len(ids) / elapsed * 60:>13.1f}  {peak / 2**20:>11.0f}"
+                          + (f"  ({len(failed)} failed)" if failed else ""))
+            app.close()
+        finally:
+            simulator.terminate()
+            simulator.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
