@@ -68,12 +68,21 @@ def _is_secret_key(key: Any) -> bool:
     return any(word in lowered for word in SECRET_KEY_WORDS)
 
 
+class _StderrLoggerFactory:
+    """Makes loggers that write to whatever sys.stderr is at the time."""
+
+    def __call__(self, *_args: Any) -> structlog.PrintLogger:
+        return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(*, fmt: str = "auto", level: str = "info", stream: TextIO | None = None,
                       redactor: RedactSecrets | None = None) -> RedactSecrets:
     """Configure structlog once; returns the redactor so callers can register secret values."""
     out = stream or sys.stderr
     redactor = redactor or RedactSecrets()
     use_console = fmt == "console" or (fmt == "auto" and out.isatty())
+    # Without an explicit stream, look sys.stderr up at each write: it may be replaced after start-up.
+    factory: Any = structlog.PrintLoggerFactory(file=stream) if stream is not None else _StderrLoggerFactory()
     renderer: Any = (structlog.dev.ConsoleRenderer(colors=out.isatty()) if use_console
                      else structlog.processors.JSONRenderer(sort_keys=True))
     structlog.configure(
@@ -86,7 +95,7 @@ def configure_logging(*, fmt: str = "auto", level: str = "info", stream: TextIO 
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        logger_factory=factory,
         cache_logger_on_first_use=False,
     )
     return redactor

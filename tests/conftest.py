@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import structlog
 
 from flows.browser import BrowserSettings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging_configuration():
+    """structlog's configuration is global to the process: give every test the library defaults back."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import random
 import zipfile
 
 import pytest
-import structlog
 
 from bot.adhesion import AdhesionOptions, adhere_units
 from bot.logs import configure_logging
@@ -216,7 +215,7 @@ def test_installation_not_on_the_login_keeps_evidence_without_the_password(bot_a
     assert "adhesion_attempt_failed" in logs and customer.password not in logs
     events = [json.loads(line) for line in logs.splitlines()]
     assert any(e.get("unit_id") == unit_id and e.get("attempt_id") for e in events)
-    structlog.reset_defaults()
+
 
 
 def test_all_pending_enrols_many_units_at_concurrency_4(bot_app, simulator):

@@ -198,3 +198,18 @@ def test_console_script_runs(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, cwd=ROOT)
     assert result.returncode == 0 and "units" in result.stdout
+
+
+def test_first_use_creates_and_migrates_the_embedded_database(tmp_path, monkeypatch, capsys):
+    from storage import migrate
+    from storage.engine import make_engine
+
+    monkeypatch.setenv("FATURAS_DATA_DIR", str(tmp_path / "fresh"))
+    monkeypatch.delenv("FATURAS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("FATURAS_LOG_FORMAT", "json")
+    assert run_app(build_app(), ["units", "list"]) == 0
+    assert "0 unit(s)" in capsys.readouterr().out
+    database = tmp_path / "fresh" / "faturas.db"
+    engine = make_engine(f"sqlite:///{database}")
+    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    engine.dispose()

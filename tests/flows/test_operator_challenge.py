@@ -1,0 +1,56 @@
+"""The operator strategy: the bot fills the form and waits while a person ticks the captcha."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from playwright.async_api import async_playwright
+
+from flows.base import AdhesionRequest, ChallengePolicy
+from flows.cemig.flow import CemigFlow
+from flows.errors import ChallengeRequired
+
+pytestmark = pytest.mark.browser
+
+
+def run_with_operator(browser_settings, simulator, *, operator_acts: bool, wait_s: float):
+    customer = simulator.add_customer()
+    request = AdhesionRequest(portal_login=customer.document, portal_password=customer.password,
+                              installation="3000055479", uc_code=None, target_email="uc-3000055479-op12@x.example.com")
+
+    async def operator(context) -> None:
+        # A person in front of the visible browser: waits for the challenge and ticks it.
+        page = context.pages[0] if context.pages else await context.wait_for_event("page")
+        await page.get_by_label("Não sou um robô").check(timeout=15_000)
+
+    async def go():
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**browser_settings.launch_options())
+            context = await browser.new_context()
+            await context.new_page()
+            flow = CemigFlow(base_url=simulator.url, action_timeout_ms=8000)
+            person = asyncio.create_task(operator(context)) if operator_acts else None
+            try:
+                return await flow.adhere(context, request, challenge=ChallengePolicy(operator_wait_s=wait_s))
+            except ChallengeRequired as error:
+                return error
+            finally:
+                if person is not None:
+                    await person
+                await browser.close()
+
+    return asyncio.run(go())
+
+
+def test_operator_solves_the_challenge_while_the_bot_waits(browser_settings, simulator):
+    simulator.admin.set_scenario({"captcha": "checkbox"})
+    result = run_with_operator(browser_settings, simulator, operator_acts=True, wait_s=20)
+    assert not isinstance(result, Exception), result
+    assert result.state == "enrolled" and result.submissions == 1
+
+
+def test_nobody_at_the_browser_ends_in_challenge_required_within_the_bound(browser_settings, simulator):
+    simulator.admin.set_scenario({"captcha": "checkbox"})
+    result = run_with_operator(browser_settings, simulator, operator_acts=False, wait_s=1)
+    assert isinstance(result, ChallengeRequired) and "within 1 s" in str(result)
