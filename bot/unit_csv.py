@@ -122,7 +122,7 @@ def row_to_unit(row: dict[str, str]) -> UnitCreate:
 
 
 def import_units(*, engine: Engine, path: Path, keys: KeyRing | None, inbox: InboxPolicy, batch_size: int = 500,
-                 on_progress: Callable[[int], None] | None = None) -> ImportReport:
+                 on_progress: Callable[[int], None] | None = None, integrator_id: int | None = None) -> ImportReport:
     """Import every good row, in transactions of `batch_size` rows; bad rows are reported, not fatal."""
     _, rows = read_rows(path)
     report = ImportReport()
@@ -138,7 +138,8 @@ def import_units(*, engine: Engine, path: Path, keys: KeyRing | None, inbox: Inb
                     if code in seen:
                         raise UnitInputError("installation", f"repeats line {seen[code]} of this file")
                     with session.begin_nested():
-                        create_unit(session=session, unit_in=unit_in, keys=keys, inbox=inbox)
+                        create_unit(session=session, unit_in=unit_in, keys=keys, inbox=inbox,
+                                    integrator_id=integrator_id)
                     seen[code] = line
                     report.created += 1
                 except UnitInputError as exc:

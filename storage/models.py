@@ -162,6 +162,8 @@ class Unit(SQLModel, table=True):
     pdf_password_enc: str | None = Field(default=None, sa_column=Column(String, nullable=True))
     adhesion_status: str = Field(default=AdhesionStatus.PENDING.value, max_length=32, index=True)
     adhesion_message: str | None = Field(default=None, max_length=1000)
+    integrator_id: int | None = Field(default=None, foreign_key="integrator.id", index=True, ondelete="SET NULL")
+    """The integrator who owns the unit (dashboard and API); None = not assigned yet (CLI-only)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
 
@@ -247,3 +249,7 @@ class BrowserSession(SQLModel, table=True):
     state_enc: str = Field(sa_column=Column(String, nullable=False))
     saved_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
     last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+# The dashboard's tables (Unit.integrator_id points at one): registered with every import of the models.
+import storage.web_models  # noqa: E402,F401

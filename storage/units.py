@@ -69,7 +69,7 @@ def new_inbox_address(*, session: Session, policy: InboxPolicy, installation: st
 
 
 def create_unit(*, session: Session, unit_in: UnitCreate, keys: KeyRing | None, inbox: InboxPolicy,
-                utility: str = "cemig") -> Unit:
+                utility: str = "cemig", integrator_id: int | None = None) -> Unit:
     """Register a unit: checks for a duplicate installation, encrypts secrets, reserves an inbox address."""
     if (existing := _find_duplicate(session, utility=utility, installation=unit_in.installation,
                                     uc_code=unit_in.uc_code)) is not None:
@@ -81,6 +81,7 @@ def create_unit(*, session: Session, unit_in: UnitCreate, keys: KeyRing | None, 
         portal_login=unit_in.portal_login, forward_to=unit_in.forward_to or [],
         email_bills_enabled=True if unit_in.email_bills_enabled is None else unit_in.email_bills_enabled,
         inbox_address=new_inbox_address(session=session, policy=inbox, installation=code, utility=utility),
+        integrator_id=integrator_id,
     )
     if unit_in.portal_password:
         unit.portal_password_enc = _require_keys(keys, "portal password").encrypt(unit_in.portal_password)
@@ -94,14 +95,19 @@ def create_unit(*, session: Session, unit_in: UnitCreate, keys: KeyRing | None, 
     return unit
 
 
-def get_unit(*, session: Session, ref: int | str) -> Unit:
-    """A unit by id, installation number or UC code; UnitNotFound otherwise."""
+def get_unit(*, session: Session, ref: int | str, integrator_id: int | None = None) -> Unit:
+    """A unit by id, installation number or UC code; UnitNotFound otherwise.
+
+    With `integrator_id`, another integrator's unit is not found either (the same error: no hint it exists).
+    """
     text = str(ref).strip()
     unit: Unit | None = None
     if text.isdigit() and len(text) < 10:
         unit = session.get(Unit, int(text))
     elif text.isdigit():
         unit = session.exec(select(Unit).where(or_(Unit.installation == text, Unit.uc_code == text))).first()
+    if unit is not None and integrator_id is not None and unit.integrator_id != integrator_id:
+        unit = None
     if unit is None:
         raise UnitNotFound(f"no unit with id or installation {text!r}",
                            user_message=f"Unidade {text} não encontrada.")
@@ -109,9 +115,14 @@ def get_unit(*, session: Session, ref: int | str) -> Unit:
 
 
 def list_units(*, session: Session, status: AdhesionStatus | None = None, search: str | None = None,
-               limit: int | None = None, offset: int = 0) -> list[Unit]:
-    """Units ordered by id, optionally filtered by adhesion state or a search over name/installation."""
+               limit: int | None = None, offset: int = 0, integrator_id: int | None = None,
+               statuses: list[AdhesionStatus] | None = None) -> list[Unit]:
+    """Units ordered by id, optionally filtered by adhesion state(s), owner or a search over name/installation."""
     query = select(Unit).order_by(Unit.id)  # type: ignore[arg-type]
+    if integrator_id is not None:
+        query = query.where(Unit.integrator_id == integrator_id)
+    if statuses is not None:
+        query = query.where(Unit.adhesion_status.in_([s.value for s in statuses]))  # type: ignore[attr-defined]
     if status is not None:
         query = query.where(Unit.adhesion_status == status.value)
     if search:

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import storage.mail_models  # noqa: F401 - registers the tables on SQLModel.metadata
 import storage.models  # noqa: F401
+import storage.web_models  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(
