@@ -120,6 +120,8 @@ class CemigFlow(UtilityFlow):
         await self._step("post_login_dialog", progress, on_step, home.close_dialogs)
 
         async def select() -> None:
+            if await home.shows_installation(code):
+                return  # already the selected installation (the usual case: one installation per login)
             installations = InstallationsPage(portal)
             await installations.open()
             await installations.select(code)

@@ -31,6 +31,7 @@ UNAVAILABLE_HEADINGS = re.compile(r"Serviço temporariamente indisponível|Ocorr
 UPDATE_DATA_DIALOG = "Atualize seus dados"
 CLOSE_DIALOG = "Fechar"
 MY_INSTALLATIONS = "Minhas instalações"
+SELECTED_INSTALLATION = "Você está na instalação:"
 INSTALLATION_SEARCH = "Buscar por instalação"
 SEARCH_BUTTON = "Pesquisar"
 SELECT_INSTALLATION = re.compile(r"^Selecionar instalação \d{10}$")
@@ -189,6 +190,11 @@ class HomePage:
         await self.portal.follow(dialog.get_by_role("button", name=CLOSE_DIALOG, exact=True), "post_login_dialog")
         await expect(self.page.get_by_role("dialog", name=UPDATE_DATA_DIALOG)).to_have_count(0)
         return True
+
+    async def shows_installation(self, code: str) -> bool:
+        """Whether the home page's installation card is this installation (number or UC code)."""
+        card = self.page.get_by_role("region", name=SELECTED_INSTALLATION)
+        return bool(await card.filter(has_text=re.compile(rf"(?<!\d){code}(?!\d)")).count())
 
     async def is_logged_in(self) -> bool:
         """Whether the page shows a logged-in portal (the user menu is there)."""
