@@ -53,6 +53,7 @@ class RedactSecrets:
         return value
 
     def __call__(self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        """Redact one event in place."""
         for key in list(event_dict):
             if _is_secret_key(key) and event_dict[key]:
                 event_dict[key] = REDACTED
@@ -72,6 +73,7 @@ class _StderrLoggerFactory:
     """Makes loggers that write to whatever sys.stderr is at the time."""
 
     def __call__(self, *_args: Any) -> structlog.PrintLogger:
+        """A logger bound to the current sys.stderr."""
         return structlog.PrintLogger(file=sys.stderr)
 
 

@@ -20,6 +20,13 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 | FATURAS_CAPTCHA_SOLVER_KEY  | (environment only)   | unset                                     |
 | FATURAS_ADHESION_ATTEMPTS   | adhesion.attempts_per_run | 2                                    |
 | FATURAS_ADHESION_BACKOFF_S  | adhesion.backoff_s   | 5                                         |
+| FATURAS_WEB_SESSION_KEY_FILE | web.session_key_file | <data_dir>/keys/web-session.key (generated when absent) |
+| FATURAS_WEB_SESSION_MAX_AGE_S | web.session_max_age_s | 43200 (12 h)                          |
+| FATURAS_WEB_SECURE_COOKIES  | web.secure_cookies   | false (set true behind HTTPS)             |
+| FATURAS_WEB_LOGIN_MAX_ATTEMPTS | web.login_max_attempts | 5 failed logins per e-mail or address … |
+| FATURAS_WEB_LOGIN_WINDOW_S  | web.login_window_s   | 900 … per this many seconds               |
+| FATURAS_WEBHOOK_MAX_ATTEMPTS | webhooks.max_attempts | 8                                       |
+| FATURAS_WEBHOOK_BACKOFF_S   | webhooks.backoff_s   | 30 (doubles after each failed attempt)    |
 """
 
 from __future__ import annotations
@@ -49,6 +56,13 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("FATURAS_CAPTCHA_SOLVER_URL", "captcha.solver_url", "captcha_solver_url"),
     ("FATURAS_ADHESION_ATTEMPTS", "adhesion.attempts_per_run", "adhesion_attempts"),
     ("FATURAS_ADHESION_BACKOFF_S", "adhesion.backoff_s", "adhesion_backoff_s"),
+    ("FATURAS_WEB_SESSION_KEY_FILE", "web.session_key_file", "web_session_key_file"),
+    ("FATURAS_WEB_SESSION_MAX_AGE_S", "web.session_max_age_s", "web_session_max_age_s"),
+    ("FATURAS_WEB_SECURE_COOKIES", "web.secure_cookies", "web_secure_cookies"),
+    ("FATURAS_WEB_LOGIN_MAX_ATTEMPTS", "web.login_max_attempts", "web_login_max_attempts"),
+    ("FATURAS_WEB_LOGIN_WINDOW_S", "web.login_window_s", "web_login_window_s"),
+    ("FATURAS_WEBHOOK_MAX_ATTEMPTS", "webhooks.max_attempts", "webhook_max_attempts"),
+    ("FATURAS_WEBHOOK_BACKOFF_S", "webhooks.backoff_s", "webhook_backoff_s"),
 )
 
 
@@ -72,6 +86,14 @@ class Settings(BaseModel):
     captcha_solver_key: str | None = Field(default=None, repr=False)
     adhesion_attempts: int = 2
     adhesion_backoff_s: float = 5.0
+    web_session_key_file: Path | None = None
+    """Secret that signs dashboard cookies and CSRF tokens; generated into the data dir when absent."""
+    web_session_max_age_s: int = Field(default=43200, ge=60)
+    web_secure_cookies: bool = False
+    web_login_max_attempts: int = Field(default=5, ge=1)
+    web_login_window_s: int = Field(default=900, ge=1)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_backoff_s: float = Field(default=30.0, ge=0)
 
     @field_validator("inbox_pattern")
     @classmethod
@@ -154,6 +176,7 @@ def load_settings(environ: dict[str, str] | None = None, config_path: Path | Non
     values["data_dir"] = data_dir
     values.setdefault("database_url", f"sqlite:///{data_dir / 'faturas.db'}")
     values.setdefault("key_file", data_dir / "keys" / "faturas.key")
+    values.setdefault("web_session_key_file", data_dir / "keys" / "web-session.key")
     values["secret_keys"] = env.get("FATURAS_SECRET_KEYS") or None
     values["mail"] = load_mail_settings(data, env, path,
                                         inbox_domain=str(values.get("inbox_domain") or "faturas.example.com"))

@@ -14,7 +14,7 @@ from storage.models import AdhesionStatus, InboxAddress, Unit, UnitCreate, UnitU
 from storage.secrets import HOW_TO_CREATE, KeyRing
 
 log = structlog.get_logger(__name__)
-_TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: people copy these by hand
+_TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - no 0/o, 1/l/i: people copy these by hand
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import structlog
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
 from flows.browser import BrowserSettings
+from storage import migrate
+from storage.engine import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,17 +41,6 @@ def browser_type_launch_args(browser_type_launch_args, browser_settings):
 
 
 # --- Databases: every database test runs on SQLite and on PostgreSQL in the same run. ---
-
-import os
-import uuid
-from collections.abc import Iterator
-
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
-
-from storage import migrate
-from storage.engine import make_engine
 
 POSTGRES_URL = os.environ.get("FATURAS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -11,16 +11,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from playwright.async_api import Locator, Page, Response, expect
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page, Response, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from flows.errors import ChallengeRequired, InstallationNotFound, LoginRejected, PortalChanged, PortalUnavailable, SessionExpired
+from flows.errors import (
+    ChallengeRequired,
+    InstallationNotFound,
+    LoginRejected,
+    PortalChanged,
+    PortalUnavailable,
+    SessionExpired,
+)
 
 # Texts of the portal (reference: ../shared/reference/cemig-portal.md).
 LOGIN_HEADING = re.compile(r"Acesse a Agência Virtual", re.I)
 LOGIN_FIELD = re.compile(r"CPF, CNPJ ou e-mail", re.I)
-PASSWORD_FIELD = "Senha"
+PASSWORD_FIELD = "Senha"  # noqa: S105 - the field's label, not a password
 LOGIN_BUTTON = "Entrar"
 NOT_A_ROBOT = "Não sou um robô"
 COOKIE_BUTTONS = re.compile(r"^(Rejeitar|Aceitar) cookies$")
@@ -218,7 +225,7 @@ class HomePage:
 
 
 class InstallationsPage:
-    """ "Minhas instalações": search an installation and select it."""
+    """The "Minhas instalações" page: search an installation and select it."""
 
     def __init__(self, portal: Portal) -> None:
         self.portal = portal
@@ -252,7 +259,7 @@ class InstallationsPage:
 
 
 class AccessDataPage:
-    """ "Editar dados de acesso": the access e-mail and "Salvar"."""
+    """The "Editar dados de acesso" page: the access e-mail and "Salvar"."""
 
     def __init__(self, portal: Portal) -> None:
         self.portal = portal
@@ -275,7 +282,7 @@ class AccessDataPage:
 
 
 class ContaDigitalPage:
-    """ "Conta Digital": the installation's data, and either "Aderir" or the enrolled state."""
+    """The "Conta Digital" page: the installation's data, and either "Aderir" or the enrolled state."""
 
     def __init__(self, portal: Portal) -> None:
         self.portal = portal
@@ -298,7 +305,7 @@ class ContaDigitalPage:
                             step="conta_digital")
 
     async def enrol(self) -> str:
-        """ "Aderir à Conta Digital" → accept the "Termo de adesão" → "Confirmar adesão"; returns the evidence."""
+        """Press "Aderir à Conta Digital", accept the "Termo de adesão", confirm; return the evidence."""
         await self.portal.follow(self.page.get_by_role("button", name=ENROL), "adhesion_terms")
         await expect(self.page.get_by_role("heading", name=TERMS_HEADING)).to_be_visible()
         await self.page.get_by_label(ACCEPT_TERMS).check()

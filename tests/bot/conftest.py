@@ -30,7 +30,7 @@ def bot_app(database_url, tmp_path, simulator):  # noqa: F811 - the simulator fi
     settings = load_settings({
         "HOME": str(tmp_path), "FATURAS_DATA_DIR": str(tmp_path / "data"), "FATURAS_DATABASE_URL": database_url,
         "FATURAS_SECRET_KEYS": new_key(), "FATURAS_PLAYWRIGHT_CONFIG": str(browser_config),
-        "FATURAS_ADHESION_BACKOFF_S": "0.2", "FATURAS_INBOX_DOMAIN": "faturas.example.com",
+        "FATURAS_ADHESION_BACKOFF_S": "0.2",
     })
     app = AppContext(settings=settings)
     yield app
@@ -39,7 +39,8 @@ def bot_app(database_url, tmp_path, simulator):  # noqa: F811 - the simulator fi
 
 def add_unit(app: AppContext, customer, installation: str | None = None, **fields) -> int:
     """Register a unit whose portal credentials are the simulator customer's."""
-    data = {"installation": customer.installations[0] if installation is None else installation, "client_name": customer.name,
+    data = {"installation": customer.installations[0] if installation is None else installation,
+            "client_name": customer.name,
             "holder_document": "52998224725", "portal_login": customer.document or customer.email,
             "portal_password": customer.password, "forward_to": ["cliente@example.com"]}
     data.update(fields)
