@@ -14,6 +14,7 @@ from bot.cli_invoices import invoices_app
 from bot.cli_mail import mail_app
 from bot.cli_support import app_context, run_app
 from bot.cli_units import units_app
+from bot.cli_web import serve, users_app
 from bot.context import AppContext
 from bot.logs import configure_logging
 from bot.settings import load_settings
@@ -76,6 +77,8 @@ def build_app() -> typer.Typer:
     app.add_typer(mail_app, name="mail")
     app.add_typer(invoices_app, name="invoices")
     app.add_typer(adhere_app, name="adhere")
+    app.add_typer(users_app, name="users")
+    app.command("serve")(serve)
     app.command("demo")(demo)
     app.command("record")(record)
     from simulator.cli import app as simulator_app  # the local CEMIG, for QA and the demo

@@ -1,0 +1,47 @@
+"""The app factory: `create_app(app_context)` builds the dashboard and the JSON API around one AppContext."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from bot.context import AppContext
+from web.context import STATIC, TEMPLATES, WebContext
+from web.errors import install_error_handlers
+from web.security import load_or_create_secret
+from web.services.adhesion import AdhesionRunner
+
+
+def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None) -> FastAPI:
+    """The ASGI app; reads (or creates) the cookie-signing secret, nothing else happens until a request.
+
+    `runner` runs queued adhesions (default: background threads in this process); tests pass a fake.
+    """
+    from web.api import api_router
+    from web.routes import auth, invoices, units
+
+    settings = app_context.settings
+    assert settings.web_session_key_file is not None  # noqa: S101 - always set by load_settings
+    app = FastAPI(title="faturas", version="1", docs_url=None, redoc_url=None,
+                  openapi_url="/api/v1/openapi.json",
+                  description="API dos integradores: unidades, adesão à Conta Digital e faturas.")
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    app.state.web = WebContext(app=app_context, secret=load_or_create_secret(settings.web_session_key_file),
+                               templates=templates, runner=runner or AdhesionRunner(app_context))
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _security_headers(request, call_next):  # noqa: ANN001, ANN202 - ASGI middleware
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(auth.router)
+    app.include_router(units.router)
+    app.include_router(invoices.router)
+    app.include_router(api_router, prefix="/api/v1")
+    return app

@@ -1,0 +1,33 @@
+"""What the web layer shares across requests: the application context, the signing secret, templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from bot.context import AppContext
+from storage.blobs import BlobStore
+from web.services.adhesion import AdhesionRunner
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+SESSION_COOKIE = "faturas_session"
+PRELOGIN_COOKIE = "faturas_prelogin"
+
+
+@dataclass
+class WebContext:
+    """Built once by `create_app` and kept on `app.state.web`."""
+
+    app: AppContext
+    secret: bytes
+    templates: Jinja2Templates
+    runner: AdhesionRunner
+
+    @property
+    def blobs(self) -> BlobStore:
+        """The content-addressed blob folder."""
+        return BlobStore(self.app.settings.data_dir / "blobs")
