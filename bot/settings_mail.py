@@ -58,6 +58,7 @@ _SCALARS = (  # (environment variable, key in [mail], MailSettings field)
     (None, "forward_backoff_seconds", "forward_backoff_seconds"),
     (None, "lease_seconds", "lease_seconds"),
     (None, "on_unconfirmed", "on_unconfirmed"),
+    (None, "max_message_attempts", "max_message_attempts"),
     (None, "sending_domains", "sending_domains"),
     (None, "pdf_password_rules", "pdf_password_rules"),
 )

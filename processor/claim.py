@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import email.policy
 from email.header import decode_header, make_header
-from email.message import EmailMessage
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 
@@ -24,19 +24,23 @@ from storage.mail_models import MailMessage
 log = structlog.get_logger(__name__)
 
 
-def parse_message(raw: bytes) -> EmailMessage:
-    """The message object every stage reads (modern policy: decoded headers, get_content)."""
-    return BytesParser(policy=email.policy.default).parsebytes(raw)  # type: ignore[return-value]
+def parse_message(raw: bytes) -> Message:
+    """The message object every stage reads, parsed with compat32.
+
+    Several times faster than the modern policy, which builds header objects for every header of every
+    part; the few headers we need are decoded on demand.
+    """
+    return BytesParser(policy=email.policy.compat32).parsebytes(raw)
 
 
-def _raw_header(message: EmailMessage, name: str) -> str | None:
+def _raw_header(message: Message, name: str) -> str | None:
     for key, value in message.raw_items():
         if key.lower() == name.lower():
             return str(value)
     return None
 
 
-def decode_header_value(message: EmailMessage, name: str) -> str | None:
+def decode_header_value(message: Message, name: str) -> str | None:
     """A header as text: RFC 2047 decoded; undeclared 8-bit bytes read as UTF-8, else latin-1."""
     raw = _raw_header(message, name)
     if raw is None:
@@ -53,7 +57,7 @@ def decode_header_value(message: EmailMessage, name: str) -> str | None:
     return " ".join(text.split())
 
 
-def read_headers(message: EmailMessage) -> Headers:
+def read_headers(message: Message) -> Headers:
     """The ledger's view of a message's headers; a missing or unparseable Date is None."""
     date_text = decode_header_value(message, "Date")
     sent = None

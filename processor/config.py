@@ -86,6 +86,7 @@ class MailSettings(_Frozen):
     forward_backoff_seconds: float = Field(default=60.0, ge=0)
     lease_seconds: float = Field(default=300.0, gt=0)
     on_unconfirmed: Literal["resend", "park"] = "resend"
+    max_message_attempts: int = Field(default=5, ge=1)
 
     @field_validator("accounts")
     @classmethod

@@ -8,7 +8,7 @@ PDF — `.pdf` name or application/pdf — but is not one).
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage, Message
+from email.message import Message
 
 from processor.errors import AttachmentTooLarge, BillUnreadable, NoBill
 from processor.types import PdfPart
@@ -38,7 +38,7 @@ def _encoded_size(part: Message) -> int:
     return len(payload) * 3 // 4 if encoding == "base64" else len(payload)
 
 
-def extract_pdfs(message: EmailMessage, *, max_bytes: int) -> list[PdfPart]:
+def extract_pdfs(message: Message, *, max_bytes: int) -> list[PdfPart]:
     """The PDFs in `message`, in order."""
     pdfs: list[PdfPart] = []
     too_large: list[str] = []

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import secrets
 import smtplib
-import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,10 +177,11 @@ def _send(smtp: smtplib.SMTP, wire: bytes, *, envelope_from: str, recipient: str
                             response=f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
                             ) from exc
     except smtplib.SMTPResponseException as exc:
-        reply = f"{exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        reply = f"{exc.smtp_code} {text}"
         raise ForwardFailed(f"relay replied {reply}", permanent=500 <= exc.smtp_code < 600,
                             response=reply) from exc
-    except (OSError, smtplib.SMTPException, socket.timeout) as exc:
+    except (OSError, smtplib.SMTPException) as exc:
         raise ForwardFailed(f"relay connection failed: {type(exc).__name__}", permanent=False) from exc
     if refused:
         code, text = next(iter(refused.values()))

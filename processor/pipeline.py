@@ -1,11 +1,13 @@
-"""The mail pipeline, composed: fetch → claim → route → authenticate → extract → unlock → parse → store →
-forward → settle, one pass over every account (`poll_once`).
+"""The mail pipeline, composed: one pass (`poll_once`) over every account, then the outbox.
+
+fetch → claim → route → authenticate → extract → unlock → parse → store → forward → settle.
 
 Each stage lives in its own module; this one only wires them together and records outcomes. Per message,
 the claim is committed first; the bill(s), the message's outcome and the outbox rows are then committed
 in ONE transaction, so a crash leaves either nothing (the claim is resumed next pass) or everything.
 One bad message is recorded and the pass goes on; an unexpected error leaves the claim to be retried,
-up to MAX_ATTEMPTS times, then the message is recorded as unreadable.
+up to `max_message_attempts` times (a message that crashes the worker every time must not stop the
+mailbox forever), then the message is recorded as unreadable.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from storage.secrets import KeyRing
 from storage.units import pdf_password
 
 log = structlog.get_logger(__name__)
-MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def _handle(pipeline: Pipeline, mailbox: Mailbox, fetched: FetchedMessage, resum
     if row_id is None:
         return None
     with structlog.contextvars.bound_contextvars(uid=fetched.uid, mail_message_id=row_id):
-        if resumed_id is not None and _give_up(pipeline.engine, row_id):
+        if resumed_id is not None and _give_up(pipeline.engine, row_id, pipeline.settings.max_message_attempts):
             return MessageStage.UNREADABLE.value
         try:
             return _process(pipeline, row_id, fetched, message, addresses)
@@ -206,16 +207,16 @@ def _handle(pipeline: Pipeline, mailbox: Mailbox, fetched: FetchedMessage, resum
             return None
 
 
-def _give_up(engine: Engine, row_id: int) -> bool:
+def _give_up(engine: Engine, row_id: int, max_attempts: int) -> bool:
     with session_scope(engine) as session:
         row = session.get(MailMessage, row_id)
         if row is None:
             return True
         row.attempts += 1
         row.updated_at = utcnow()
-        if row.attempts > MAX_ATTEMPTS:
+        if row.attempts > max_attempts:
             row.stage = MessageStage.UNREADABLE.value
-            row.error = f"processing failed {MAX_ATTEMPTS} times; last error: {row.error or 'a crash'}"[:2000]
+            row.error = f"processing failed {max_attempts} times; last error: {row.error or 'a crash'}"[:2000]
             log.error("message_abandoned", attempts=row.attempts)
         session.add(row)
         return row.stage != MessageStage.CLAIMED.value

@@ -9,7 +9,7 @@ Unroutable (the message goes to Quarantine).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses
 
 from processor.errors import Unroutable
@@ -28,12 +28,12 @@ def normalise_address(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
-def _addresses(message: EmailMessage, header: str) -> list[str]:
+def _addresses(message: Message, header: str) -> list[str]:
     values = [str(value) for value in (message.get_all(header) or [])]
     return [normalise_address(address) for _, address in getaddresses(values) if "@" in address]
 
 
-def route(message: EmailMessage, *, units_by_address: Mapping[str, int]) -> Route:
+def route(message: Message, *, units_by_address: Mapping[str, int]) -> Route:
     """The unit this message is for; raises Unroutable with the addresses seen."""
     for header in ENVELOPE_HEADERS:
         for address in _addresses(message, header):

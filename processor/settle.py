@@ -1,7 +1,7 @@
-"""Settle: MOVE a finished message to Processed or Quarantine — only after its bills and forwards are durable.
+r"""Settle: MOVE a finished message to Processed or Quarantine — only after its bills and forwards are durable.
 
 Never a delete, never a folder-wide EXPUNGE: UID MOVE when the server has it (capabilities are re-read
-after login); otherwise UID COPY then, with UIDPLUS, UID STORE \\Deleted + UID EXPUNGE of that UID only;
+after login); otherwise UID COPY then, with UIDPLUS, UID STORE \Deleted + UID EXPUNGE of that UID only;
 without UIDPLUS the original stays, flagged `$FaturasSettled`. A message found gone from the inbox was
 moved by a run that crashed before recording it, and is recorded as settled.
 """

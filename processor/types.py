@@ -68,7 +68,7 @@ class UnlockedPdf:
     filename: str | None
     original: bytes = field(repr=False)
     readable: bytes = field(repr=False)
-    password_source: str = "none"  # none | unit | rule
+    password_source: str = "none"  # noqa: S105 - which source opened it: none | empty | unit | rule
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,11 @@ def acquire_lease(*, session: Session, name: str, owner: str, seconds: float, no
                     MailLease.expires_at < now)  # type: ignore[operator]
     if holder is not None and _dead_local_owner(holder):
         condition = or_(condition, MailLease.owner == holder)
+    # synchronize_session=False: the session must not evaluate the criteria in Python (SQLite hands back
+    # naive datetimes, which cannot be compared with our aware ones); the SQL decides.
     result = session.execute(update(MailLease).where(MailLease.name == name, condition)
-                             .values(owner=owner, expires_at=expires))
+                             .values(owner=owner, expires_at=expires)
+                             .execution_options(synchronize_session=False))
     session.expire_all()
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -77,7 +80,7 @@ def acquire_lease(*, session: Session, name: str, owner: str, seconds: float, no
 def release_lease(*, session: Session, name: str, owner: str) -> None:
     """Give the lease back (only if we hold it)."""
     session.execute(update(MailLease).where(MailLease.name == name, MailLease.owner == owner)
-                    .values(owner=None, expires_at=None))
+                    .values(owner=None, expires_at=None).execution_options(synchronize_session=False))
 
 
 def known_uids(*, session: Session, account: str, folder: str, uidvalidity: int) -> set[int]:

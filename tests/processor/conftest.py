@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from processor.config import MailAccount, MailSettings, SmtpRelay
-from processor.pipeline import Pipeline, PassReport, poll_once
+from processor.pipeline import PassReport, Pipeline, poll_once
 from storage.blobs import BlobStore
 from storage.engine import session_scope
 from storage.models import UnitCreate

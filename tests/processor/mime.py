@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import email.policy
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
-from datetime import UTC, datetime
 
 from simulator.bills.generator import GeneratedBill, encrypt_pdf, generate_bill
 from simulator.bills.profile import InstallationProfile

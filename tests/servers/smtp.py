@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,12 @@ class Received:
         return email.message_from_bytes(self.content, policy=email.policy.default)  # type: ignore[return-value]
 
 
+def _header(head: str, name: str) -> str | None:
+    """One header of an unparsed head (cheap: the spool only needs two ASCII headers)."""
+    match = re.search(rf"^{re.escape(name)}:[ \t]*(.*(?:\r\n[ \t].*)*)", head, re.IGNORECASE | re.MULTILINE)
+    return " ".join(match.group(1).split()) if match else None
+
+
 @dataclass
 class _Handler:
     server: SmtpServer
@@ -49,11 +56,11 @@ class _Handler:
         with self.server.lock:
             self.server.messages.append(received)
             if self.server.spool is not None:
-                parsed = received.message
+                head = received.content.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
                 with open(self.server.spool, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps({"rcpt": list(received.rcpt_tos),
-                                             "message_id": parsed["Message-ID"],
-                                             "invoice": parsed["X-Faturas-Invoice"]}) + "\n")
+                                             "message_id": _header(head, "Message-ID"),
+                                             "invoice": _header(head, "X-Faturas-Invoice")}) + "\n")
         return "250 2.0.0 accepted"
 
 
