@@ -1,9 +1,9 @@
 """Tables of the mail pipeline: examined messages, bills (invoices) and the forwarding outbox.
 
-    MailMessage   every message the pipeline examined, keyed by (account, folder, UIDVALIDITY, UID)
-    Invoice       a stored bill: one current version per (unit, reference month); re-issues supersede
-    Forward       the outbox: one row per (invoice, recipient), ever; our Message-ID is set on creation
-    MailLease     who works a mailbox (or the outbox) right now; expires so a dead worker's work is taken over
+MailMessage   every message the pipeline examined, keyed by (account, folder, UIDVALIDITY, UID)
+Invoice       a stored bill: one current version per (unit, reference month); re-issues supersede
+Forward       the outbox: one row per (invoice, recipient), ever; our Message-ID is set on creation
+MailLease     who works a mailbox (or the outbox) right now; expires so a dead worker's work is taken over
 """
 
 from __future__ import annotations
