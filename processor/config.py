@@ -16,7 +16,7 @@ TlsMode = Literal["none", "starttls", "ssl"]
 DkimPolicy = Literal["require", "warn", "off"]
 
 # A password rule is a template over the unit's data, e.g. "{document[0:5]}" = first 5 digits of the CPF/CNPJ.
-RULE_FIELD = re.compile(r"\{(document|installation|uc_code)(?:\[(\d*):(\d*)\])?\}")
+RULE_FIELD = re.compile(r"\{(document|installation|uc_code)(?:\[(-?\d*):(-?\d*)\])?\}")
 
 
 class _Frozen(BaseModel):
