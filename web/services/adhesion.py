@@ -88,6 +88,7 @@ class AdhesionView:
     status: str
     next_actor: str
     message: str | None
+    message_pt: str | None
     step: str | None
     attempt_id: int | None
     screenshot_attempt_id: int | None
@@ -103,8 +104,24 @@ def adhesion_view(*, session: Session, unit: Unit, runner: AdhesionRunner | None
     shot = _last_screenshot(attempts) if status not in (AdhesionStatus.ENROLLED, AdhesionStatus.VERIFIED) else None
     running = bool(runner and runner.running(unit.id or 0))
     return AdhesionView(status=status.value, next_actor=NEXT_ACTOR[status], message=unit.adhesion_message,
+                        message_pt=portuguese_message(unit.adhesion_message),
                         step=last.step_reached if last else None, attempt_id=last.id if last else None,
                         screenshot_attempt_id=shot, running=running, final=status in FINAL and not running)
+
+
+_PT_PREFIXES = ("Adesão", "Primeira fatura", "Falha")
+
+
+def portuguese_message(message: str | None) -> str | None:
+    """The part of a stored adhesion message an integrator reads (pt-BR); the English log part is dropped.
+
+    The bot stores "<English reason> — <pt-BR user message>"; the dashboard's own messages are pt-BR.
+    """
+    if not message:
+        return None
+    if " — " in message:
+        return message.rsplit(" — ", 1)[1]
+    return message if message.startswith(_PT_PREFIXES) else None
 
 
 def _last_screenshot(attempts: list[AdhesionAttempt]) -> int | None:
