@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC
 
 import typer
 from rich.console import Console
@@ -91,7 +92,8 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
         outbox = forward_counts(session=session)
     waiting = None
     if oldest is not None:
-        age = (utcnow() - oldest.created_at.replace(tzinfo=oldest.created_at.tzinfo or utcnow().tzinfo))
+        created = oldest.created_at if oldest.created_at.tzinfo else oldest.created_at.replace(tzinfo=UTC)
+        age = utcnow() - created  # SQLite hands back naive UTC datetimes
         waiting = {"id": oldest.id, "stage": oldest.stage, "since": oldest.created_at.isoformat(),
                    "age_seconds": int(age.total_seconds()), "error": oldest.error}
     data = {"stages": stages, "oldest_waiting": waiting, "outbox": outbox}

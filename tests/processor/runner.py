@@ -7,6 +7,7 @@ key, instead of DNS). Logs go to stdout as JSON lines, unbuffered, so the parent
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from storage.secrets import KeyRing
 
 def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text())
-    configure_logging(fmt="json", level="debug", stream=sys.stdout)
+    quiet = os.environ.get("FATURAS_BENCH_QUIET") == "1"
+    configure_logging(fmt="json", level="warning" if quiet else "debug", stream=sys.stdout)
     records = spec["dns"]
 
     def dns_txt(name: bytes, timeout: float = 5) -> bytes | None:

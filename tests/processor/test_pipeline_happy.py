@@ -43,3 +43,54 @@ def test_a_bill_is_stored_forwarded_once_and_moved_to_processed(world):
 
     again = world.poll()
     assert again.accounts[0].outcomes == {} and len(world.smtp.messages) == 1
+
+
+def test_forwarded_bills_are_dkim_signed_for_our_domain_when_a_key_is_set(world):
+    from simulator.mailer import dkim_verify, generate_dkim_key
+
+    ours = generate_dkim_key(selector="faturas", domain="faturas.example.com")
+    unit = world.add_unit(1)
+    world.deliver(bill_message(unit.inbox_address, unit.installation, "2026-10"))
+    world.poll(dkim_key=ours.private_key_pem)
+    (sent,) = world.smtp.messages
+    assert sent.content.startswith(b"DKIM-Signature:")
+    assert dkim_verify(sent.content, {ours.record_name: ours.dns_txt})
+
+
+def test_a_unit_with_email_bills_off_gets_its_bill_stored_and_nothing_forwarded(world):
+    unit = world.add_unit(1, email_bills_enabled=False)
+    world.deliver(bill_message(unit.inbox_address, unit.installation, "2026-10"))
+    assert world.poll().outcomes == {"parsed": 1}
+    with session_scope(world.engine) as session:
+        assert len(session.exec(select(Invoice)).all()) == 1
+        assert session.exec(select(Forward)).all() == []
+    assert world.smtp.messages == [] and world.counts()["Processed"] == 1
+
+
+def test_several_mailboxes_are_polled_in_one_pass(world):
+    from pydantic import SecretStr
+
+    from processor.config import MailAccount
+
+    first, second = world.add_unit(1), world.add_unit(2)
+    other = MailAccount(name="second", host=world.dovecot.host, port=world.dovecot.imap_port, tls="none",
+                        user="other", password=SecretStr("other-secret-2"))
+    world.settings = world.settings.model_copy(update={"accounts": (*world.settings.accounts, other)})
+    world.deliver(bill_message(first.inbox_address, first.installation, "2026-10"))
+    world.dovecot.deliver("other", bill_message(second.inbox_address, second.installation, "2026-10"))
+    report = world.poll()
+    assert [(a.account, a.outcomes) for a in report.accounts] == [("main", {"parsed": 1}), ("second", {"parsed": 1})]
+    assert len(world.smtp.messages) == 2 and world.dovecot.counts("other")["Processed"] == 1
+
+
+def test_a_mailbox_leased_by_another_live_worker_is_skipped(world):
+    from storage.mail import acquire_lease
+
+    unit = world.add_unit(1)
+    world.deliver(bill_message(unit.inbox_address, unit.installation, "2026-10"))
+    with session_scope(world.engine) as session:
+        assert acquire_lease(session=session, name="imap:main:INBOX", owner="elsewhere:1:x", seconds=600)
+    report = world.poll()
+    assert report.accounts[0].busy and report.outcomes == {} and world.counts()["INBOX"] == 1
+    with session_scope(world.engine) as session:
+        assert session.exec(select(MailMessage)).all() == []
