@@ -31,7 +31,8 @@ def get_session(web: WebDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Function scope: commit before the response is sent, so a redirect never shows stale data.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def current_integrator(request: Request, session: SessionDep) -> Integrator:

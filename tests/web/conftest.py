@@ -20,6 +20,7 @@ from storage.models import UnitCreate
 from storage.secrets import new_key
 from storage.units import create_unit
 from web.app import create_app
+from tests.simulator.fixtures import simulator, simulator_server  # noqa: F401
 from web.services.accounts import add_user, new_api_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +48,7 @@ class Web:
     url: str
     app: AppContext
     clients: list[httpx.Client] = field(default_factory=list)
+    runner: object = None
 
     def user(self, email: str, password: str = PASSWORD) -> int:
         with session_scope(self.app.engine) as session:
@@ -111,6 +113,21 @@ def web(database_url, tmp_path, fake_runner) -> Iterator[Web]:
     with BackgroundServer(create_app(app, runner=fake_runner)) as server:
         served = Web(url=server.url, app=app)
         yield served
+        for client in served.clients:
+            client.close()
+    app.close()
+
+
+@pytest.fixture
+def live_web(database_url, tmp_path, simulator) -> Iterator[Web]:  # noqa: F811 - the simulator fixture
+    """The dashboard with the real adhesion runner (background threads), the bot pointed at the simulator."""
+    app = AppContext(settings=make_settings(database_url, tmp_path, simulator.url))
+    fastapi_app = create_app(app)
+    with BackgroundServer(fastapi_app) as server:
+        served = Web(url=server.url, app=app)
+        served.runner = fastapi_app.state.web.runner
+        yield served
+        served.runner.join()
         for client in served.clients:
             client.close()
     app.close()

@@ -4,36 +4,20 @@ upload, report. Every page's screenshot is kept in the test's output folder (tes
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from bot.cli_mail import build_pipeline
-from bot.context import AppContext
 from processor.uploads import import_files
-from simulator.portal.server import BackgroundServer
 from tests.processor.mime import bill
-from tests.simulator.fixtures import simulator, simulator_server  # noqa: F401
-from tests.web.conftest import PASSWORD, Web, make_settings
-from web.app import create_app
+from tests.web.conftest import PASSWORD, Web
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def live_web(database_url, tmp_path, simulator) -> Iterator[Web]:  # noqa: F811 - the simulator fixture
-    """The dashboard with the real adhesion runner, the bot pointed at the simulator."""
-    app = AppContext(settings=make_settings(database_url, tmp_path, simulator.url))
-    fastapi_app = create_app(app)
-    with BackgroundServer(fastapi_app) as server:
-        yield Web(url=server.url, app=app)
-        fastapi_app.state.web.runner.join()
-    app.close()
-
-
-def test_integrator_journey(page: Page, live_web: Web, simulator, output_path, tmp_path):  # noqa: F811
+def test_integrator_journey(page: Page, live_web: Web, simulator, output_path, tmp_path):
     shots = iter(range(1, 100))
 
     def shot(name: str) -> None:
