@@ -266,9 +266,17 @@ def send_outbox(*, engine: Engine, settings: MailSettings, blobs: BlobStore, own
                     unit = session.get(Unit, invoice.unit_id) if invoice else None
                     if invoice is None or unit is None:
                         continue
-                    message = compose(forward=row, invoice=invoice, unit=unit, pdf=blobs.get(invoice.pdf_sha256),
-                                      settings=settings)
-                    wire = to_wire(message, settings=settings, dkim_key=dkim_key)
+                    try:
+                        message = compose(forward=row, invoice=invoice, unit=unit,
+                                          pdf=blobs.get(invoice.pdf_sha256), settings=settings)
+                        wire = to_wire(message, settings=settings, dkim_key=dkim_key)
+                    except (OSError, ValueError, dkim.DKIMException) as exc:  # a missing blob, a bad key
+                        row.status, row.updated_at = ForwardStatus.PARKED.value, utcnow()
+                        row.smtp_response = f"not sent: the message could not be built ({type(exc).__name__})"
+                        session.add(row)
+                        counts["parked"] += 1
+                        log.error("forward_not_built", forward_id=forward_id, error=type(exc).__name__)
+                        continue
                     row.status = ForwardStatus.SENDING.value
                     row.attempts += 1
                     row.updated_at = utcnow()

@@ -127,6 +127,9 @@ def poll_account(pipeline: Pipeline, account: MailAccount) -> AccountReport:
     except (MailboxUnavailable, MailboxBusy) as exc:
         log.warning("mailbox_failed", error=str(exc))
         return AccountReport(account=account.name, error=str(exc), busy=isinstance(exc, MailboxBusy))
+    except Exception as exc:  # noqa: BLE001 - one account's failure (a bug, the database) never stops the others
+        log.exception("mailbox_failed", error=type(exc).__name__)
+        return AccountReport(account=account.name, error=f"{type(exc).__name__}: {exc}"[:500])
     finally:
         structlog.contextvars.unbind_contextvars("account")
 
