@@ -40,14 +40,24 @@ def _root(ctx: typer.Context,
     ctx.call_on_close(ctx.obj.close)
 
 
-def demo(ctx: typer.Context) -> None:
-    """Run the main job on embedded defaults in the data folder and show the result.
+def demo(ctx: typer.Context,
+         folder: Path = typer.Option(None, "--folder", help="Run in this folder instead of a new temporary one.")
+         ) -> None:
+    """Run the main job on embedded defaults: simulator, embedded mail, bot, two billing cycles, forwards.
 
-    Example: faturas --data-dir /tmp/faturas-demo demo
+    Uses a new temporary folder (printed at the end) and touches nothing else; exits 1 if any unit did
+    not end enrolled with both bills stored and forwarded.
+
+    Example: faturas demo
     """
-    from bot.demo import run_demo
+    from bot.demo import CYCLES, run_demo
 
-    raise typer.Exit(run_demo(app_context(ctx)))
+    app = app_context(ctx)
+    configure_logging(fmt=app.settings.log_format, level="warning", redactor=app.redactor)
+    run = run_demo(data_dir=folder)
+    complete = all(r.adhesion in ("enrolled", "verified") and r.bills == len(CYCLES)
+                   and r.forwarded == len(CYCLES) for r in run.rows)
+    raise typer.Exit(0 if complete else 1)
 
 
 def record(ctx: typer.Context, unit: str = typer.Argument(..., help="Unit id, installation or UC code."),
