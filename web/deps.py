@@ -56,6 +56,9 @@ def api_integrator(session: SessionDep,
     integrator = None
     if credentials is not None and credentials.scheme.lower() == "bearer":
         integrator = integrator_of_token(session=session, token=credentials.credentials)
+        # Commit `last_used_at` now: on SQLite an open write would block the request's own later work
+        # (an upload stores bills in sessions of its own).
+        session.commit()
     if integrator is None:
         raise LoginRequired("missing or invalid bearer token")
     return integrator

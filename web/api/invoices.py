@@ -33,6 +33,7 @@ async def upload(session: SessionDep, web: WebDep, user: ApiUserDep, unit_id: Id
                  files: Annotated[list[UploadFile], File(description="Bill PDFs")]) -> list[UploadOut]:
     """Add earlier bills (PDFs) through unlock → parse → store; one result per file."""
     unit = own_unit(session=session, integrator=user, unit_id=unit_id)
+    session.commit()  # the import stores bills in its own sessions
     data = [(f.filename or "fatura.pdf", await f.read()) for f in files]
     return [UploadOut(**r.__dict__) for r in upload_bills(app=web.app, unit=unit, files=data)]
 

@@ -32,6 +32,7 @@ async def upload(request: Request, session: SessionDep, web: WebDep, user: UserD
                  arquivos: Annotated[list[UploadFile], File()]) -> Response:
     """Upload earlier bills (several PDFs at once) and show what happened to each."""
     unit = own_unit(session=session, integrator=user, unit_id=unit_id)
+    session.commit()  # the import stores bills in its own sessions
     files = [(f.filename or "fatura.pdf", await f.read()) for f in arquivos if f.filename]
     results = upload_bills(app=web.app, unit=unit, files=files)
     session.expire_all()
