@@ -42,7 +42,8 @@ def serve(ctx: typer.Context,
 def add(ctx: typer.Context, email: str = typer.Argument(..., help="The integrator's e-mail (their login)."),
         name: str = typer.Option(None, "--name", help="Name shown in the dashboard."),
         ask_password: bool = typer.Option(False, "--ask-password", help="Prompt for the password (hidden)."),
-        password_file: Path = typer.Option(None, "--password-file", help="Read the password from this file (- = stdin).")
+        password_file: Path = typer.Option(None, "--password-file",
+                                           help="Read the password from this file (- = stdin).")
         ) -> None:
     """Create an integrator who logs into the dashboard (password hashed with argon2).
 
@@ -70,7 +71,8 @@ def list_(ctx: typer.Context) -> None:
     table = Table("id", "e-mail", "name", "active")
     with session_scope(app_context(ctx).engine) as session:
         for integrator in list_integrators(session=session):
-            table.add_row(str(integrator.id), integrator.email, integrator.name or "-", "yes" if integrator.active else "no")
+            table.add_row(str(integrator.id), integrator.email, integrator.name or "-",
+                          "yes" if integrator.active else "no")
     console.print(table)
 
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from storage.models import utcnow
 from storage.web_models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
@@ -35,7 +34,7 @@ def queue_delivery(*, session: Session, endpoint: WebhookEndpoint, event: str, i
     if exists is not None:
         return None
     delivery = WebhookDelivery(endpoint_id=endpoint.id or 0, event=event, idempotency_key=idempotency_key,
-                               payload=payload, next_attempt_at=utcnow())
+                               payload=payload, next_attempt_at=None)  # None = due now
     try:
         with session.begin_nested():
             session.add(delivery)

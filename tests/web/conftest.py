@@ -19,8 +19,8 @@ from storage.engine import session_scope
 from storage.models import UnitCreate
 from storage.secrets import new_key
 from storage.units import create_unit
-from web.app import create_app
 from tests.simulator.fixtures import simulator, simulator_server  # noqa: F401
+from web.app import create_app
 from web.services.accounts import add_user, new_api_token
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,8 +23,8 @@ def test_new_unit_form_validates_and_registers_the_unit_for_its_integrator(web):
                                              "holder_document": "529.982.247-25", "portal_login": "maria@example.com",
                                              "portal_password": "Portal-Secreta-1"})
     assert ok.status_code == 303
-    again = client.post("/unidades/nova", data={"csrf_token": token, "client_name": "Outra", "installation": "3000055479",
-                                                "holder_document": "529.982.247-25"})
+    again = client.post("/unidades/nova", data={"csrf_token": token, "client_name": "Outra",
+                                                "installation": "3000055479", "holder_document": "529.982.247-25"})
     assert again.status_code == 409 and "já está cadastrada" in again.text
     with session_scope(web.app.engine) as session:
         (unit,) = session.exec(select(Unit)).all()

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from bot.settings import Settings
 from storage.engine import session_scope
 from storage.integrators import (
+    IntegratorNotFound,
     add_api_token,
     clear_failed_logins,
     create_integrator,
@@ -16,7 +17,6 @@ from storage.integrators import (
     open_session,
     record_failed_login,
 )
-from storage.integrators import IntegratorNotFound
 from storage.web_models import Integrator
 from web.errors import InvalidLogin, TooManyLogins
 from web.security import hash_password, new_token, verify_password
