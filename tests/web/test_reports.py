@@ -8,6 +8,8 @@ import os
 import stat
 from decimal import Decimal
 
+from pypdf import PdfReader
+
 from bot.context import AppContext
 from storage.mail_models import Invoice
 from tests.processor.mime import bill
@@ -58,6 +60,12 @@ def test_report_page_and_csv_export(web):
     assert len(rows) == 13 and rows[-1]["mes_referencia"] == "2026-11" and rows[-1]["origem"] == "fatura"
     assert rows[-1]["valor_rs"] == bill("3000000001", "2026-11").bill.amount_due
     assert rows[0]["origem"] == "histórico" and rows[0]["valor_rs"] == ""
+    pdf = client.get(f"/unidades/{unit_id}/relatorio.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "Relatório detalhado" in text and "Histórico" in text
+    web.user("bia@solar.example.com")
+    assert web.login("bia@solar.example.com").get(f"/unidades/{unit_id}/relatorio.pdf").status_code == 404
 
 
 def test_session_secret_is_generated_in_the_data_dir_once(database_url, tmp_path):

@@ -11,6 +11,7 @@ from web.deps import CsrfDep, SessionDep, UserDep, WebDep
 from web.render import page
 from web.services.adhesion import adhesion_view
 from web.services.invoices import invoice_pdf, invoices_of, own_invoice, pdf_filename, upload_bills
+from web.services.report_pdf import report_pdf
 from web.services.reports import charts, month_label, monthly_rows, report_csv
 from web.services.units import own_unit
 
@@ -60,3 +61,11 @@ def report_csv_download(session: SessionDep, user: UserDep, unit_id: Id) -> Resp
     unit, rows = _report(session, user, unit_id)
     return Response(report_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="relatorio-unidade-{unit.id}.csv"'})
+
+
+@router.get("/unidades/{unit_id}/relatorio.pdf")
+def report_pdf_download(session: SessionDep, user: UserDep, unit_id: Id) -> Response:
+    """The report as a PDF."""
+    unit, rows = _report(session, user, unit_id)
+    return Response(report_pdf(unit, rows), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="relatorio-unidade-{unit.id}.pdf"'})
