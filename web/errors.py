@@ -15,7 +15,10 @@ anything else → 400. Another integrator's unit is "not found", never "forbidde
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storage.errors import DuplicateUnit, FaturasError, UnitInputError, UnitNotFound
 from storage.integrators import IntegratorNotFound
@@ -73,6 +76,26 @@ def _public_message(error: FaturasError) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the one handler for domain errors: JSON under /api, an HTML page elsewhere."""
+
+    def _page(request: Request, message: str, status: int) -> Response:
+        templates = request.app.state.web.templates
+        return templates.TemplateResponse(request, "error.html", {"message": message, "status": status},
+                                          status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Pages answer in pt-BR; the API keeps FastAPI's JSON (documented in the OpenAPI document).
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+            return await http_exception_handler(request, exc)
+        message = {404: "Página não encontrada.", 405: "Operação não permitida."}.get(
+            exc.status_code, "Não foi possível atender o pedido.")
+        return _page(request, message, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        return _page(request, "Dados inválidos no pedido. Confira os campos e tente novamente.", 422)
 
     @app.exception_handler(FaturasError)
     async def _domain_error(request: Request, exc: FaturasError) -> Response:

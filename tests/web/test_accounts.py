@@ -82,3 +82,9 @@ def test_cli_adds_an_integrator_assigns_units_and_makes_a_token(web, tmp_path, m
     assert [u["id"] for u in units] == [unit_id]
     assert web.login("bia@solar.example.com", "uma-senha-longa").get(f"/unidades/{unit_id}").status_code == 200
     assert run_app(build_app(), ["users", "add", "bia@solar.example.com", "--password-file", str(password)]) != 0
+
+
+def test_serve_with_worker_is_refused_until_the_scheduler_exists(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FATURAS_DATA_DIR", str(tmp_path))
+    assert run_app(build_app(), ["serve", "--with-worker"]) == 2
+    assert "faturas run" in capsys.readouterr().err

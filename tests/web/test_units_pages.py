@@ -100,3 +100,14 @@ def test_csv_import_reports_each_rejected_row_and_assigns_the_units(web):
     with session_scope(web.app.engine) as session:
         assert sorted((u.installation, u.integrator_id) for u in session.exec(select(Unit)).all()) == [
             ("3000000021", ana), ("3000000023", ana)]
+
+
+def test_unknown_pages_and_bad_requests_answer_in_portuguese(web):
+    web.user("ana@solar.example.com")
+    client = web.login("ana@solar.example.com")
+    missing = client.get("/nada-aqui")
+    assert missing.status_code == 404 and "Página não encontrada." in missing.text
+    bad = client.get("/unidades/abc")
+    assert bad.status_code == 422 and "Dados inválidos" in bad.text
+    api = client.get("/api/v1/units/abc", headers={"Authorization": "Bearer x"})
+    assert api.status_code in {401, 422} and api.headers["content-type"] == "application/json"
