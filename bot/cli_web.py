@@ -10,7 +10,7 @@ from rich.table import Table
 
 from bot.cli_support import app_context, read_secret
 from storage.engine import session_scope
-from storage.errors import UnitInputError
+from storage.errors import ConfigurationError, UnitInputError
 from storage.integrators import assign_units, get_integrator, list_integrators
 
 users_app = typer.Typer(help="Integrators who use the dashboard and the API.", no_args_is_help=True)
@@ -33,7 +33,7 @@ def serve(ctx: typer.Context,
 
     if with_worker:
         # TODO(lead): start the scheduler service (mail polling, pending adhesions, `run_webhooks`) here.
-        raise typer.BadParameter("--with-worker is not available yet: run `faturas run` beside `faturas serve`")
+        raise ConfigurationError("--with-worker is not available yet: run `faturas run` beside `faturas serve`")
     app = app_context(ctx)
     uvicorn.run(create_app(app), host=host, port=port, log_level=app.settings.log_level, proxy_headers=True)
 

@@ -86,5 +86,5 @@ def test_cli_adds_an_integrator_assigns_units_and_makes_a_token(web, tmp_path, m
 
 def test_serve_with_worker_is_refused_until_the_scheduler_exists(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FATURAS_DATA_DIR", str(tmp_path))
-    assert run_app(build_app(), ["serve", "--with-worker"]) == 2
+    assert run_app(build_app(), ["serve", "--with-worker"]) == 3  # the configuration family
     assert "faturas run" in capsys.readouterr().err
