@@ -328,21 +328,28 @@ def _close(app: AppContext, prepared: _Prepared, status: AdhesionStatus, message
 
 
 async def adhere_units(app: AppContext, unit_ids: list[int], options: AdhesionOptions,
-                       on_done: Callable[[UnitOutcome], None] | None = None) -> list[UnitOutcome]:
-    """Enrol several units with one browser and `options.concurrency` contexts at a time."""
+                       on_done: Callable[[UnitOutcome], None] | None = None,
+                       should_stop: Callable[[], bool] = lambda: False) -> list[UnitOutcome]:
+    """Enrol several units with one browser and `options.concurrency` contexts at a time.
+
+    Once `should_stop()` is true, units not yet started are left alone (they are not in the result).
+    """
     browser_settings = BrowserSettings.load(app.settings.playwright_config)
     semaphore = asyncio.Semaphore(max(1, options.concurrency))
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(**browser_settings.launch_options(
             headless=False if options.headed else None))
         try:
-            async def one(unit_id: int) -> UnitOutcome:
+            async def one(unit_id: int) -> UnitOutcome | None:
                 async with semaphore:
+                    if should_stop():
+                        return None
                     outcome = await adhere_unit(app, browser, unit_id, options, browser_settings)
                 if on_done is not None:
                     on_done(outcome)
                 return outcome
 
-            return list(await asyncio.gather(*(one(unit_id) for unit_id in unit_ids)))
+            results = await asyncio.gather(*(one(unit_id) for unit_id in unit_ids))
+            return [outcome for outcome in results if outcome is not None]
         finally:
             await browser.close()

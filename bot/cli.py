@@ -10,6 +10,8 @@ import typer
 
 from bot.cli_adhere import adhere_app
 from bot.cli_admin import db_app, keys_app
+from bot.cli_service import run as run_command
+from bot.cli_service import status as status_command
 from bot.cli_invoices import invoices_app
 from bot.cli_mail import mail_app
 from bot.cli_support import app_context, run_app
@@ -91,6 +93,8 @@ def build_app() -> typer.Typer:
     app.command("serve")(serve)
     app.command("demo")(demo)
     app.command("record")(record)
+    app.command("run")(run_command)
+    app.command("status")(status_command)
     from simulator.cli import app as simulator_app  # the local CEMIG, for QA and the demo
 
     app.add_typer(simulator_app, name="simulator", help="The local CEMIG simulator (portal and bills) for QA.")

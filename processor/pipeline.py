@@ -58,6 +58,7 @@ class Pipeline:
     owner: str = field(default_factory=new_owner)
     on_secret: Callable[[str], None] | None = None
     now: Callable[[], datetime] = utcnow
+    should_stop: Callable[[], bool] = lambda: False  # noqa: E731 - the service's stop flag (SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,9 @@ def _work_account(pipeline: Pipeline, account: MailAccount, lease: str) -> Accou
         addresses = _units_by_address(pipeline.engine)
         batch = pipeline.settings.fetch_batch
         for start in range(0, len(todo), batch):
+            if pipeline.should_stop():
+                log.info("mailbox_pass_interrupted", left=len(todo) - start)
+                break
             with session_scope(pipeline.engine) as session:
                 if not acquire_lease(session=session, name=lease, owner=pipeline.owner,
                                      seconds=pipeline.settings.lease_seconds):
@@ -166,6 +170,8 @@ def _work_account(pipeline: Pipeline, account: MailAccount, lease: str) -> Accou
                 stage = _handle(pipeline, mailbox, fetched, resume.get(fetched.uid), addresses)
                 if stage is not None:
                     outcomes[stage] = outcomes.get(stage, 0) + 1
+                if pipeline.should_stop():
+                    break  # the message in hand is finished; the rest waits for the next pass
         outbox = send_outbox(engine=pipeline.engine, settings=pipeline.settings, blobs=pipeline.blobs,
                              owner=pipeline.owner, now=pipeline.now, dkim_key=pipeline.dkim_key)
         settled = settle(box=box, engine=pipeline.engine, account=account, mailbox=mailbox, present=present)

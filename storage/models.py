@@ -35,6 +35,7 @@ class AdhesionStatus(enum.StrEnum):
     ENROLLED_ELSEWHERE = "enrolled_elsewhere"
     PORTAL_UNAVAILABLE = "portal_unavailable"
     PORTAL_CHANGED = "portal_changed"
+    BILL_OVERDUE = "bill_overdue"
 
 
 # Who must act next, per state: the dashboard and `faturas status` group units by this.
@@ -50,6 +51,7 @@ NEXT_ACTOR: dict[AdhesionStatus, str] = {
     AdhesionStatus.ENROLLED_ELSEWHERE: "bot",
     AdhesionStatus.PORTAL_UNAVAILABLE: "bot",
     AdhesionStatus.PORTAL_CHANGED: "developer",
+    AdhesionStatus.BILL_OVERDUE: "integrator",
 }
 
 
@@ -162,6 +164,13 @@ class Unit(SQLModel, table=True):
     pdf_password_enc: str | None = Field(default=None, sa_column=Column(String, nullable=True))
     adhesion_status: str = Field(default=AdhesionStatus.PENDING.value, max_length=32, index=True)
     adhesion_message: str | None = Field(default=None, max_length=1000)
+    adhesion_next_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    """When the service may try the adhesion again (None: as soon as the state is the bot's)."""
+    adhesion_failures: int = Field(default=0)
+    """Transient failures in a row, for the retry schedule; reset by any other outcome."""
+    adhesion_lease_owner: str | None = Field(default=None, max_length=200)
+    adhesion_lease_until: datetime | None = Field(default=None,
+                                                 sa_column=Column(DateTime(timezone=True), nullable=True))
     integrator_id: int | None = Field(default=None, foreign_key="integrator.id", index=True, ondelete="SET NULL")
     """The integrator who owns the unit (dashboard and API); None = not assigned yet (CLI-only)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
@@ -253,3 +262,30 @@ class BrowserSession(SQLModel, table=True):
 
 # The dashboard's tables (Unit.integrator_id points at one): registered with every import of the models.
 import storage.web_models  # noqa: E402,F401
+
+
+class Worker(SQLModel, table=True):
+    """A running `faturas run` process: its heartbeat tells `faturas status` and other workers it is alive."""
+
+    __tablename__ = "worker"
+
+    owner: str = Field(primary_key=True, max_length=200)
+    host: str = Field(max_length=255)
+    pid: int
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
+    heartbeat_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
+    stopping: bool = Field(default=False)
+
+
+class JobRun(SQLModel, table=True):
+    """The last run of each scheduled job (any worker): when, how long, and its one-line summary."""
+
+    __tablename__ = "job_run"
+
+    job: str = Field(primary_key=True, max_length=64)
+    owner: str | None = Field(default=None, max_length=200)
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    next_run_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, max_length=1000)

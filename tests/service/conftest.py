@@ -1,0 +1,4 @@
+"""The service runs against the same real servers as the mail pipeline, plus the simulator."""
+
+from tests.processor.conftest import dovecot, mail, smtp_server  # noqa: F401
+from tests.simulator.fixtures import simulator, simulator_server  # noqa: F401
