@@ -20,6 +20,13 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 | FATURAS_CAPTCHA_SOLVER_KEY  | (environment only)   | unset                                     |
 | FATURAS_ADHESION_ATTEMPTS   | adhesion.attempts_per_run | 2                                    |
 | FATURAS_ADHESION_BACKOFF_S  | adhesion.backoff_s   | 5                                         |
+| FATURAS_ADHESION_RETRY_SCHEDULE | adhesion.retry_schedule | 1h,6h,24h,24h,24h,24h,24h,24h,24h,24h (service) |
+| FATURAS_ADHESION_BATCH      | adhesion.batch       | 4 units per service run (one browser)     |
+| FATURAS_MAIL_POLL_INTERVAL_S | service.mail_poll_interval_s | 300                              |
+| FATURAS_ADHESION_INTERVAL_S | service.adhesion_interval_s | 60                                 |
+| FATURAS_OUTBOX_INTERVAL_S   | service.outbox_interval_s | 60                                   |
+| FATURAS_BILL_OVERDUE_DAYS   | service.bill_overdue_days | 5 days after "Próxima leitura"       |
+| FATURAS_SHUTDOWN_TIMEOUT_S  | service.shutdown_timeout_s | 25                                  |
 | FATURAS_WEB_SESSION_KEY_FILE | web.session_key_file | <data_dir>/keys/web-session.key (generated when absent) |
 | FATURAS_WEB_SESSION_MAX_AGE_S | web.session_max_age_s | 43200 (12 h)                          |
 | FATURAS_WEB_SECURE_COOKIES  | web.secure_cookies   | false (set true behind HTTPS)             |
@@ -56,6 +63,13 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("FATURAS_CAPTCHA_SOLVER_URL", "captcha.solver_url", "captcha_solver_url"),
     ("FATURAS_ADHESION_ATTEMPTS", "adhesion.attempts_per_run", "adhesion_attempts"),
     ("FATURAS_ADHESION_BACKOFF_S", "adhesion.backoff_s", "adhesion_backoff_s"),
+    ("FATURAS_ADHESION_RETRY_SCHEDULE", "adhesion.retry_schedule", "adhesion_retry_schedule"),
+    ("FATURAS_ADHESION_BATCH", "adhesion.batch", "adhesion_batch"),
+    ("FATURAS_MAIL_POLL_INTERVAL_S", "service.mail_poll_interval_s", "mail_poll_interval_s"),
+    ("FATURAS_ADHESION_INTERVAL_S", "service.adhesion_interval_s", "adhesion_interval_s"),
+    ("FATURAS_OUTBOX_INTERVAL_S", "service.outbox_interval_s", "outbox_interval_s"),
+    ("FATURAS_BILL_OVERDUE_DAYS", "service.bill_overdue_days", "bill_overdue_days"),
+    ("FATURAS_SHUTDOWN_TIMEOUT_S", "service.shutdown_timeout_s", "shutdown_timeout_s"),
     ("FATURAS_WEB_SESSION_KEY_FILE", "web.session_key_file", "web_session_key_file"),
     ("FATURAS_WEB_SESSION_MAX_AGE_S", "web.session_max_age_s", "web_session_max_age_s"),
     ("FATURAS_WEB_SECURE_COOKIES", "web.secure_cookies", "web_secure_cookies"),
@@ -86,6 +100,14 @@ class Settings(BaseModel):
     captcha_solver_key: str | None = Field(default=None, repr=False)
     adhesion_attempts: int = 2
     adhesion_backoff_s: float = 5.0
+    adhesion_retry_schedule: tuple[float, ...] = (3600, 21600, *(86400,) * 8)
+    """Seconds before each next service attempt after a transient failure; then a person must look."""
+    adhesion_batch: int = Field(default=4, ge=1, le=32)
+    mail_poll_interval_s: float = Field(default=300, ge=1)
+    adhesion_interval_s: float = Field(default=60, ge=1)
+    outbox_interval_s: float = Field(default=60, ge=1)
+    bill_overdue_days: int = Field(default=5, ge=0)
+    shutdown_timeout_s: float = Field(default=25, ge=1)
     web_session_key_file: Path | None = None
     """Secret that signs dashboard cookies and CSRF tokens; generated into the data dir when absent."""
     web_session_max_age_s: int = Field(default=43200, ge=60)
@@ -117,6 +139,15 @@ class Settings(BaseModel):
             raise ValueError("must be a mail domain such as faturas.example.com")
         return value
 
+    @field_validator("adhesion_retry_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(_duration(part) for part in value.split(",") if part.strip())
+        if isinstance(value, list):
+            return tuple(_duration(str(part)) for part in value)
+        return value
+
     @field_validator("adhesion_attempts")
     @classmethod
     def _attempts(cls, value: int) -> int:
@@ -137,6 +168,18 @@ class Settings(BaseModel):
         if value < 1:
             raise ValueError("must be at least 1")
         return value
+
+
+def _duration(text: str) -> float:
+    """Seconds from "90", "90s", "15m", "6h" or "1d"."""
+    text = text.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        if text and text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a duration (use 90s, 15m, 6h or 1d)") from exc
 
 
 def _toml_get(data: dict[str, Any], dotted: str) -> Any:
