@@ -1,0 +1,119 @@
+"""Mail throughput of `faturas run` with 1, 2 and 3 workers on PostgreSQL, through Dovecot and SMTP.
+
+    .venv/bin/python bench/service_workers.py --bills 600 --workers 1 2 3
+
+For each worker count: a fresh PostgreSQL database, `--bills` bill e-mails delivered to a real Dovecot,
+N `faturas run` processes started together; the clock runs from the start until every bill is stored,
+forwarded (counted at the SMTP server) and its message settled. Prints bills/s and the speed-up over one
+worker (target on this 2-core machine: 2 workers ≥ 1.6× one). Must run as root (Dovecot's users).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlmodel import func, select  # noqa: E402
+
+from storage import migrate  # noqa: E402
+from storage.engine import make_engine, session_scope  # noqa: E402
+from storage.mail_models import Forward, MailMessage  # noqa: E402
+from storage.secrets import KeyRing, new_key  # noqa: E402
+from storage.units import create_unit  # noqa: E402
+from tests.conftest import POSTGRES_URL, PostgresServer  # noqa: E402
+from tests.factories import unit_in  # noqa: E402
+from tests.processor.conftest import INBOX_POLICY, PASSWORD, USER  # noqa: E402
+from tests.processor.mime import bill_message  # noqa: E402
+from tests.servers.dovecot import Dovecot  # noqa: E402
+from tests.servers.smtp import SmtpServer  # noqa: E402
+
+UNITS = 50
+
+
+def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpServer, pg: PostgresServer,
+             work: Path) -> float:
+    dovecot.reset()
+    smtp.clear()
+    url = pg.create_database()
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    key = new_key()
+    with session_scope(engine) as session:
+        for n in range(1, UNITS + 1):
+            unit = create_unit(session=session, unit_in=unit_in(n), keys=KeyRing((key,)), inbox=INBOX_POLICY)
+            unit.inbox_address = f"uc-30{n:08d}-bench@faturas.example.com"
+            unit.adhesion_status = "verified"
+            session.add(unit)
+    dovecot.deliver_many(USER, messages)
+    env = {"PATH": os.environ["PATH"], "HOME": str(work), "FATURAS_DATA_DIR": str(work / f"data-{workers}"),
+           "FATURAS_DATABASE_URL": url, "FATURAS_SECRET_KEYS": key, "FATURAS_LOG_FORMAT": "json",
+           "FATURAS_LOG_LEVEL": "warning", "FATURAS_IMAP_HOST": dovecot.host,
+           "FATURAS_IMAP_PORT": str(dovecot.imap_port), "FATURAS_IMAP_TLS": "none", "FATURAS_IMAP_USER": USER,
+           "FATURAS_IMAP_PASSWORD": PASSWORD, "FATURAS_SMTP_HOST": smtp.host, "FATURAS_SMTP_PORT": str(smtp.port),
+           "FATURAS_SMTP_TLS": "none", "FATURAS_DKIM_POLICY": "off", "FATURAS_MAIL_POLL_INTERVAL_S": "1",
+           "FATURAS_OUTBOX_INTERVAL_S": "1", "FATURAS_ADHESION_INTERVAL_S": "3600"}
+    started = time.monotonic()
+    processes = [subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+    total = len(messages)
+    try:
+        while True:
+            with session_scope(engine) as session:
+                sent = session.exec(select(func.count()).select_from(Forward)
+                                    .where(Forward.status == "sent")).one()
+                settled = session.exec(select(func.count()).select_from(MailMessage)
+                                       .where(MailMessage.settled_at.is_not(None))).one()
+            if sent >= total and settled >= total:
+                break
+            if time.monotonic() - started > 1800:
+                raise SystemExit(f"{workers} worker(s): not done after 30 min ({sent} sent, {settled} settled)")
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+        engine.dispose()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bills", type=int, default=600)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
+    args = parser.parse_args()
+    months = max(1, args.bills // UNITS)
+    cycles = [f"{2024 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(1, months + 1)]
+    messages = [bill_message(f"uc-30{n:08d}-bench@faturas.example.com", f"30{n:08d}", cycle)
+                for cycle in cycles for n in range(1, UNITS + 1)]
+    dovecot = Dovecot.start({USER: PASSWORD})
+    smtp = SmtpServer().start()
+    pg = PostgresServer(POSTGRES_URL)
+    work = Path(os.environ.get("TMPDIR", "/tmp")) / f"faturas-bench-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        print(f"machine: {os.cpu_count()} cores; {len(messages)} bills for {UNITS} units; PostgreSQL")
+        print("workers  seconds  bills_per_s  speedup")
+        base = None
+        for workers in args.workers:
+            seconds = run_once(workers, messages, dovecot, smtp, pg, work)
+            rate = len(messages) / seconds
+            base = base or rate
+            print(f"{workers:>7}  {seconds:>7.1f}  {rate:>11.1f}  {rate / base:>7.2f}")
+    finally:
+        smtp.stop()
+        dovecot.stop()
+        pg.drop_all()
+
+
+if __name__ == "__main__":
+    main()
