@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from storage.models import NEXT_ACTOR, AdhesionStatus, UnitCreate
 from storage.validators import UnitInputError
+from web import labels
 from web.deps import CsrfDep, SessionDep, UserDep, WebDep
 from web.errors import NotFound
 from web.render import page
@@ -118,8 +119,6 @@ def adhere(session: SessionDep, web: WebDep, user: UserDep, unit_id: UnitId) -> 
 @router.get("/unidades/{unit_id}/adesao")
 def adhesion_status(session: SessionDep, web: WebDep, user: UserDep, unit_id: UnitId) -> Response:
     """The live adhesion status (polled by the unit page)."""
-    from web import labels
-
     unit = own_unit(session=session, integrator=user, unit_id=unit_id)
     view = adhesion_view(session=session, unit=unit, runner=web.runner)
     return JSONResponse({"status": view.status, "label": labels.STATUS_LABELS[view.status],
