@@ -5,7 +5,8 @@ a catch-all Dovecot mailbox, then runs ONE pass (`poll_once`, one worker) in a c
 bills/s (fetch → … → forward → settle, wall clock of the pass) and the child's peak RSS.
 
     .venv/bin/python bench/mail_pipeline.py --units 100 --cycles 5 [--database postgresql+psycopg://…]
-    .venv/bin/python bench/mail_pipeline.py --units 2000 --cycles 5 --copies 1     # 10,000 messages
+    .venv/bin/python bench/mail_pipeline.py --units 2000 --cycles 5     # 10,000 distinct bills
+    .venv/bin/python bench/mail_pipeline.py --units 400 --cycles 5 --copies 5   # 10,000 messages, 2,000 bills
 
 `--database` defaults to a fresh SQLite file; a PostgreSQL URL must point at an empty database.
 """
@@ -51,16 +52,17 @@ def _build(args: tuple[int, str, bytes, str]) -> bytes:
     return bill_message(_address(n), f"30{n:08d}", cycle, key=key)
 
 
-def deliver(dovecot: Dovecot, units: int, cycles: int) -> int:
-    """Generate and deliver the bills in chunks (never all in memory); returns how many."""
+def deliver(dovecot: Dovecot, units: int, cycles: int, copies: int = 1) -> int:
+    """Generate and deliver the bills in chunks (never all in memory), each `copies` times; returns how many."""
     key = cemig_key()
     jobs = [(n, cycle, key.private_key_pem, key.dns_txt) for cycle in CYCLES[:cycles] for n in range(1, units + 1)]
     sent = 0
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for start in range(0, len(jobs), 200):
             messages = list(pool.map(_build, jobs[start:start + 200], chunksize=10))
-            dovecot.deliver_many("bills", messages)
-            sent += len(messages)
+            for _ in range(copies):  # later copies are the same bills again: stored once, `duplicate`
+                dovecot.deliver_many("bills", messages)
+                sent += len(messages)
     return sent
 
 
@@ -70,6 +72,7 @@ def main() -> int:
     parser.add_argument("--cycles", type=int, default=5)
     parser.add_argument("--database", default=None)
     parser.add_argument("--fetch-batch", type=int, default=50)
+    parser.add_argument("--copies", type=int, default=1, help="Deliver every bill this many times.")
     parser.add_argument("--profile", type=Path, default=None, help="Write a cProfile of the pass here.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="faturas-bench-"))
@@ -89,7 +92,7 @@ def main() -> int:
     smtp = SmtpServer().start()
     try:
         t0 = time.perf_counter()
-        count = deliver(dovecot, args.units, args.cycles)
+        count = deliver(dovecot, args.units, args.cycles, args.copies)
         print(f"delivered {count} messages in {time.perf_counter() - t0:.1f}s", flush=True)
         settings = {
             "accounts": [{"name": "main", "host": dovecot.host, "port": dovecot.imap_port, "tls": "none",
