@@ -10,10 +10,10 @@ import typer
 
 from bot.cli_adhere import adhere_app
 from bot.cli_admin import db_app, keys_app
-from bot.cli_service import run as run_command
-from bot.cli_service import status as status_command
 from bot.cli_invoices import invoices_app
 from bot.cli_mail import mail_app
+from bot.cli_service import run as run_command
+from bot.cli_service import status as status_command
 from bot.cli_support import app_context, run_app
 from bot.cli_units import units_app
 from bot.cli_web import serve, users_app

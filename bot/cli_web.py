@@ -10,7 +10,7 @@ from rich.table import Table
 
 from bot.cli_support import app_context, read_secret
 from storage.engine import session_scope
-from storage.errors import ConfigurationError, UnitInputError
+from storage.errors import UnitInputError
 from storage.integrators import assign_units, get_integrator, list_integrators
 
 users_app = typer.Typer(help="Integrators who use the dashboard and the API.", no_args_is_help=True)
@@ -21,7 +21,7 @@ def serve(ctx: typer.Context,
           host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
           port: int = typer.Option(8000, "--port", help="TCP port."),
           with_worker: bool = typer.Option(False, "--with-worker",
-                                           help="Also run the scheduler's jobs in this process (not yet available).")
+                                           help="Also run the service's jobs (faturas run) in this process.")
           ) -> None:
     """Run the integrators' dashboard and the JSON API (/api/v1) with uvicorn.
 
@@ -31,11 +31,18 @@ def serve(ctx: typer.Context,
 
     from web.app import create_app
 
-    if with_worker:
-        # TODO(lead): start the scheduler service (mail polling, pending adhesions, `run_webhooks`) here.
-        raise ConfigurationError("--with-worker is not available yet: run `faturas run` beside `faturas serve`")
     app = app_context(ctx)
-    uvicorn.run(create_app(app), host=host, port=port, log_level=app.settings.log_level, proxy_headers=True)
+    service = None
+    if with_worker:
+        from bot.service import Service
+
+        service = Service(app)
+        service.start()  # refused (exit 3) on SQLite when another worker runs
+    try:
+        uvicorn.run(create_app(app), host=host, port=port, log_level=app.settings.log_level, proxy_headers=True)
+    finally:
+        if service is not None:
+            service.shutdown()
 
 
 @users_app.command("add")

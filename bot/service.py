@@ -30,6 +30,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.adhesion import AdhesionOptions, adhere_units
 from bot.cli_mail import build_pipeline
 from bot.context import AppContext
+from bot.idle import IdleWatcher
 from bot.watchdog import check_overdue
 from flows.browser import BrowserSettings
 from processor.forward import send_outbox
@@ -128,6 +129,16 @@ class Service:
                     counts[outcome.status.value] = counts.get(outcome.status.value, 0) + 1
         return {"units": counts}
 
+    def webhooks(self) -> dict:
+        """Queue and send the integrators' webhooks (invoice.received, adhesion.changed)."""
+        from web.services.webhooks import run_webhooks
+
+        settings = self.app.settings
+        report = run_webhooks(engine=self.app.engine, keys=self.app.keys(),
+                              max_attempts=settings.webhook_max_attempts, backoff_s=settings.webhook_backoff_s)
+        return {"queued": report.queued, "delivered": report.delivered, "retried": report.retried,
+                "failed": report.failed}
+
     def watchdog(self) -> dict:
         """Verified units whose next bill is late."""
         with session_scope(self.app.engine) as session:
@@ -162,6 +173,7 @@ class Service:
             ("mail_poll", self.mail_poll, settings.mail_poll_interval_s),
             ("adhesion_queue", self.adhesion_queue, settings.adhesion_interval_s),
             ("outbox", self.outbox, settings.outbox_interval_s),
+            ("webhooks", self.webhooks, 30.0),
             ("watchdog", self.watchdog, 3600.0),
             ("retention", self.retention, 86400.0),
         )
@@ -169,8 +181,16 @@ class Service:
             self.scheduler.add_job(self._job(name, work), "interval", seconds=seconds, id=name, name=name,
                                    next_run_time=soon, replace_existing=True)
         self.scheduler.start()
+        if settings.mail_idle:
+            for account in settings.mail.accounts:
+                IdleWatcher(account, self.poll_now, self.stop).start()
         log.info("service_started", worker=self.owner, database=self.app.engine.dialect.name,
                  jobs=[name for name, _, _ in jobs])
+
+    def poll_now(self) -> None:
+        """Run `mail_poll` at once (IMAP IDLE saw new mail); coalesced with a run already going."""
+        if not self.stop.is_set():
+            self.scheduler.modify_job("mail_poll", next_run_time=datetime.now(UTC))
 
     def request_stop(self, *_args: object) -> None:
         """Signal handler: finish the item in hand, take no new work."""

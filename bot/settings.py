@@ -27,6 +27,7 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 | FATURAS_OUTBOX_INTERVAL_S   | service.outbox_interval_s | 60                                   |
 | FATURAS_BILL_OVERDUE_DAYS   | service.bill_overdue_days | 5 days after "Próxima leitura"       |
 | FATURAS_SHUTDOWN_TIMEOUT_S  | service.shutdown_timeout_s | 25                                  |
+| FATURAS_MAIL_IDLE           | service.mail_idle    | true: IMAP IDLE starts a pass on new mail  |
 | FATURAS_WEB_SESSION_KEY_FILE | web.session_key_file | <data_dir>/keys/web-session.key (generated when absent) |
 | FATURAS_WEB_SESSION_MAX_AGE_S | web.session_max_age_s | 43200 (12 h)                          |
 | FATURAS_WEB_SECURE_COOKIES  | web.secure_cookies   | false (set true behind HTTPS)             |
@@ -70,6 +71,7 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("FATURAS_OUTBOX_INTERVAL_S", "service.outbox_interval_s", "outbox_interval_s"),
     ("FATURAS_BILL_OVERDUE_DAYS", "service.bill_overdue_days", "bill_overdue_days"),
     ("FATURAS_SHUTDOWN_TIMEOUT_S", "service.shutdown_timeout_s", "shutdown_timeout_s"),
+    ("FATURAS_MAIL_IDLE", "service.mail_idle", "mail_idle"),
     ("FATURAS_WEB_SESSION_KEY_FILE", "web.session_key_file", "web_session_key_file"),
     ("FATURAS_WEB_SESSION_MAX_AGE_S", "web.session_max_age_s", "web_session_max_age_s"),
     ("FATURAS_WEB_SECURE_COOKIES", "web.secure_cookies", "web_secure_cookies"),
@@ -108,6 +110,7 @@ class Settings(BaseModel):
     outbox_interval_s: float = Field(default=60, ge=1)
     bill_overdue_days: int = Field(default=5, ge=0)
     shutdown_timeout_s: float = Field(default=25, ge=1)
+    mail_idle: bool = True
     web_session_key_file: Path | None = None
     """Secret that signs dashboard cookies and CSRF tokens; generated into the data dir when absent."""
     web_session_max_age_s: int = Field(default=43200, ge=60)

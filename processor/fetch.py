@@ -74,6 +74,10 @@ def open_mailbox(account: MailAccount) -> Iterator[BaseMailBox]:
             box.logout()
         except _NETWORK_ERRORS:
             log.debug("imap_logout_failed", account=account.name)
+            try:
+                box.client.shutdown()  # the connection is broken: at least close our socket
+            except _NETWORK_ERRORS:
+                pass
 
 
 def _safe(exc: BaseException, account: MailAccount) -> str:

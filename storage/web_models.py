@@ -1,11 +1,11 @@
 """Tables of the dashboard and the JSON API: integrators, their sessions and tokens, webhooks.
 
-    Integrator        a person of a solar integrator who logs into the dashboard; owns units
-    WebSession        a logged-in browser: the cookie holds a random token, only its sha256 is stored
-    LoginAttempt      failed logins, for rate limiting by e-mail and by client address
-    ApiToken          a bearer token for /api/v1 (only its sha256 is stored)
-    WebhookEndpoint   where an integrator wants events; the HMAC secret is stored encrypted
-    WebhookDelivery   the webhook outbox: one row per (endpoint, idempotency key), retried with backoff
+Integrator        a person of a solar integrator who logs into the dashboard; owns units
+WebSession        a logged-in browser: the cookie holds a random token, only its sha256 is stored
+LoginAttempt      failed logins, for rate limiting by e-mail and by client address
+ApiToken          a bearer token for /api/v1 (only its sha256 is stored)
+WebhookEndpoint   where an integrator wants events; the HMAC secret is stored encrypted
+WebhookDelivery   the webhook outbox: one row per (endpoint, idempotency key), retried with backoff
 """
 
 from __future__ import annotations

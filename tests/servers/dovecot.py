@@ -159,6 +159,10 @@ class Dovecot:
                 result[folder] = box.folder.status(folder)["MESSAGES"] if box.folder.exists(folder) else 0
         return result
 
+    def kick(self, user: str) -> None:
+        """Disconnect every IMAP session of `user` (the server side of a dropped connection)."""
+        subprocess.run([DOVEADM, "-c", str(self.config), "kick", user], check=False, capture_output=True)
+
     def reset(self) -> None:
         """Remove every user's mail (between tests); Dovecot recreates INBOX with a new UIDVALIDITY."""
         subprocess.run([DOVEADM, "-c", str(self.config), "kick", "*"], check=False, capture_output=True)

@@ -84,7 +84,17 @@ def test_cli_adds_an_integrator_assigns_units_and_makes_a_token(web, tmp_path, m
     assert run_app(build_app(), ["users", "add", "bia@solar.example.com", "--password-file", str(password)]) != 0
 
 
-def test_serve_with_worker_is_refused_until_the_scheduler_exists(tmp_path, monkeypatch, capsys):
+def test_serve_with_worker_starts_the_service_and_respects_the_sqlite_single_worker_rule(tmp_path, monkeypatch,
+                                                                                     capsys):
+    from bot.context import AppContext
+    from bot.settings import load_settings
+    from storage.engine import session_scope
+    from storage.work import register_worker
+
     monkeypatch.setenv("FATURAS_DATA_DIR", str(tmp_path))
+    app = AppContext(settings=load_settings())
+    with session_scope(app.engine) as session:  # a `faturas run` is already working on this SQLite file
+        register_worker(session=session, owner="other:1:x", host="h", pid=1, stale_after_s=45, single_writer=True)
+    app.close()
     assert run_app(build_app(), ["serve", "--with-worker"]) == 3  # the configuration family
-    assert "faturas run" in capsys.readouterr().err
+    assert "SQLite supports one worker" in capsys.readouterr().err
