@@ -5,22 +5,19 @@
     └── BillUnparseable       the text is not a bill this parser knows
         └── BillLayoutUnsupported   a known utility's layout that has no parser yet
 
-Each error has an English message (logs, developers) and a pt-BR ``user_message`` (the dashboard).
-The lead folds these into the project's errors module later; keep them plain subclasses.
+Each error has an English message (logs, developers) and a pt-BR ``user_message`` (the dashboard), from
+the project's root error, `storage.errors.FaturasError`.
 """
 
 from __future__ import annotations
 
+from storage.errors import FaturasError
 
-class BillError(Exception):
+
+class BillError(FaturasError):
     """A bill could not be read into the bill schema."""
 
     user_message = "Não foi possível ler a fatura."
-
-    def __init__(self, message: str, *, user_message: str | None = None) -> None:
-        super().__init__(message)
-        if user_message is not None:
-            self.user_message = user_message
 
 
 class BillUnreadable(BillError):
