@@ -70,6 +70,7 @@ class Service:
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 120})
         self._finished = threading.Event()
+        self._intervals: dict[str, float] = {}
 
     # -- jobs --------------------------------------------------------------------------------------------
 
@@ -87,10 +88,12 @@ class Service:
                 except Exception as exc:  # noqa: BLE001 - one failed run must not stop the scheduler
                     error = f"{type(exc).__name__}: {exc}"[:1000]
                     log.exception("job_failed")
-                job = self.scheduler.get_job(name)
+                # Not scheduler.get_job(): it takes the job-store lock that shutdown() holds while it
+                # waits for this very job, a deadlock. The interval is known.
+                next_run = started + timedelta(seconds=self._intervals.get(name, 0))
                 with session_scope(self.app.engine) as session:
                     record_job_run(session=session, job=name, owner=self.owner, started_at=started,
-                                   summary=summary, error=error, next_run_at=job.next_run_time if job else None)
+                                   summary=summary, error=error, next_run_at=next_run)
                 log.info("job_finished", seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
                          error=error, **summary)
         return run
@@ -177,6 +180,7 @@ class Service:
             ("watchdog", self.watchdog, 3600.0),
             ("retention", self.retention, 86400.0),
         )
+        self._intervals = {name: seconds for name, _, seconds in jobs}
         for name, work, seconds in jobs:
             self.scheduler.add_job(self._job(name, work), "interval", seconds=seconds, id=name, name=name,
                                    next_run_time=soon, replace_existing=True)
