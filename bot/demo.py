@@ -11,76 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import html
-import secrets
 import tempfile
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import select
 
 from bot.adhesion import AdhesionOptions, adhere_units
 from bot.context import AppContext
-from bot.embedded_mail import INBOX_USER, EmbeddedMail
-from bot.settings import Settings, load_settings
-from processor.config import MailAccount, MailSettings, SmtpRelay
+from bot.embedded_mail import EmbeddedMail
+from bot.embedded_stack import SAMPLES, EmbeddedStack
 from processor.pipeline import Pipeline, poll_once
-from simulator.mailer import generate_dkim_key, send_cycle
-from simulator.portal.app import create_app
-from simulator.portal.client import AdminClient
-from simulator.portal.server import BackgroundServer
-from simulator.portal.store import Store
 from storage.blobs import BlobStore
 from storage.engine import session_scope
 from storage.mail_models import Invoice
 from storage.models import UnitCreate, UnitPublic
-from storage.secrets import new_key, write_key_file
 from storage.units import create_unit, get_unit
 
 CYCLES = ("2026-10", "2026-11")
-
-
-@dataclass(frozen=True)
-class SampleClient:
-    """A client of the integrator: the portal login in the simulator and the unit in faturas."""
-
-    name: str
-    document: str
-    installation: str
-    email: str
-    pdf_password: str | None = None
-
-
-SAMPLES = (
-    SampleClient("Maria Aparecida Souza", "52998224725", "3001234567", "maria@cliente.example"),
-    SampleClient("Padaria Pão de Minas Ltda", "11444777000161", "3007654321", "financeiro@padaria.example",
-                 pdf_password="11444"),
-    SampleClient("João Batista Lima", "15350946056", "3002468135", "joao@cliente.example"),
-)
-
-_PLAYWRIGHT_CONFIG = """\
-[browser]
-executable = "auto"
-headless = true
-args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-[timeouts]
-action_ms = 15000
-navigation_ms = 30000
-operator_challenge_s = 300
-[tracing]
-policy = "retain-on-failure"
-artifacts_dir = "artifacts"
-retention_days = 30
-[bot]
-concurrency = 3
-[utilities.cemig]
-base_url = "{base_url}"
-"""
+__all__ = ["CYCLES", "SAMPLES", "DemoRow", "DemoRun", "execute", "run_demo"]
 
 
 @dataclass(frozen=True)
@@ -111,69 +64,41 @@ class DemoRun:
     seconds: float
 
 
-def _settings(data_dir: Path, base_url: str) -> Settings:
-    config = data_dir / "playwright.config"
-    config.write_text(_PLAYWRIGHT_CONFIG.format(base_url=base_url), encoding="utf-8")
-    write_key_file(data_dir / "keys" / "faturas.key", (new_key(),))
-    return load_settings({"HOME": str(data_dir), "FATURAS_DATA_DIR": str(data_dir),
-                          "FATURAS_PLAYWRIGHT_CONFIG": str(config), "FATURAS_ADHESION_BACKOFF_S": "1",
-                          "FATURAS_LOG_LEVEL": "warning"})
-
-
-def _mail_settings(mail: EmbeddedMail) -> MailSettings:
-    return MailSettings(
-        accounts=(MailAccount(name="demo", host="127.0.0.1", port=mail.imap_port, tls="none", user=INBOX_USER,
-                              password=SecretStr(mail.password)),),
-        smtp=SmtpRelay(host="127.0.0.1", port=mail.relay_port),
-        from_address="Faturas <faturas@faturas.example.com>", reply_to="suporte@integradora.example",
-        dkim_policy="require", lease_seconds=60)
-
-
 def execute(console: Console, data_dir: Path) -> DemoRun:
     """Run the demo in `data_dir`; returns what happened."""
     started = time.monotonic()
-    store = Store(str(data_dir / "simulator.db"))
-    admin_token = secrets.token_urlsafe(16)
-    dkim = generate_dkim_key()
-    with BackgroundServer(create_app(store, admin_token=admin_token)) as portal, \
-            EmbeddedMail(data_dir / "clients") as mail, AdminClient(portal.url, admin_token) as admin:
-        settings = _settings(data_dir, portal.url)
-        app = AppContext(settings=settings.model_copy(update={"mail": _mail_settings(mail)}))
-        portal_passwords = {s.document: secrets.token_urlsafe(10) for s in SAMPLES}
-        unit_ids = []
+    with EmbeddedStack(data_dir, environ={"FATURAS_ADHESION_BACKOFF_S": "1"}) as stack:
+        app = AppContext(settings=stack.settings)
+        portal_passwords = stack.add_clients(SAMPLES)
+        unit_ids: list[int] = []
         with session_scope(app.engine) as session:
             for sample in SAMPLES:
-                admin.add_customer(name=sample.name, document=sample.document, email=sample.email,
-                                   password=portal_passwords[sample.document])
-                admin.add_installation(sample.document, sample.installation, pdf_password=sample.pdf_password)
                 unit = create_unit(session=session, keys=app.keys(), inbox=app.inbox_policy, unit_in=UnitCreate(
                     installation=sample.installation, client_name=sample.name, holder_document=sample.document,
                     portal_login=sample.document, portal_password=portal_passwords[sample.document],
                     forward_to=[sample.email], pdf_password=sample.pdf_password))
+                assert unit.id is not None  # noqa: S101 - stored
                 unit_ids.append(unit.id)
-        console.print(f"[1/4] {len(unit_ids)} units registered; simulator at {portal.url}")
+        console.print(f"[1/4] {len(unit_ids)} units registered; simulator at {stack.portal.url}")
         outcomes = asyncio.run(adhere_units(app, unit_ids, AdhesionOptions(concurrency=3, attempts=2,
                                                                            backoff_s=1.0)))
         console.print(f"[2/4] adhesion: {sum(not o.failed for o in outcomes)} of {len(outcomes)} enrolled "
                       "in Conta Digital by the bot")
         pipeline = Pipeline(engine=app.engine, settings=app.settings.mail, blobs=BlobStore(data_dir / "blobs"),
-                            keys=app.keys(), on_secret=app.redactor.register,
-                            dns_txt=lambda name, timeout=5: dkim.dns_txt.encode()
-                            if name.decode().rstrip(".") == dkim.record_name else None)
+                            keys=app.keys(), on_secret=app.redactor.register, dns_txt=stack.dns_txt)
         for cycle in CYCLES:
-            sent = send_cycle([p for p in store.enrolled_profiles()], cycle, smtp_host="127.0.0.1",
-                              smtp_port=mail.inbound_port, dkim_key=dkim)
+            sent = stack.bill(cycle)
             report = poll_once(pipeline)
             console.print(f"[3/4] cycle {cycle}: CEMIG sent {len(sent.sent)} bill(s); faturas processed "
                           f"{sum(report.outcomes.values())} message(s) and forwarded {report.forwarded}")
-        rows = _rows(app, unit_ids, mail)
-        simulator_report = admin.report()
+        rows = _rows(app, unit_ids, stack.mail)
+        simulator_report = stack.admin.report()
         report_path = _write_report(data_dir, rows)
+        relay_messages = tuple(stack.mail.relay.received)
         app.close()
-    store.close()
     console.print(f"[4/4] report written to {report_path}")
     return DemoRun(data_dir=data_dir, report=report_path, rows=rows, simulator_report=simulator_report,
-                   relay_messages=tuple(mail.relay.received), seconds=time.monotonic() - started)
+                   relay_messages=relay_messages, seconds=time.monotonic() - started)
 
 
 def _plain(value: Decimal | None) -> str:

@@ -60,14 +60,33 @@ class _RelayHandler:
     root: Path
     received: list[tuple[str, bytes]] = field(default_factory=list)
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: ANN001, N802
+        # The address names a folder: nothing that could leave `root`.
+        if "/" in address or "\\" in address or address.startswith(".") or "@" not in address:
+            return "550 not a mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
         content = envelope.original_content or b""
         for rcpt in envelope.rcpt_tos:
             folder = self.root / rcpt.lower()
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{len(self.received) + 1:05d}.eml").write_bytes(content)
+            # Unique across runs in a reused folder, in arrival order; renamed into place so that a
+            # reader (the sandbox's "Caixa do cliente") never sees half a message.
+            name = f"{time.time_ns():020d}-{len(self.received) + 1:05d}.eml"
+            partial = folder / f".{name}.part"
+            partial.write_bytes(content)
+            partial.replace(folder / name)
             self.received.append((rcpt.lower(), content))
         return "250 OK: delivered to the client's mailbox"
+
+    def messages(self, address: str) -> list[bytes]:
+        """What the relay kept for `address` in this folder, oldest first (earlier runs included)."""
+        folder = self.root / address.strip().lower()
+        if "/" in address or address.startswith(".") or not folder.is_dir():
+            return []
+        return [path.read_bytes() for path in sorted(folder.glob("*.eml"))]
 
 
 class EmbeddedMail:
