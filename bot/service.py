@@ -33,6 +33,7 @@ from bot.context import AppContext
 from bot.idle import IdleWatcher
 from bot.watchdog import check_overdue
 from flows.browser import BrowserSettings
+from processor.authenticate import DnsTxtLookup
 from processor.forward import send_outbox
 from processor.pipeline import poll_once
 from storage.adhesion import prune_artifacts
@@ -60,12 +61,14 @@ class Service:
     app: AppContext
     owner: str = field(default_factory=new_owner)
     stop: threading.Event = field(default_factory=threading.Event)
+    dns_txt: DnsTxtLookup | None = None
+    """DKIM key lookup for incoming bills; None is DNS (the sandbox passes its simulator's key)."""
 
     def __post_init__(self) -> None:
         # Each job that takes a lease has its own owner id: two jobs of one process must not both
         # believe they hold the same lease (the outbox lease, taken by mail_poll and outbox alike).
         self.pipeline = dataclasses.replace(build_pipeline(self.app), owner=new_owner(),
-                                            should_stop=self.stop.is_set)
+                                            should_stop=self.stop.is_set, dns_txt=self.dns_txt)
         self.outbox_owner = new_owner()
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 120})
@@ -195,6 +198,11 @@ class Service:
         """Run `mail_poll` at once (IMAP IDLE saw new mail); coalesced with a run already going."""
         if not self.stop.is_set():
             self.scheduler.modify_job("mail_poll", next_run_time=datetime.now(UTC))
+
+    def adhere_now(self) -> None:
+        """Run `adhesion_queue` at once (a unit was queued from the dashboard); coalesced like `poll_now`."""
+        if not self.stop.is_set():
+            self.scheduler.modify_job("adhesion_queue", next_run_time=datetime.now(UTC))
 
     def request_stop(self, *_args: object) -> None:
         """Signal handler: finish the item in hand, take no new work."""
