@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from storage.mail_models import Invoice
+from storage.mail_models import Forward, Invoice
 
 
 def current_invoice(*, session: Session, unit_id: int, reference_month: str) -> Invoice | None:
@@ -40,3 +40,11 @@ def list_invoices(*, session: Session, unit_id: int | None = None, current_only:
     if current_only:
         query = query.where(Invoice.superseded_by_id.is_(None))  # type: ignore[union-attr]
     return list(session.exec(query.order_by(Invoice.reference_month.desc(), Invoice.id)).all())  # type: ignore[attr-defined]
+
+
+def forwards_of(*, session: Session, invoice_ids: list[int]) -> list[Forward]:
+    """The outbox rows of these bills (who each was forwarded to, and how that went), oldest first."""
+    if not invoice_ids:
+        return []
+    query = select(Forward).where(col(Forward.invoice_id).in_(invoice_ids)).order_by(col(Forward.id))
+    return list(session.exec(query).all())

@@ -9,17 +9,22 @@ from fastapi.templating import Jinja2Templates
 from bot.context import AppContext
 from web.context import STATIC, TEMPLATES, WebContext
 from web.errors import install_error_handlers
+from web.sandbox import Sandbox
 from web.security import load_or_create_secret
 from web.services.adhesion import AdhesionRunner
 
 
-def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None) -> FastAPI:
+def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
+               sandbox: Sandbox | None = None) -> FastAPI:
     """The ASGI app; reads (or creates) the cookie-signing secret, nothing else happens until a request.
 
-    `runner` runs queued adhesions (default: background threads in this process); tests pass a fake.
+    `runner` runs queued adhesions (default: background threads in this process; `ServiceAdhesionRunner`
+    when the service runs in this process); tests pass a fake. `sandbox` (from `faturas serve --sandbox`)
+    adds the sandbox-only controls and their routes.
     """
     from web.api import api_router
     from web.routes import auth, invoices, units
+    from web.routes import sandbox as sandbox_routes
 
     settings = app_context.settings
     assert settings.web_session_key_file is not None  # noqa: S101 - always set by load_settings
@@ -28,7 +33,8 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None)
                   description="API dos integradores: unidades, adesão à Conta Digital e faturas.")
     templates = Jinja2Templates(directory=str(TEMPLATES))
     app.state.web = WebContext(app=app_context, secret=load_or_create_secret(settings.web_session_key_file),
-                               templates=templates, runner=runner or AdhesionRunner(app_context))
+                               templates=templates, runner=runner or AdhesionRunner(app_context),
+                               sandbox=sandbox)
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -43,5 +49,7 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None)
     app.include_router(auth.router)
     app.include_router(units.router)
     app.include_router(invoices.router)
+    if sandbox is not None:
+        app.include_router(sandbox_routes.router)
     app.include_router(api_router, prefix="/api/v1")
     return app

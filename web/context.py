@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from bot.context import AppContext
 from storage.blobs import BlobStore
+from web.sandbox import Sandbox
 from web.services.adhesion import AdhesionRunner
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -26,6 +27,8 @@ class WebContext:
     secret: bytes
     templates: Jinja2Templates
     runner: AdhesionRunner
+    sandbox: Sandbox | None = None
+    """Set by `faturas serve --sandbox` only: the embedded stack behind the sandbox-only controls."""
 
     @property
     def blobs(self) -> BlobStore:

@@ -40,3 +40,5 @@ ACTIONS = {
 
 INVOICE_STATUS_LABELS = {"parsed": "Lida", "needs_review": "Revisar"}
 SOURCE_LABELS = {"email": "E-mail", "upload": "Envio manual"}
+FORWARD_STATUS_LABELS = {"pending": "Na fila para", "sending": "Enviando para", "sent": "Encaminhada para",
+                         "parked": "Não enviada para"}

@@ -17,7 +17,7 @@ def page(request: Request, name: str, context: dict[str, Any] | None = None, *, 
     web = request.app.state.web
     anchor = anchor or getattr(request.state, "session_token", None) or ""
     values = {"csrf": csrf_token(web.secret, anchor) if anchor else "", "labels": labels,
-              "flash": request.query_params.get("msg")}
+              "flash": request.query_params.get("msg"), "sandbox": web.sandbox, "path": request.url.path}
     values.update(context or {})
     return web.templates.TemplateResponse(request, name, values, status_code=status_code)
 

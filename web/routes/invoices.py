@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from web.deps import CsrfDep, SessionDep, UserDep, WebDep
 from web.render import page
-from web.services.adhesion import adhesion_view
+from web.routes.units import render_unit
 from web.services.invoices import invoice_pdf, invoices_of, own_invoice, pdf_filename, upload_bills
 from web.services.report_pdf import report_pdf
 from web.services.reports import charts, month_label, monthly_rows, report_csv
@@ -37,9 +37,7 @@ async def upload(request: Request, session: SessionDep, web: WebDep, user: UserD
     files = [(f.filename or "fatura.pdf", await f.read()) for f in arquivos if f.filename]
     results = upload_bills(app=web.app, unit=unit, files=files)
     session.expire_all()
-    return page(request, "unit.html", {
-        "user": user, "unit": unit, "adhesion": adhesion_view(session=session, unit=unit, runner=web.runner),
-        "invoices": invoices_of(session=session, unit=unit), "uploaded": results})
+    return render_unit(request, session=session, web=web, user=user, unit=unit, uploaded=results)
 
 
 def _report(session, user, unit_id: int):  # noqa: ANN001, ANN202 - local helper

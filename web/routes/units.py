@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlmodel import Session
 
-from storage.models import NEXT_ACTOR, AdhesionStatus, UnitCreate
+from processor.uploads import ImportResult
+from storage.models import NEXT_ACTOR, AdhesionStatus, Unit, UnitCreate
 from storage.validators import UnitInputError
+from storage.web_models import Integrator
 from web import labels
+from web.context import WebContext
 from web.deps import CsrfDep, SessionDep, UserDep, WebDep
 from web.errors import NotFound
 from web.render import page
 from web.services.adhesion import adhesion_view, screenshot_blob
-from web.services.invoices import invoices_of
+from web.services.invoices import forwards_by_invoice, invoices_of
 from web.services.units import add_unit, change_unit, email_settings_update, import_csv, own_unit, search_units
 
 router = APIRouter(include_in_schema=False)
@@ -51,9 +55,11 @@ def units_page(request: Request, session: SessionDep, user: UserDep, q: str = ""
 
 
 @router.get("/unidades/nova")
-def new_unit_form(request: Request, user: UserDep) -> Response:
-    """The form for a new unit."""
-    return page(request, "unit_new.html", {"user": user})
+def new_unit_form(request: Request, web: WebDep, user: UserDep, exemplo: int = 0) -> Response:
+    """The form for a new unit; in sandbox mode, the sample clients and `?exemplo=N` to fill the form with one."""
+    samples = web.sandbox.samples() if web.sandbox is not None else []
+    prefill = samples[exemplo - 1] if 1 <= exemplo <= len(samples) else None
+    return page(request, "unit_new.html", {"user": user, "samples": samples, "prefill": prefill})
 
 
 @router.post("/unidades/nova", dependencies=[CsrfDep])
@@ -67,7 +73,10 @@ def new_unit(request: Request, session: SessionDep, web: WebDep, user: UserDep,
                            holder_document=holder_document, forward_to=forward_to, portal_login=portal_login,
                            portal_password=portal_password, pdf_password=pdf_password)
     unit = add_unit(session=session, app=web.app, integrator=user, unit_in=unit_in)
-    return RedirectResponse(f"/unidades/{unit.id}?msg=Unidade+cadastrada.", status_code=303)
+    message = "Unidade+cadastrada."
+    if web.sandbox is not None and web.sandbox.unit_added(unit_in):
+        message += "+Sandbox%3A+login+e+instala%C3%A7%C3%A3o+criados+no+simulador."
+    return RedirectResponse(f"/unidades/{unit.id}?msg={message}", status_code=303)
 
 
 @router.get("/unidades/importar")
@@ -84,13 +93,22 @@ async def import_file(request: Request, web: WebDep, user: UserDep,
     return page(request, "import.html", {"user": user, "report": report})
 
 
+def render_unit(request: Request, *, session: Session, web: WebContext, user: Integrator, unit: Unit,
+                uploaded: list[ImportResult] | None = None) -> HTMLResponse:
+    """The unit page: settings, adhesion, bills with their forwards, and (sandbox) the client's mailbox."""
+    invoices = invoices_of(session=session, unit=unit)
+    return page(request, "unit.html", {
+        "user": user, "unit": unit, "adhesion": adhesion_view(session=session, unit=unit, runner=web.runner),
+        "invoices": invoices, "forwards": forwards_by_invoice(session=session, invoices=invoices),
+        "uploaded": uploaded,
+        "client_mail": web.sandbox.client_messages(list(unit.forward_to)) if web.sandbox is not None else None})
+
+
 @router.get("/unidades/{unit_id}")
 def unit_page(request: Request, session: SessionDep, web: WebDep, user: UserDep, unit_id: UnitId) -> Response:
     """The unit: settings ("Cadastrar e-mail"), adhesion, bills."""
     unit = own_unit(session=session, integrator=user, unit_id=unit_id)
-    return page(request, "unit.html", {
-        "user": user, "unit": unit, "adhesion": adhesion_view(session=session, unit=unit, runner=web.runner),
-        "invoices": invoices_of(session=session, unit=unit), "uploaded": None})
+    return render_unit(request, session=session, web=web, user=user, unit=unit)
 
 
 @router.post("/unidades/{unit_id}/cadastrar-email", dependencies=[CsrfDep])

@@ -27,6 +27,12 @@ def add_user(*, session: Session, email: str, password: str, name: str | None = 
     return create_integrator(session=session, email=email, password_hash=hash_password(password), name=name)
 
 
+def set_password(*, session: Session, integrator: Integrator, password: str) -> None:
+    """Replace an integrator's password (argon2 hash); their open sessions stay valid."""
+    integrator.password_hash = hash_password(password)
+    session.add(integrator)
+
+
 def new_api_token(*, session: Session, integrator: Integrator, name: str) -> str:
     """Create a bearer token and return it (the only time it can be seen)."""
     token = new_token("fat_")

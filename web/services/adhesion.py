@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -79,6 +80,50 @@ class AdhesionRunner:
         """Wait for the background runs (tests and shutdown)."""
         for thread in list(self._threads):
             thread.join(timeout)
+
+
+_QUEUED = frozenset({AdhesionStatus.PENDING, AdhesionStatus.RUNNING, AdhesionStatus.EMAIL_SET,
+                     AdhesionStatus.ENROLLED_ELSEWHERE})
+
+
+class ServiceAdhesionRunner(AdhesionRunner):
+    """Hands adhesions to the service running in this process (`serve --with-worker`, `serve --sandbox`).
+
+    The service's `adhesion_queue` job takes every unit whose next step is the bot's under a lease, so
+    a browser thread of our own would race it for the same unit: queueing marks the unit pending (due
+    now) and wakes that job instead. A unit is running while the service holds its lease, or from the
+    click until the bot's state is no longer the bot's.
+    """
+
+    def __init__(self, app: AppContext, wake: Callable[[], None]) -> None:
+        super().__init__(app)
+        self.wake = wake
+
+    def queue(self, *, session: Session, unit: Unit) -> bool:
+        """Mark the unit pending and due, then wake the service; False when it is queued or in hand already."""
+        assert unit.id is not None  # noqa: S101 - a stored unit
+        if self.running(unit.id):
+            return False
+        set_adhesion_status(session=session, unit=unit, status=AdhesionStatus.PENDING, message="Adesão na fila.")
+        unit.adhesion_next_at = None  # a person asked: no waiting for the retry schedule
+        session.commit()
+        with self._lock:
+            self._active.add(unit.id)
+        self.wake()
+        log.info("adhesion_queued", unit_id=unit.id, runner="service")
+        return True
+
+    def running(self, unit_id: int) -> bool:
+        """Whether the service holds the unit, or it was queued here and the bot has not finished it."""
+        with session_scope(self.app.engine) as session:
+            unit = session.get(Unit, unit_id)
+            held = unit is not None and unit.adhesion_lease_owner is not None
+            queued = (unit is not None and unit_id in self._active
+                      and AdhesionStatus(unit.adhesion_status) in _QUEUED)
+        if not held and not queued:
+            with self._lock:
+                self._active.discard(unit_id)
+        return held or queued
 
 
 @dataclass(frozen=True)

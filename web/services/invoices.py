@@ -12,8 +12,8 @@ from bot.cli_mail import build_pipeline
 from bot.context import AppContext
 from processor.uploads import ImportResult, import_files
 from storage.blobs import BlobStore
-from storage.invoices import list_invoices
-from storage.mail_models import Invoice
+from storage.invoices import forwards_of, list_invoices
+from storage.mail_models import Forward, Invoice
 from storage.models import Unit
 from storage.web_models import Integrator
 from web.errors import NotFound, UploadRejected
@@ -25,6 +25,14 @@ MAX_UPLOAD_FILES = 24
 def invoices_of(*, session: Session, unit: Unit) -> list[Invoice]:
     """The unit's current bills, newest month first."""
     return list_invoices(session=session, unit_id=unit.id)
+
+
+def forwards_by_invoice(*, session: Session, invoices: list[Invoice]) -> dict[int, list[Forward]]:
+    """Each bill's forwards (recipient and outbox state), for the "Encaminhamento" column."""
+    found: dict[int, list[Forward]] = {}
+    for forward in forwards_of(session=session, invoice_ids=[i.id for i in invoices if i.id is not None]):
+        found.setdefault(forward.invoice_id, []).append(forward)
+    return found
 
 
 def own_invoice(*, session: Session, integrator: Integrator, invoice_id: int) -> tuple[Invoice, Unit]:
