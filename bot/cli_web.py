@@ -19,27 +19,50 @@ console = Console()
 
 def serve(ctx: typer.Context,
           host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-          port: int = typer.Option(8000, "--port", help="TCP port."),
+          port: int = typer.Option(8000, "--port", help="TCP port (0 picks a free one)."),
           with_worker: bool = typer.Option(False, "--with-worker",
-                                           help="Also run the service's jobs (faturas run) in this process.")
+                                           help="Also run the service's jobs (faturas run) in this process."),
+          sandbox: bool = typer.Option(False, "--sandbox",
+                                       help="Try everything on one machine: the dashboard, the service, the CEMIG "
+                                            "simulator and an embedded mail system, in a temporary data folder "
+                                            "(or faturas --data-dir DIR). Prints the login and sample clients.")
           ) -> None:
     """Run the integrators' dashboard and the JSON API (/api/v1) with uvicorn.
 
+    With --sandbox, nothing needs configuring: log in with the printed credentials, add a unit, press
+    "Aderir automaticamente", then "Gerar faturas do mês (simulador)". Ctrl-C stops everything.
+
     Example: faturas serve --host 0.0.0.0 --port 8080
+    Example: faturas serve --sandbox
     """
+    if sandbox:
+        from bot.logs import configure_logging
+        from bot.sandbox import run_sandbox
+
+        app = app_context(ctx)
+        # Like the demo: warnings only, the dashboard shows what happens.
+        configure_logging(fmt=app.settings.log_format, level="warning", redactor=app.redactor)
+        data_dir = ctx.find_root().params.get("data_dir")  # only an explicit --data-dir, never the default
+        raise typer.Exit(run_sandbox(host=host, port=port, data_dir=data_dir, redactor=app.redactor,
+                                     echo=typer.echo))
+
     import uvicorn
 
     from web.app import create_app
 
     app = app_context(ctx)
     service = None
+    runner = None
     if with_worker:
         from bot.service import Service
+        from web.services.adhesion import ServiceAdhesionRunner
 
         service = Service(app)
         service.start()  # refused (exit 3) on SQLite when another worker runs
+        runner = ServiceAdhesionRunner(app, wake=service.adhere_now)  # one bot per unit: the service's
     try:
-        uvicorn.run(create_app(app), host=host, port=port, log_level=app.settings.log_level, proxy_headers=True)
+        uvicorn.run(create_app(app, runner=runner), host=host, port=port, log_level=app.settings.log_level,
+                    proxy_headers=True)
     finally:
         if service is not None:
             service.shutdown()
