@@ -1,10 +1,22 @@
-"""PDF bytes to text, with pypdfium2: the one place where pdfium errors are translated."""
+"""PDF bytes to text, with pypdfium2: the one place where pdfium errors are translated.
+
+PDFium is not thread-safe (pypdfium2's documentation says so, and two threads reading bills at once
+crashed the process with a segmentation fault here): every call into it holds `_PDFIUM`. The lock is
+the one piece of module state on purpose: it guards the C library's own process-wide state, so it
+must be shared by every caller in the process (two mail workers in threads, the dashboard's upload
+handler next to the in-process service).
+"""
 
 from __future__ import annotations
+
+import threading
 
 import pypdfium2 as pdfium
 
 from processor.parse.errors import BillUnreadable
+
+
+_PDFIUM = threading.Lock()
 
 
 def pdf_text(data: bytes) -> str:
@@ -13,6 +25,16 @@ def pdf_text(data: bytes) -> str:
     Lines end with a newline. Raises BillUnreadable when pdfium cannot open the document (corrupt,
     truncated, still encrypted) or when no page carries any text (a scanned image).
     """
+    with _PDFIUM:
+        pages = _pages(data)
+    text = "\f".join(pages).replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise BillUnreadable("the PDF has no text layer (an image-only scan?)")
+    return text
+
+
+def _pages(data: bytes) -> list[str]:
+    """Each page's text; the caller holds `_PDFIUM`."""
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -30,7 +52,4 @@ def pdf_text(data: bytes) -> str:
         raise BillUnreadable(f"pdfium could not read the PDF's text: {exc}") from exc
     finally:
         document.close()
-    text = "\f".join(pages).replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise BillUnreadable("the PDF has no text layer (an image-only scan?)")
-    return text
+    return pages

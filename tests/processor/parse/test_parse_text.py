@@ -63,3 +63,40 @@ def test_a_real_bill_has_its_labels():
     text = pdf_text((SAMPLES / "3000055479-06-2023.pdf").read_bytes())
     assert "Nº DA INSTALAÇÃO" in text
     assert "Referente a Vencimento Valor a pagar (R$)" in text
+
+
+THREADED_READS = """
+import sys, threading
+sys.path.insert(0, {root!r})
+from processor.parse.text import pdf_text
+from tests.processor.mime import bill
+
+pdfs = [bill(f"30000000{{n:02d}}", "2026-10").plain_pdf for n in range(1, 5)]
+expected = [pdf_text(pdf) for pdf in pdfs]
+failures = []
+
+def read(pdf, want):
+    for _ in range(60):
+        if pdf_text(pdf) != want:
+            failures.append("different text")
+
+threads = [threading.Thread(target=read, args=pair) for pair in zip(pdfs, expected)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("ok" if not failures else failures[0])
+"""
+
+
+def test_threads_reading_pdfs_at_once_neither_crash_nor_mix_their_text():
+    """PDFium is not thread-safe: without the lock in pdf_text this process dies of a segmentation fault
+    (as two mail workers in one process did). A subprocess, so a crash fails this test, not the session."""
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[3])
+    result = subprocess.run([sys.executable, "-c", THREADED_READS.format(root=root)], capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"
