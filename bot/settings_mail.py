@@ -33,7 +33,7 @@ TOML (all optional)::
 The environment overrides: FATURAS_IMAP_HOST/PORT/USER/PASSWORD/TLS/FOLDER (one account named
 `default`, replacing the TOML accounts), FATURAS_SMTP_HOST/PORT/USER/PASSWORD/TLS, FATURAS_MAIL_FROM,
 FATURAS_MAIL_REPLY_TO, FATURAS_DKIM_POLICY, FATURAS_DKIM_KEY_FILE, FATURAS_DKIM_SELECTOR,
-FATURAS_MAIL_MAX_ATTACHMENT_BYTES.
+FATURAS_MAIL_MAX_ATTACHMENT_BYTES, FATURAS_MAIL_SHARDS.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ _SCALARS = (  # (environment variable, key in [mail], MailSettings field)
     (None, "forward_max_attempts", "forward_max_attempts"),
     (None, "forward_backoff_seconds", "forward_backoff_seconds"),
     (None, "lease_seconds", "lease_seconds"),
+    ("FATURAS_MAIL_SHARDS", "shards", "shards"),
     (None, "on_unconfirmed", "on_unconfirmed"),
     (None, "max_message_attempts", "max_message_attempts"),
     (None, "sending_domains", "sending_domains"),

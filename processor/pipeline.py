@@ -5,13 +5,15 @@ fetch → claim → route → authenticate → extract → unlock → parse → 
 Each stage lives in its own module; this one only wires them together and records outcomes. Per message,
 the claim is committed first; the bill(s), the message's outcome and the outbox rows are then committed
 in ONE transaction, so a crash leaves either nothing (the claim is resumed next pass) or everything.
-One bad message is recorded and the pass goes on; an unexpected error leaves the claim to be retried,
-up to `max_message_attempts` times (a message that crashes the worker every time must not stop the
-mailbox forever), then the message is recorded as unreadable.
+Each inbox is worked in shards (UID modulo `settings.shards`), one lease per shard, so several workers
+share a mailbox without ever holding the same message. One bad message is recorded and the pass goes
+on; an unexpected error leaves the claim to be retried, up to `max_message_attempts` times (a message
+that crashes the worker every time must not stop the mailbox forever), then it is recorded unreadable.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +33,7 @@ from processor.forward import OutboxReport, queue_forwards, send_outbox
 from processor.route import route as route_message
 from processor.settle import settle
 from processor.store import store_bill
-from processor.types import DkimResult, FetchedMessage, Mailbox, ReadBill, Route
+from processor.types import DkimResult, FetchedMessage, Mailbox, ReadBill, Route, Shard, mailbox_lease
 from processor.unlock import rule_candidates, unlock
 from storage.blobs import BlobStore
 from storage.engine import session_scope
@@ -111,9 +113,29 @@ def _merge(dicts) -> dict[str, int]:  # noqa: ANN001 - iterable of dicts
 
 
 def poll_account(pipeline: Pipeline, account: MailAccount) -> AccountReport:
-    """Process one account's inbox under its lease; returns counts, or the error that stopped it."""
-    lease = f"imap:{account.name}:{account.inbox}"
-    structlog.contextvars.bind_contextvars(account=account.name)
+    """Process one account's inbox, shard by shard, each under its own lease; never raises.
+
+    Workers start at different shards (by owner id) and take whichever shard is free, so N workers share
+    one mailbox N ways while a lone worker still does every shard in turn.
+    """
+    count = pipeline.settings.shards
+    first = zlib.crc32(pipeline.owner.encode()) % count
+    reports: list[AccountReport] = []
+    for step in range(count):
+        if pipeline.should_stop():
+            break
+        reports.append(_poll_shard(pipeline, account, Shard(index=(first + step) % count, count=count)))
+    return AccountReport(
+        account=account.name, outcomes=_merge(r.outcomes for r in reports),
+        settled=_merge(r.settled for r in reports), forwarded=sum(r.forwarded for r in reports),
+        error=next((r.error for r in reports if r.error), None),
+        busy=bool(reports) and all(r.busy for r in reports))
+
+
+def _poll_shard(pipeline: Pipeline, account: MailAccount, shard: Shard) -> AccountReport:
+    """One shard of an inbox under its lease; returns counts, or the error that stopped it."""
+    lease = mailbox_lease(account, shard)
+    structlog.contextvars.bind_contextvars(account=account.name, shard=shard.label)
     try:
         with session_scope(pipeline.engine) as session:
             if not acquire_lease(session=session, name=lease, owner=pipeline.owner,
@@ -121,7 +143,7 @@ def poll_account(pipeline: Pipeline, account: MailAccount) -> AccountReport:
                 log.info("mailbox_busy", lease=lease)
                 return AccountReport(account=account.name, busy=True)
         try:
-            return _work_account(pipeline, account, lease)
+            return _work_account(pipeline, account, lease, shard)
         finally:
             with session_scope(pipeline.engine) as session:
                 release_lease(session=session, name=lease, owner=pipeline.owner)
@@ -132,7 +154,7 @@ def poll_account(pipeline: Pipeline, account: MailAccount) -> AccountReport:
         log.exception("mailbox_failed", error=type(exc).__name__)
         return AccountReport(account=account.name, error=f"{type(exc).__name__}: {exc}"[:500])
     finally:
-        structlog.contextvars.unbind_contextvars("account")
+        structlog.contextvars.unbind_contextvars("account", "shard")
 
 
 def _units_by_address(engine: Engine) -> dict[str, int]:
@@ -140,16 +162,18 @@ def _units_by_address(engine: Engine) -> dict[str, int]:
         return {address.lower(): unit_id for unit_id, address in session.exec(select(Unit.id, Unit.inbox_address))}
 
 
-def _work_account(pipeline: Pipeline, account: MailAccount, lease: str) -> AccountReport:
+def _work_account(pipeline: Pipeline, account: MailAccount, lease: str, shard: Shard) -> AccountReport:
     outcomes: dict[str, int] = {}
     with open_mailbox(account) as box:
         ensure_folders(box, account)
-        uidvalidity, uids = folder_state(box, account.inbox)
+        uidvalidity, every_uid = folder_state(box, account.inbox)
+        uids = [uid for uid in every_uid if shard.owns(uid)]
         mailbox = Mailbox(account=account.name, folder=account.inbox, uidvalidity=uidvalidity)
         with session_scope(pipeline.engine) as session:
             known = known_uids(session=session, account=account.name, folder=account.inbox, uidvalidity=uidvalidity)
             resume = {m.uid: m.id for m in unfinished(session=session, account=account.name,
-                                                        folder=account.inbox, uidvalidity=uidvalidity)}
+                                                        folder=account.inbox, uidvalidity=uidvalidity)
+                      if shard.owns(m.uid)}
         if not known:
             _note_uidvalidity(pipeline.engine, account, uidvalidity)
         present = set(uids)
@@ -174,7 +198,8 @@ def _work_account(pipeline: Pipeline, account: MailAccount, lease: str) -> Accou
                     break  # the message in hand is finished; the rest waits for the next pass
         outbox = send_outbox(engine=pipeline.engine, settings=pipeline.settings, blobs=pipeline.blobs,
                              owner=pipeline.owner, now=pipeline.now, dkim_key=pipeline.dkim_key)
-        settled = settle(box=box, engine=pipeline.engine, account=account, mailbox=mailbox, present=present)
+        settled = settle(box=box, engine=pipeline.engine, account=account, mailbox=mailbox, present=present,
+                         shard=shard)
     return AccountReport(account=account.name, outcomes=outcomes, settled=settled, forwarded=outbox.sent)
 
 
@@ -292,7 +317,9 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
         log.info("message_rejected", stage=exc.stage.value, reason=str(exc))
         return exc.stage.value
     with session_scope(pipeline.engine) as session:
-        unit = session.get(Unit, route.unit_id)
+        # The unit's row is locked for the transaction (PostgreSQL): two workers storing bills of one unit
+        # take turns, so the second sees the first's invoice and records a duplicate, not a second copy.
+        unit = session.get(Unit, route.unit_id, with_for_update=True)
         assert unit is not None  # noqa: S101
         results = [store_bill(session=session, blobs=pipeline.blobs, unit=unit, read=bill, source="email",
                               mail_message_id=row_id) for bill in bills]

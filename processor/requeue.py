@@ -17,6 +17,7 @@ from sqlmodel import select
 from processor.fetch import open_mailbox
 from processor.pipeline import Pipeline
 from processor.settle import move
+from processor.types import mailbox_lease
 from storage.engine import session_scope
 from storage.mail import acquire_lease, release_lease
 from storage.mail_models import Forward, ForwardStatus, Invoice, MailMessage, MessageStage
@@ -65,7 +66,7 @@ def requeue(pipeline: Pipeline, *, message_ids: list[int]) -> list[RequeueResult
                 to_move.setdefault(row.account, []).append(row)
     for account_name, rows in to_move.items():
         account = pipeline.settings.account(account_name)
-        lease = f"imap:{account.name}:{account.inbox}"
+        lease = mailbox_lease(account)  # the whole-inbox name: one requeue at a time per mailbox
         with session_scope(pipeline.engine) as session:
             if not acquire_lease(session=session, name=lease, owner=pipeline.owner,
                                  seconds=pipeline.settings.lease_seconds):

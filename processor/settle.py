@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from processor.config import MailAccount
 from processor.errors import MailboxUnavailable
-from processor.types import Mailbox
+from processor.types import Mailbox, Shard
 from storage.engine import session_scope
 from storage.mail import forwards_final, unsettled
 from storage.mail_models import STORED_STAGES, MailMessage, MessageStage
@@ -62,14 +62,20 @@ def move(box: BaseMailBox, uids: list[int], folder: str) -> None:
 
 
 def settle(*, box: BaseMailBox, engine: Engine, account: MailAccount, mailbox: Mailbox,
-           present: Iterable[int]) -> dict[str, int]:
-    """Move every finished message whose forwards are final; returns how many went to each folder."""
+           present: Iterable[int], shard: Shard | None = None) -> dict[str, int]:
+    """Move every finished message (of `shard`, when given) whose forwards are final; counts per folder.
+
+    `present` holds the UIDs of the inbox (of the shard) listed this pass: a finished message not in it
+    was moved by an earlier run that crashed before recording it.
+    """
     present_set = set(present)
     plan: dict[str, list[int]] = {}
     gone: list[int] = []
     with session_scope(engine) as session:
         for message in unsettled(session=session, account=mailbox.account, folder=mailbox.folder,
                                  uidvalidity=mailbox.uidvalidity):
+            if shard is not None and not shard.owns(message.uid):
+                continue
             if not forwards_final(session=session, mail_message_id=message.id or 0):
                 continue
             if message.uid not in present_set:

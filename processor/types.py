@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from processor.config import MailAccount
 from processor.parse.schema import Bill
 
 
@@ -15,6 +16,29 @@ class Mailbox:
     account: str
     folder: str
     uidvalidity: int
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A slice of an inbox: the UIDs with `uid % count == index`, worked under a lease of its own."""
+
+    index: int = 0
+    count: int = 1
+
+    def owns(self, uid: int) -> bool:
+        """Whether this UID belongs to the shard."""
+        return uid % self.count == self.index
+
+    @property
+    def label(self) -> str:
+        """`index/count`, for logs and lease names."""
+        return f"{self.index}/{self.count}"
+
+
+def mailbox_lease(account: MailAccount, shard: Shard | None = None) -> str:
+    """The lease name of an inbox (`imap:<account>:<folder>`), with `:<index>/<count>` for one of several shards."""
+    base = f"imap:{account.name}:{account.inbox}"
+    return base if shard is None or shard.count == 1 else f"{base}:{shard.label}"
 
 
 @dataclass(frozen=True)

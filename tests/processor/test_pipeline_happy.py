@@ -82,15 +82,3 @@ def test_several_mailboxes_are_polled_in_one_pass(world):
     assert [(a.account, a.outcomes) for a in report.accounts] == [("main", {"parsed": 1}), ("second", {"parsed": 1})]
     assert len(world.smtp.messages) == 2 and world.dovecot.counts("other")["Processed"] == 1
 
-
-def test_a_mailbox_leased_by_another_live_worker_is_skipped(world):
-    from storage.mail import acquire_lease
-
-    unit = world.add_unit(1)
-    world.deliver(bill_message(unit.inbox_address, unit.installation, "2026-10"))
-    with session_scope(world.engine) as session:
-        assert acquire_lease(session=session, name="imap:main:INBOX", owner="elsewhere:1:x", seconds=600)
-    report = world.poll()
-    assert report.accounts[0].busy and report.outcomes == {} and world.counts()["INBOX"] == 1
-    with session_scope(world.engine) as session:
-        assert session.exec(select(MailMessage)).all() == []
