@@ -12,6 +12,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
+DEBIAN_HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
+"""Debian's `chromium-headless-shell` package: the old headless mode, the binary Playwright itself runs
+headless. On a 2-core machine a new context costs about a quarter of full Chromium's CPU and a page
+load about half (bench/results/adhesion.md)."""
+
+AUTOMATION_ARGS: tuple[str, ...] = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+"""Chromium switches for unattended automation, added to every launch (the bot, the demo, the tests);
+`playwright.config`'s `args` come on top, duplicates dropped.
+
+Playwright already passes its own long list (--disable-dev-shm-usage, --disable-extensions,
+--disable-background-timer-throttling, --disable-renderer-backgrounding…). Measured on top of these, on
+the adhesion flow: --disable-software-rasterizer and disabling site isolation change nothing,
+--in-process-gpu and --no-zygote cost more CPU; none is added."""
 
 
 @dataclass(frozen=True)
@@ -65,29 +86,35 @@ class BrowserSettings:
             base_urls=base_urls,
         )
 
-    def executable_path(self) -> str | None:
+    def executable_path(self, *, headless: bool | None = None) -> str | None:
         """The Chromium binary to launch, or None to let Playwright use its own download.
 
-        `auto` prefers Playwright's own Chromium (`playwright install chromium`) and falls back to
-        Debian's package where browsers cannot be downloaded.
+        `auto` prefers Playwright's own Chromium (`playwright install chromium`, which runs its headless
+        shell when headless) and falls back to Debian's packages where browsers cannot be downloaded:
+        `chromium-headless-shell` when headless and installed, else `chromium` (a visible window for
+        `--headed` always needs the full browser).
         """
         if self.executable != "auto":
             return self.executable
         if _playwright_chromium_installed():
             return None
+        headless = self.headless if headless is None else headless
+        if headless and Path(DEBIAN_HEADLESS_SHELL).exists():
+            return DEBIAN_HEADLESS_SHELL
         if Path(DEBIAN_CHROMIUM).exists():
             return DEBIAN_CHROMIUM
         found = shutil.which("chromium") or shutil.which("chromium-browser")
         return found
 
     def launch_options(self, *, headless: bool | None = None) -> dict:
-        """Keyword arguments for `browser_type.launch()`."""
+        """Keyword arguments for `browser_type.launch()`: AUTOMATION_ARGS, then the configured args."""
+        headless = self.headless if headless is None else headless
         options: dict = {
-            "headless": self.headless if headless is None else headless,
+            "headless": headless,
             "slow_mo": self.slow_mo_ms,
-            "args": list(self.args),
+            "args": list(dict.fromkeys((*AUTOMATION_ARGS, *self.args))),
         }
-        executable = self.executable_path()
+        executable = self.executable_path(headless=headless)
         if executable:
             options["executable_path"] = executable
         return options
