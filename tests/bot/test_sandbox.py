@@ -154,6 +154,9 @@ def test_sandbox_newcomer_enrols_a_unit_and_receives_the_forwarded_bill(page: Pa
     # "Aderir automaticamente": the in-process service's bot enrols it at the simulator.
     page.get_by_role("button", name="Aderir automaticamente").click()
     expect(page.locator("#adesao-status")).to_have_text("Aderida à Conta Digital", timeout=90_000)
+    # The live status updates the label, then reloads the page: wait for the page rendered after it.
+    expect(page.locator("#adesao")).to_have_attribute("data-final", "sim")
+    expect(page.get_by_role("button", name="Aderir automaticamente")).to_be_enabled()
     with AdminClient(simulator, token) as admin:
         installation = admin.installation(maria["installation"])
         customer = admin.customer(maria["portal login"])
