@@ -19,7 +19,7 @@ console = Console()
 
 def serve(ctx: typer.Context,
           host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-          port: int = typer.Option(8000, "--port", help="TCP port (0 picks a free one)."),
+          port: int = typer.Option(8000, "--port", help="TCP port (with --sandbox, 0 picks a free one)."),
           with_worker: bool = typer.Option(False, "--with-worker",
                                            help="Also run the service's jobs (faturas run) in this process."),
           sandbox: bool = typer.Option(False, "--sandbox",
@@ -29,8 +29,8 @@ def serve(ctx: typer.Context,
           ) -> None:
     """Run the integrators' dashboard and the JSON API (/api/v1) with uvicorn.
 
-    With --sandbox, nothing needs configuring: log in with the printed credentials, add a unit, press
-    "Aderir automaticamente", then "Gerar faturas do mês (simulador)". Ctrl-C stops everything.
+    With --sandbox nothing needs configuring: log in with the printed credentials and add a unit.
+    Press "Aderir automaticamente", then "Gerar faturas do mês (simulador)". Ctrl-C stops it all.
 
     Example: faturas serve --host 0.0.0.0 --port 8080
     Example: faturas serve --sandbox
