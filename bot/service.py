@@ -34,7 +34,7 @@ from bot.idle import IdleWatcher
 from bot.watchdog import check_overdue
 from flows.browser import BrowserSettings
 from processor.authenticate import DnsTxtLookup
-from processor.forward import send_outbox
+from processor.outbox import send_outbox
 from processor.pipeline import poll_once
 from storage.adhesion import prune_artifacts
 from storage.blobs import BlobStore

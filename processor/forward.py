@@ -11,6 +11,7 @@ so receiving systems and mail clients can treat both copies as one message (at w
 same e-mail twice, never a second different bill; `unconfirmed_sends` counts these); `park` stops and
 leaves it to an operator (`faturas mail retry`), who can look the Message-ID up in the relay's log.
 Relay replies: 4xx and network errors are retried with exponential backoff, 5xx parks the row.
+This module builds and hands over messages; `processor.outbox` runs the outbox under its lease.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ from __future__ import annotations
 import secrets
 import smtplib
 import ssl
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -28,32 +26,14 @@ from email.utils import format_datetime, parseaddr
 
 import dkim
 import structlog
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from processor.config import MailSettings, SmtpRelay
 from processor.errors import ForwardFailed
-from storage.blobs import BlobStore
-from storage.engine import session_scope
-from storage.mail import acquire_lease, due_forwards, interrupted_forwards, release_lease
-from storage.mail_models import Forward, ForwardStatus, Invoice
+from storage.mail_models import Forward, Invoice
 from storage.models import Unit, utcnow
 
 log = structlog.get_logger(__name__)
-OUTBOX_LEASE = "outbox"
-MAX_BACKOFF = timedelta(hours=6)
-
-
-@dataclass(frozen=True)
-class OutboxReport:
-    """What one outbox run did."""
-
-    sent: int = 0
-    retried: int = 0
-    parked: int = 0
-    unconfirmed: int = 0
-    relay_unavailable: bool = False
-    busy: bool = False
 
 
 def _domain(address: str) -> str:
@@ -154,7 +134,8 @@ def to_wire(message: EmailMessage, *, settings: MailSettings, dkim_key: bytes | 
     return signature + raw
 
 
-def _connect(relay: SmtpRelay) -> smtplib.SMTP:
+def connect(relay: SmtpRelay) -> smtplib.SMTP:
+    """An SMTP connection to the relay (TLS and login as configured); raises OSError or SMTPException."""
     if relay.tls == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(relay.host, relay.port, timeout=relay.timeout,
                                               context=ssl.create_default_context())
@@ -167,7 +148,7 @@ def _connect(relay: SmtpRelay) -> smtplib.SMTP:
     return smtp
 
 
-def _send(smtp: smtplib.SMTP, wire: bytes, *, envelope_from: str, recipient: str) -> str:
+def send(smtp: smtplib.SMTP, wire: bytes, *, envelope_from: str, recipient: str) -> str:
     """Hand one message to the relay; translates smtplib errors to ForwardFailed."""
     try:
         refused = smtp.sendmail(envelope_from, [recipient], wire)
@@ -189,132 +170,8 @@ def _send(smtp: smtplib.SMTP, wire: bytes, *, envelope_from: str, recipient: str
     return "250 accepted"
 
 
-def _recover(engine: Engine, settings: MailSettings) -> int:
-    """Rows a dead worker left in `sending`: resend with the same Message-ID, or park (see module docstring)."""
-    with session_scope(engine) as session:
-        rows = interrupted_forwards(session=session)
-        for row in rows:
-            row.unconfirmed_sends += 1
-            row.updated_at = utcnow()
-            if settings.on_unconfirmed == "park":
-                row.status = ForwardStatus.PARKED.value
-                row.smtp_response = "outcome unknown: the worker stopped during the SMTP transaction"
-            else:
-                row.status = ForwardStatus.PENDING.value
-                row.next_attempt_at = None
-            session.add(row)
-            log.warning("forward_outcome_unknown", forward_id=row.id, invoice_id=row.invoice_id,
-                        message_id=row.message_id, action=settings.on_unconfirmed)
-    return len(rows)
-
-
-def _record_failure(engine: Engine, forward_id: int, error: ForwardFailed, settings: MailSettings,
-                    now: datetime) -> str:
-    with session_scope(engine) as session:
-        row = session.get(Forward, forward_id)
-        assert row is not None  # noqa: S101 - we hold the outbox lease; rows are never deleted meanwhile
-        row.smtp_response = (error.response or str(error))[:1000]
-        row.updated_at = utcnow()
-        if error.permanent or row.attempts >= settings.forward_max_attempts:
-            row.status = ForwardStatus.PARKED.value
-        else:
-            row.status = ForwardStatus.PENDING.value
-            delay = timedelta(seconds=settings.forward_backoff_seconds * 2 ** (row.attempts - 1))
-            row.next_attempt_at = now + min(delay, MAX_BACKOFF)
-        session.add(row)
-        return row.status
-
-
-def send_outbox(*, engine: Engine, settings: MailSettings, blobs: BlobStore, owner: str,
-                now: Callable[[], datetime] = utcnow, dkim_key: bytes | None = None) -> OutboxReport:
-    """Send every due forward once, under the outbox lease; returns counts. Never raises for SMTP trouble."""
-    if settings.smtp is None:
-        return OutboxReport(relay_unavailable=True)
-    with session_scope(engine) as session:
-        if not acquire_lease(session=session, name=OUTBOX_LEASE, owner=owner, seconds=settings.lease_seconds):
-            log.info("outbox_busy")
-            return OutboxReport(busy=True)
-    counts = {"sent": 0, "retried": 0, "parked": 0}
-    unconfirmed = _recover(engine, settings)
-    relay_down = False
-    attempted: set[int] = set()
-    envelope_from = parseaddr(settings.from_address)[1]
-    smtp: smtplib.SMTP | None = None
-    try:
-        while not relay_down:
-            with session_scope(engine) as session:
-                acquire_lease(session=session, name=OUTBOX_LEASE, owner=owner, seconds=settings.lease_seconds)
-                batch = [r.id for r in due_forwards(session=session, now=now(), limit=200) if r.id not in attempted]
-            if not batch:
-                break
-            for forward_id in batch:
-                assert forward_id is not None  # noqa: S101
-                attempted.add(forward_id)
-                if smtp is None:
-                    try:
-                        smtp = _connect(settings.smtp)
-                    except (OSError, smtplib.SMTPException) as exc:
-                        log.warning("smtp_unavailable", host=settings.smtp.host, port=settings.smtp.port,
-                                    error=type(exc).__name__)
-                        relay_down = True
-                        break
-                with session_scope(engine) as session:
-                    row = session.get(Forward, forward_id)
-                    if row is None or row.status != ForwardStatus.PENDING.value:
-                        continue
-                    invoice = session.get(Invoice, row.invoice_id)
-                    unit = session.get(Unit, invoice.unit_id) if invoice else None
-                    if invoice is None or unit is None:
-                        continue
-                    try:
-                        message = compose(forward=row, invoice=invoice, unit=unit,
-                                          pdf=blobs.get(invoice.pdf_sha256), settings=settings)
-                        wire = to_wire(message, settings=settings, dkim_key=dkim_key)
-                    except (OSError, ValueError, dkim.DKIMException) as exc:  # a missing blob, a bad key
-                        row.status, row.updated_at = ForwardStatus.PARKED.value, utcnow()
-                        row.smtp_response = f"not sent: the message could not be built ({type(exc).__name__})"
-                        session.add(row)
-                        counts["parked"] += 1
-                        log.error("forward_not_built", forward_id=forward_id, error=type(exc).__name__)
-                        continue
-                    row.status = ForwardStatus.SENDING.value
-                    row.attempts += 1
-                    row.updated_at = utcnow()
-                    session.add(row)
-                    recipient, invoice_id = row.recipient, row.invoice_id
-                try:
-                    reply = _send(smtp, wire, envelope_from=envelope_from, recipient=recipient)
-                except ForwardFailed as error:
-                    status = _record_failure(engine, forward_id, error, settings, now())
-                    counts["parked" if status == ForwardStatus.PARKED.value else "retried"] += 1
-                    log.warning("forward_failed", forward_id=forward_id, invoice_id=invoice_id,
-                                permanent=error.permanent, status=status, error=str(error))
-                    if not error.permanent and error.response is None:  # the connection is gone
-                        _close(smtp)
-                        smtp = None
-                        relay_down = True
-                        break
-                    continue
-                with session_scope(engine) as session:
-                    row = session.get(Forward, forward_id)
-                    assert row is not None  # noqa: S101
-                    row.status = ForwardStatus.SENT.value
-                    row.smtp_response = reply
-                    row.sent_at = row.updated_at = utcnow()
-                    session.add(row)
-                counts["sent"] += 1
-                log.info("bill_forwarded", forward_id=forward_id, invoice_id=invoice_id,
-                         message_id=message["Message-ID"])
-    finally:
-        if smtp is not None:
-            _close(smtp)
-        with session_scope(engine) as session:
-            release_lease(session=session, name=OUTBOX_LEASE, owner=owner)
-    return OutboxReport(sent=counts["sent"], retried=counts["retried"], parked=counts["parked"],
-                        unconfirmed=unconfirmed, relay_unavailable=relay_down)
-
-
-def _close(smtp: smtplib.SMTP) -> None:
+def close(smtp: smtplib.SMTP) -> None:
+    """QUIT, or just drop the connection when it is already broken."""
     try:
         smtp.quit()
     except (OSError, smtplib.SMTPException):

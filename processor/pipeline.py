@@ -29,7 +29,8 @@ from processor.config import MailAccount, MailSettings
 from processor.errors import BillRejected, MailboxBusy, MailboxUnavailable
 from processor.extract import extract_pdfs
 from processor.fetch import ensure_folders, fetch_messages, folder_state, open_mailbox
-from processor.forward import OutboxReport, queue_forwards, send_outbox
+from processor.forward import queue_forwards
+from processor.outbox import OutboxPump, OutboxReport, OutboxSender, send_outbox
 from processor.route import route as route_message
 from processor.settle import settle
 from processor.store import store_bill
@@ -157,9 +158,31 @@ def _poll_shard(pipeline: Pipeline, account: MailAccount, shard: Shard) -> Accou
         structlog.contextvars.unbind_contextvars("account", "shard")
 
 
-def _units_by_address(engine: Engine) -> dict[str, int]:
-    with session_scope(engine) as session:
-        return {address.lower(): unit_id for unit_id, address in session.exec(select(Unit.id, Unit.inbox_address))}
+@dataclass
+class _Units:
+    """The unit table as seen by one shard's pass: every inbox address, each unit read once when needed.
+
+    Routing and the read-only stages use these copies; storing re-reads (and locks) the unit's row.
+    """
+
+    engine: Engine
+    by_address: dict[str, int]
+    _seen: dict[int, Unit] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, engine: Engine) -> _Units:
+        with session_scope(engine) as session:
+            rows = session.exec(select(Unit.id, Unit.inbox_address))
+            return cls(engine=engine, by_address={address.lower(): unit_id for unit_id, address in rows})
+
+    def get(self, unit_id: int) -> Unit:
+        if unit_id not in self._seen:
+            with session_scope(self.engine) as session:
+                unit = session.get(Unit, unit_id)
+            if unit is None:
+                raise LookupError(f"unit {unit_id} was removed while its bill was being read")
+            self._seen[unit_id] = unit
+        return self._seen[unit_id]
 
 
 def _work_account(pipeline: Pipeline, account: MailAccount, lease: str, shard: Shard) -> AccountReport:
@@ -180,27 +203,36 @@ def _work_account(pipeline: Pipeline, account: MailAccount, lease: str, shard: S
         todo = [uid for uid in uids if uid not in known or uid in resume]
         log.info("mailbox_listed", uidvalidity=uidvalidity, messages=len(uids), new=len(todo) - len(resume),
                  resumed=len([u for u in resume if u in present]))
-        addresses = _units_by_address(pipeline.engine)
+        units = _Units.load(pipeline.engine)
         batch = pipeline.settings.fetch_batch
-        for start in range(0, len(todo), batch):
-            if pipeline.should_stop():
-                log.info("mailbox_pass_interrupted", left=len(todo) - start)
-                break
-            with session_scope(pipeline.engine) as session:
-                if not acquire_lease(session=session, name=lease, owner=pipeline.owner,
-                                     seconds=pipeline.settings.lease_seconds):
-                    raise MailboxBusy(f"lost the lease on {lease} to another worker")
-            for fetched in fetch_messages(box, todo[start:start + batch], batch=batch):
-                stage = _handle(pipeline, mailbox, fetched, resume.get(fetched.uid), addresses)
-                if stage is not None:
-                    outcomes[stage] = outcomes.get(stage, 0) + 1
+        pump = OutboxPump(OutboxSender(engine=pipeline.engine, settings=pipeline.settings, blobs=pipeline.blobs,
+                                       owner=pipeline.owner, now=pipeline.now, dkim_key=pipeline.dkim_key))
+        if todo:
+            pump.start()
+        try:
+            for start in range(0, len(todo), batch):
                 if pipeline.should_stop():
-                    break  # the message in hand is finished; the rest waits for the next pass
+                    log.info("mailbox_pass_interrupted", left=len(todo) - start)
+                    break
+                with session_scope(pipeline.engine) as session:
+                    if not acquire_lease(session=session, name=lease, owner=pipeline.owner,
+                                         seconds=pipeline.settings.lease_seconds):
+                        raise MailboxBusy(f"lost the lease on {lease} to another worker")
+                for fetched in fetch_messages(box, todo[start:start + batch], batch=batch):
+                    stage = _handle(pipeline, mailbox, fetched, resume.get(fetched.uid), units)
+                    if stage is not None:
+                        outcomes[stage] = outcomes.get(stage, 0) + 1
+                        pump.nudge()
+                    if pipeline.should_stop():
+                        break  # the message in hand is finished; the rest waits for the next pass
+        finally:
+            pumped = pump.finish()
         outbox = send_outbox(engine=pipeline.engine, settings=pipeline.settings, blobs=pipeline.blobs,
                              owner=pipeline.owner, now=pipeline.now, dkim_key=pipeline.dkim_key)
         settled = settle(box=box, engine=pipeline.engine, account=account, mailbox=mailbox, present=present,
                          shard=shard)
-    return AccountReport(account=account.name, outcomes=outcomes, settled=settled, forwarded=outbox.sent)
+    return AccountReport(account=account.name, outcomes=outcomes, settled=settled,
+                         forwarded=pumped.sent + outbox.sent)
 
 
 def _note_uidvalidity(engine: Engine, account: MailAccount, uidvalidity: int) -> None:
@@ -218,7 +250,7 @@ def _note_uidvalidity(engine: Engine, account: MailAccount, uidvalidity: int) ->
 
 
 def _handle(pipeline: Pipeline, mailbox: Mailbox, fetched: FetchedMessage, resumed_id: int | None,
-            addresses: dict[str, int]) -> str | None:
+            units: _Units) -> str | None:
     """Claim (or resume) one message and run it through the stages; returns its outcome."""
     message = parse_message(fetched.raw)
     headers = read_headers(message)
@@ -229,7 +261,7 @@ def _handle(pipeline: Pipeline, mailbox: Mailbox, fetched: FetchedMessage, resum
         if resumed_id is not None and _give_up(pipeline.engine, row_id, pipeline.settings.max_message_attempts):
             return MessageStage.UNREADABLE.value
         try:
-            return _process(pipeline, row_id, fetched, message, addresses)
+            return _process(pipeline, row_id, fetched, message, units)
         except Exception as exc:  # noqa: BLE001 - one bad message never stops the pass; it is retried
             log.exception("message_failed", error=type(exc).__name__)
             with session_scope(pipeline.engine) as session:
@@ -292,14 +324,12 @@ def read_pdfs(pipeline: Pipeline, unit: Unit, parts) -> tuple[list[ReadBill], li
     return bills, failures
 
 
-def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, addresses) -> str:  # noqa: ANN001
+def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, units: _Units) -> str:  # noqa: ANN001
     route: Route | None = None
     dkim_result: DkimResult | None = None
     try:
-        route = route_message(message, units_by_address=addresses)
-        with session_scope(pipeline.engine) as session:
-            unit = session.get(Unit, route.unit_id)
-        assert unit is not None  # noqa: S101 - routed from the unit table this pass
+        route = route_message(message, units_by_address=units.by_address)
+        unit = units.get(route.unit_id)
         domains = pipeline.settings.sending_domains.get(unit.utility, ())
         try:
             dkim_result = authenticate(fetched.raw, domains=domains, policy=pipeline.settings.dkim_policy,
@@ -320,7 +350,8 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
         # The unit's row is locked for the transaction (PostgreSQL): two workers storing bills of one unit
         # take turns, so the second sees the first's invoice and records a duplicate, not a second copy.
         unit = session.get(Unit, route.unit_id, with_for_update=True)
-        assert unit is not None  # noqa: S101
+        if unit is None:  # removed during the pass: the claim is retried and ends unroutable
+            raise LookupError(f"unit {route.unit_id} was removed while its bill was being read")
         results = [store_bill(session=session, blobs=pipeline.blobs, unit=unit, read=bill, source="email",
                               mail_message_id=row_id) for bill in bills]
         for result in results:

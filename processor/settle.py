@@ -20,7 +20,7 @@ from processor.config import MailAccount
 from processor.errors import MailboxUnavailable
 from processor.types import Mailbox, Shard
 from storage.engine import session_scope
-from storage.mail import forwards_final, unsettled
+from storage.mail import unsettled, waiting_for_forwards
 from storage.mail_models import STORED_STAGES, MailMessage, MessageStage
 from storage.models import utcnow
 
@@ -72,11 +72,14 @@ def settle(*, box: BaseMailBox, engine: Engine, account: MailAccount, mailbox: M
     plan: dict[str, list[int]] = {}
     gone: list[int] = []
     with session_scope(engine) as session:
-        for message in unsettled(session=session, account=mailbox.account, folder=mailbox.folder,
-                                 uidvalidity=mailbox.uidvalidity):
-            if shard is not None and not shard.owns(message.uid):
-                continue
-            if not forwards_final(session=session, mail_message_id=message.id or 0):
+        finished = [m for m in unsettled(session=session, account=mailbox.account, folder=mailbox.folder,
+                                         uidvalidity=mailbox.uidvalidity) if shard is None or shard.owns(m.uid)]
+        waiting: set[int] = set()
+        for start in range(0, len(finished), 500):
+            waiting |= waiting_for_forwards(session=session,
+                                            mail_message_ids=[m.id or 0 for m in finished[start:start + 500]])
+        for message in finished:
+            if message.id in waiting:
                 continue
             if message.uid not in present_set:
                 gone.append(message.id or 0)

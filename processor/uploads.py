@@ -13,7 +13,8 @@ import structlog
 from processor.bill import read_bill
 from processor.errors import BillRejected, BillUnreadable
 from processor.extract import is_pdf
-from processor.forward import queue_forwards, send_outbox
+from processor.forward import queue_forwards
+from processor.outbox import send_outbox
 from processor.parse.schema import Bill
 from processor.pipeline import Pipeline, read_pdfs
 from processor.store import store_bill

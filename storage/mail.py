@@ -107,12 +107,15 @@ def unsettled(*, session: Session, account: str, folder: str, uidvalidity: int) 
     return list(session.exec(query.order_by(MailMessage.uid)).all())  # type: ignore[arg-type]
 
 
-def forwards_final(*, session: Session, mail_message_id: int) -> bool:
-    """Whether every forward of every bill from this message is sent or parked."""
-    query = (select(func.count()).select_from(Forward).join(Invoice, Invoice.id == Forward.invoice_id)
-             .where(Invoice.mail_message_id == mail_message_id,
-                    Forward.status.not_in([s.value for s in FINAL_FORWARD_STATES])))  # type: ignore[attr-defined]
-    return session.exec(query).one() == 0
+def waiting_for_forwards(*, session: Session, mail_message_ids: list[int]) -> set[int]:
+    """Which of these messages still have a forward that is neither sent nor parked (one query)."""
+    if not mail_message_ids:
+        return set()
+    query = (select(Invoice.mail_message_id).join(Forward, Forward.invoice_id == Invoice.id)
+             .where(Invoice.mail_message_id.in_(mail_message_ids),  # type: ignore[union-attr]
+                    Forward.status.not_in([s.value for s in FINAL_FORWARD_STATES]))  # type: ignore[attr-defined]
+             .distinct())
+    return {row for row in session.exec(query) if row is not None}
 
 
 def previous_outcome(*, session: Session, account: str, message_id: str, exclude_id: int) -> MailMessage | None:

@@ -15,7 +15,6 @@ import pypdfium2 as pdfium
 
 from processor.parse.errors import BillUnreadable
 
-
 _PDFIUM = threading.Lock()
 
 
