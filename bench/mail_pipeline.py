@@ -105,18 +105,26 @@ def main() -> int:
                                     "keys": list(keys.keys),
                                     "dns": {cemig_key().record_name: cemig_key().dns_txt}}))
         env = {**os.environ, "PYTHONPATH": str(ROOT), "FATURAS_BENCH_QUIET": "1"}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t1 = time.perf_counter()
         profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
         command = [sys.executable, *profile, "-m", "tests.processor.runner", str(spec)]
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - t1
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the builder pool's children count too, see below
+        peak_kb = usage.ru_maxrss
         summary = next((json.loads(line) for line in result.stdout.splitlines() if "runner_done" in line), None)
         if summary is None:
             print(result.stdout[-3000:], result.stderr[-3000:])
             return 1
         print(json.dumps({"messages": count, "database": url.split(":")[0], "seconds": round(elapsed, 1),
-                          "bills_per_second": round(count / elapsed, 1), "peak_rss_mb": round(peak_kb / 1024, 1),
+                          "bills_per_second": round(count / elapsed, 1),
+                          "pass_seconds": summary.get("pass_seconds"),
+                          "bills_per_second_in_pass": round(count / summary["pass_seconds"], 1)
+                          if summary.get("pass_seconds") else None,
+                          "worker_cpu_seconds": round(usage.ru_utime + usage.ru_stime
+                                                      - before.ru_utime - before.ru_stime, 1),
+                          "peak_rss_mb": round(peak_kb / 1024, 1),
                           "outcomes": summary["outcomes"], "forwarded": summary["forwarded"],
                           "smtp_received": len(smtp.messages), "mailbox": dovecot.counts("bills")}))
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from bot.logs import configure_logging
@@ -32,8 +33,10 @@ def main(spec_path: str) -> int:
     engine = make_engine(spec["database_url"])
     pipeline = Pipeline(engine=engine, settings=MailSettings.model_validate(spec["settings"]),
                         blobs=BlobStore(Path(spec["blobs"])), keys=KeyRing(tuple(spec["keys"])), dns_txt=dns_txt)
+    started = time.perf_counter()
     report = poll_once(pipeline)
-    summary = {"event": "runner_done", "outcomes": report.outcomes, "forwarded": report.forwarded}
+    summary = {"event": "runner_done", "outcomes": report.outcomes, "forwarded": report.forwarded,
+               "pass_seconds": round(time.perf_counter() - started, 2)}
     print(json.dumps(summary), flush=True)  # noqa: T201 - the parent reads this line
     engine.dispose()
     return 0
