@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -43,6 +44,8 @@ class _Progress:
     submissions: int = 0
     login: str | None = None
     """The login to use from now on, when changing the access e-mail changed it."""
+    conta_digital_path: str | None = None
+    """Where the services bar's "Conta Digital" led, once seen: read-backs reload it directly."""
 
 
 class CemigFlow(UtilityFlow):
@@ -64,17 +67,20 @@ class CemigFlow(UtilityFlow):
         page.set_default_navigation_timeout(self.navigation_timeout_ms)
         portal = Portal(page, self.base_url, self.action_timeout_ms)
         progress = _Progress()
-        for restart in range(self.retry.max_restarts + 1):
-            try:
-                return await self._walk(portal, request, challenge, progress, on_step, around_login)
-            except PortalUnavailable as exc:
-                if restart >= self.retry.max_restarts:
-                    raise
-                delay = self.retry.backoff_s[min(restart, len(self.retry.backoff_s) - 1)]
-                log.warning("adhesion_step_retried", step=exc.step, reason=str(exc), restart=restart + 1,
-                            delay_s=delay)
-                await asyncio.sleep(delay)  # backoff between restarts, not a wait for the page
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            for restart in range(self.retry.max_restarts + 1):
+                try:
+                    return await self._walk(portal, request, challenge, progress, on_step, around_login)
+                except PortalUnavailable as exc:
+                    if restart >= self.retry.max_restarts:
+                        raise
+                    delay = self.retry.backoff_s[min(restart, len(self.retry.backoff_s) - 1)]
+                    log.warning("adhesion_step_retried", step=exc.step, reason=str(exc), restart=restart + 1,
+                                delay_s=delay)
+                    await asyncio.sleep(delay)  # backoff between restarts, not a wait for the page
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            portal.detach()
 
     async def _step(self, name: str, progress: _Progress, on_step: StepHook | None,
                     action: Callable[[], Awaitable[T]]) -> T:
@@ -120,17 +126,21 @@ class CemigFlow(UtilityFlow):
         await self._step("post_login_dialog", progress, on_step, home.close_dialogs)
 
         async def select() -> None:
-            if await home.shows_installation(code):
-                return  # already the selected installation (the usual case: one installation per login)
-            installations = InstallationsPage(portal)
-            await installations.open()
-            await installations.select(code)
+            if not await home.shows_installation(code):
+                installations = InstallationsPage(portal)
+                await installations.open()
+                await installations.select(code)
+            if progress.conta_digital_path is None:
+                # Note where "Conta Digital" leads while the home page is on screen: opening it later
+                # then costs one page load instead of two (home, then the link).
+                progress.conta_digital_path = await home.conta_digital_path()
 
         await self._step("select_installation", progress, on_step, select)
 
         for _ in range(MAX_EMAIL_FIXES):
             await self._ensure_access_email(home, target, progress.login or request.portal_login, progress, on_step)
-            conta = await self._step("conta_digital", progress, on_step, lambda: self._open_conta_digital(home, code))
+            conta = await self._step("conta_digital", progress, on_step,
+                                     lambda: self._open_conta_digital(home, code, progress))
             enrolled, bills_to, text = await conta.enrolment()
             if enrolled and bills_to and bills_to.lower() == target:
                 return self._result(progress, text)
@@ -141,7 +151,8 @@ class CemigFlow(UtilityFlow):
             evidence = await self._step("confirm_adhesion", progress, on_step, conta.enrol)
             progress.submissions += 1
             progress.changes.append("enrolled")
-            conta = await self._step("verify_enrolled", progress, on_step, lambda: self._open_conta_digital(home, code))
+            conta = await self._step("verify_enrolled", progress, on_step,
+                                     lambda: self._open_conta_digital(home, code, progress))
             enrolled, bills_to, _ = await conta.enrolment()
             if not enrolled or (bills_to or "").lower() != target:
                 raise PortalChanged("after confirming, Conta Digital does not show the enrolment with our address",
@@ -178,18 +189,29 @@ class CemigFlow(UtilityFlow):
         current = (await access.email()).lower()
         if current == target:
             return
-        await self._step("save_email", progress, on_step, lambda: access.save_email(target))
+        confirmation: str = await self._step("save_email", progress, on_step, lambda: access.save_email(target))
         progress.changes.append("email_set")
         if "@" in login_in_use and current == login_in_use.lower():
             # The portal logs in with the access e-mail: from now on the login is the new address.
             progress.login = target
+        if _names_address(confirmation, target):
+            # The portal's answer to the save names the address it now holds: that is the verification
+            # (Conta Digital, read back at the end, shows the same address as where bills go). A
+            # confirmation that does not name it is checked by opening the form again.
+            return
         check: AccessDataPage = await self._step("verify_email", progress, on_step, home.open_access_data)
         if (await check.email()).lower() != target:
             raise PortalChanged("the access e-mail read back differs from the one saved", step="verify_email")
 
-    async def _open_conta_digital(self, home: HomePage, code: str) -> ContaDigitalPage:
-        await home.open()
-        conta = await home.open_conta_digital()
+    async def _open_conta_digital(self, home: HomePage, code: str, progress: _Progress) -> ContaDigitalPage:
+        if progress.conta_digital_path is None:
+            await home.open()
+            conta = await home.open_conta_digital()
+            progress.conta_digital_path = home.portal.path()
+        else:
+            # Known from the services bar's link (or an earlier visit in this attempt): open it directly,
+            # a fresh read of the portal's state without loading the home page first.
+            conta = await ContaDigitalPage.reopen(home.portal, progress.conta_digital_path)
         if not await conta.shows_installation(code):
             raise PortalChanged(f"Conta Digital is not showing installation {code}", step="conta_digital")
         return conta
@@ -199,6 +221,11 @@ class CemigFlow(UtilityFlow):
         return AdhesionResult(state="enrolled", changes=tuple(dict.fromkeys(progress.changes)), evidence=evidence,
                               submissions=progress.submissions, steps=tuple(progress.steps),
                               new_portal_login=progress.login)
+
+
+def _names_address(text: str, address: str) -> bool:
+    """Whether `text` shows `address` as a whole address (not inside a longer one)."""
+    return re.search(rf"(?<![\w.+-]){re.escape(address)}(?!\.?[\w-])", text, re.IGNORECASE) is not None
 
 
 def _first_line(exc: BaseException) -> str:

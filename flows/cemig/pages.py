@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Response, expect
@@ -76,12 +77,20 @@ class Portal:
         if response.request.resource_type == "document" and response.frame == self.page.main_frame:
             self.last_status = response.status
 
+    def detach(self) -> None:
+        """Stop listening to the tab (it may serve the next unit of the same login)."""
+        self.page.remove_listener("response", self._remember_status)
+
     async def check(self, step: str) -> None:
         """Raise the right error when the page is an error page, a 5xx, or the login after an expiry."""
-        if self.last_status >= 500 or await self.page.get_by_role("heading", name=UNAVAILABLE_HEADINGS).count():
+        unavailable = self.page.get_by_role("heading", name=UNAVAILABLE_HEADINGS)
+        if self.last_status < 500:
+            # One query for the usual case (neither error shown) instead of one per kind of error.
+            if not await unavailable.or_(self.page.get_by_text(SESSION_EXPIRED)).count():
+                return
+        if self.last_status >= 500 or await unavailable.count():
             raise PortalUnavailable(f"the portal answered HTTP {self.last_status} at {step}", step=step)
-        if await self.page.get_by_text(SESSION_EXPIRED).count():
-            raise SessionExpired(f"the portal ended the session at {step}", step=step)
+        raise SessionExpired(f"the portal ended the session at {step}", step=step)
 
     async def follow(self, target: Locator, step: str) -> None:
         """Click something that loads a new page, wait for that page, then check it for portal errors."""
@@ -103,6 +112,11 @@ class Portal:
         if response is not None:
             self.last_status = response.status
         await self.check(step)
+
+    def path(self) -> str:
+        """The address of the page on screen, relative to the base URL (to come back to it later)."""
+        parts = urlsplit(self.page.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class CookieBanner:
@@ -215,6 +229,23 @@ class HomePage:
         await expect(self.page.get_by_role("heading", name=EDIT_ACCESS_DATA)).to_be_visible()
         return AccessDataPage(self.portal)
 
+    async def conta_digital_path(self) -> str | None:
+        """Where the services bar's "Conta Digital" link leads, read without following it.
+
+        None when the link is not there or is not a plain link to this portal (a script button): the
+        flow then goes through the home page and clicks it.
+        """
+        link = self.page.get_by_role("link", name=CONTA_DIGITAL)
+        if await link.count() != 1:
+            return None
+        href = (await link.get_attribute("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:")):
+            return None
+        target, here = urlsplit(urljoin(self.page.url, href)), urlsplit(self.page.url)
+        if (target.scheme, target.netloc) != (here.scheme, here.netloc):
+            return None
+        return target.path + (f"?{target.query}" if target.query else "")
+
     async def open_conta_digital(self) -> ContaDigitalPage:
         """Scroll to the services bar and open "Conta Digital"."""
         services = self.page.get_by_role("heading", name=SERVICES_HEADING)
@@ -287,6 +318,13 @@ class ContaDigitalPage:
     def __init__(self, portal: Portal) -> None:
         self.portal = portal
         self.page = portal.page
+
+    @classmethod
+    async def reopen(cls, portal: Portal, path: str) -> ContaDigitalPage:
+        """Open the page at the address the services bar's link gives: a fresh read of the portal's state."""
+        await portal.goto(path, "conta_digital")
+        await expect(portal.page.get_by_role("heading", name=CONTA_DIGITAL)).to_be_visible()
+        return cls(portal)
 
     async def shows_installation(self, code: str) -> bool:
         """Whether the page's installation data shows this number or UC code (the selection took)."""
