@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import func, select  # noqa: E402
 
+from bot.logs import configure_logging  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.engine import make_engine, session_scope  # noqa: E402
 from storage.mail_models import Forward, MailMessage  # noqa: E402
@@ -91,6 +92,7 @@ def main() -> None:
     parser.add_argument("--bills", type=int, default=600)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
     args = parser.parse_args()
+    configure_logging(fmt="json", level="warning")
     months = max(1, args.bills // UNITS)
     cycles = [f"{2024 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(1, months + 1)]
     messages = [bill_message(f"uc-30{n:08d}-bench@faturas.example.com", f"30{n:08d}", cycle)
