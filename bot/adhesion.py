@@ -138,21 +138,34 @@ def _finish_without_run(session, unit: Unit, message: str) -> None:  # noqa: ANN
 
 
 class _Tracer:
-    """Playwright tracing in chunks, paused while the password is typed so no kept trace holds it."""
+    """Playwright tracing of one context in chunks, paused while the password is typed.
 
-    def __init__(self, context: BrowserContext, policy: str, workdir: Path) -> None:
-        self.context, self.policy, self.workdir = context, policy, workdir
+    Tracing starts once per context; each attempt records its own chunks. A chunk is written to disk only
+    when it may be kept: the one cut before the password is typed (the attempt may still fail), and the
+    last one when the attempt failed or the policy is "on". A successful attempt's last chunk is discarded
+    by the driver without being written.
+    """
+
+    def __init__(self, context: BrowserContext, policy: str) -> None:
+        self.context, self.policy = context, policy
+        self.workdir: Path | None = None
         self.parts: list[Path] = []
+        self._started = False
 
-    async def start(self) -> None:
+    async def begin(self, workdir: Path) -> None:
+        """Open the first chunk of an attempt; its files go to `workdir`."""
+        self.workdir, self.parts = workdir, []
         if self.policy == "off":
             return
-        # DOM snapshots and network, without the screencast: it costs more CPU than the rest of the run,
-        # and a failure keeps its own full-page screenshot.
-        await self.context.tracing.start(screenshots=False, snapshots=True)
+        if not self._started:
+            # DOM snapshots and network, without the screencast: it costs more CPU than the rest of the
+            # run, and a failure keeps its own full-page screenshot.
+            await self.context.tracing.start(screenshots=False, snapshots=True)
+            self._started = True
         await self.context.tracing.start_chunk(title="before-login")
 
     async def _cut(self) -> None:
+        assert self.workdir is not None  # noqa: S101 - begin() came first
         path = self.workdir / f"trace-{len(self.parts) + 1}.zip"
         await self.context.tracing.stop_chunk(path=str(path))
         self.parts.append(path)
@@ -169,34 +182,63 @@ class _Tracer:
         finally:
             await self.context.tracing.start_chunk(title="after-login")
 
-    async def stop(self) -> list[Path]:
+    async def end(self, *, failed: bool) -> list[Path]:
+        """Close the attempt's last chunk; the chunk files to keep under the policy (none on success)."""
         if self.policy == "off":
             return []
+        keep = self.policy == "on" or failed
         with contextlib.suppress(Exception):
-            await self._cut()
-        with contextlib.suppress(Exception):
-            await self.context.tracing.stop()
-        return self.parts
+            if keep:
+                await self._cut()
+            else:
+                await self.context.tracing.stop_chunk()  # discarded by the driver, never written
+        return self.parts if keep else []
 
 
-async def _run_attempt(app: AppContext, browser: Browser, prepared: _Prepared, options: AdhesionOptions,
+class _LoginContext:
+    """The browser context of one portal login, reused by that login's units while they succeed.
+
+    Units of different logins never share a context (cookies, storage and the saved session stay apart).
+    After a failed attempt the context is closed, so the next attempt or unit starts from a clean one.
+    """
+
+    def __init__(self, browser: Browser, browser_settings: BrowserSettings, options: AdhesionOptions) -> None:
+        self.browser, self.browser_settings, self.options = browser, browser_settings, options
+        self.context: BrowserContext | None = None
+        self.tracer: _Tracer | None = None
+
+    async def open(self, storage_state: dict | None) -> tuple[BrowserContext, _Tracer]:
+        """The live context, or a new one restoring `storage_state` (the login's saved session)."""
+        if self.context is None or self.tracer is None:
+            context_args: dict = {"locale": "pt-BR", "timezone_id": "America/Sao_Paulo"}
+            if storage_state:
+                context_args["storage_state"] = storage_state
+            if self.options.record_har:
+                context_args.update(record_har_path=str(self.options.record_har), record_har_content="embed")
+            self.context = await self.browser.new_context(**context_args)
+            self.tracer = _Tracer(self.context, self.browser_settings.tracing_policy)
+        return self.context, self.tracer
+
+    async def close(self) -> None:
+        """Close the context (a HAR being recorded is written now)."""
+        context, self.context, self.tracer = self.context, None, None
+        if context is not None:
+            with contextlib.suppress(Exception):
+                await context.close()
+
+
+async def _run_attempt(app: AppContext, login: _LoginContext, prepared: _Prepared, options: AdhesionOptions,
                        browser_settings: BrowserSettings) -> AdhesionResult:
-    """One attempt in a fresh context; failure evidence (screenshot, traces) goes into `prepared.artifacts`."""
+    """One attempt in the login's context; failure evidence (screenshot, traces) goes into `prepared.artifacts`."""
     flow_class = FLOWS[prepared.utility]
     flow = flow_class(base_url=_base_url(app, browser_settings, prepared.utility),
                       action_timeout_ms=browser_settings.action_timeout_ms,
                       navigation_timeout_ms=browser_settings.navigation_timeout_ms,
                       retry=RetryPolicy(max_restarts=3, backoff_s=(options.backoff_s / 5, options.backoff_s / 2,
                                                                     options.backoff_s)))
-    context_args: dict = {"locale": "pt-BR", "timezone_id": "America/Sao_Paulo"}
-    if prepared.storage_state:
-        context_args["storage_state"] = prepared.storage_state
-    if options.record_har:
-        context_args.update(record_har_path=str(options.record_har), record_har_content="embed")
-    context = await browser.new_context(**context_args)
+    context, tracer = await login.open(prepared.storage_state)
     with tempfile.TemporaryDirectory(prefix="faturas-trace-") as tmp:
-        tracer = _Tracer(context, browser_settings.tracing_policy, Path(tmp))
-        await tracer.start()
+        await tracer.begin(Path(tmp))
 
         def on_step(step: str) -> None:
             log.info("adhesion_step_started", step=step)
@@ -206,24 +248,28 @@ async def _run_attempt(app: AppContext, browser: Browser, prepared: _Prepared, o
             result = await flow.adhere(context, prepared.request, challenge=_challenge_policy(
                 app, options, browser_settings), on_step=on_step, around_login=tracer.paused)
         except Exception:
-            await _keep_evidence(app, context, tracer, prepared, failed=True)
+            try:
+                await _keep_evidence(app, context, tracer, prepared, failed=True)
+            finally:
+                await login.close()
             raise
-        else:
+        try:
             state = await context.storage_state()
             await _keep_evidence(app, context, tracer, prepared, failed=False)
-            with session_scope(app.engine) as session:
-                login = result.new_portal_login or prepared.request.portal_login
-                if result.new_portal_login:
-                    # The portal now logs in with the inbox address; without this the next login would fail.
-                    unit = get_unit(session=session, ref=prepared.unit_id)
-                    unit.portal_login = result.new_portal_login
-                    session.add(unit)
-                    log.info("portal_login_changed", reason="access e-mail is the login")
-                save_browser_state(session=session, utility=prepared.utility, portal_login=login,
-                                   state=dict(state), keys=app.keys())
-            return result
-        finally:
-            await context.close()
+        except Exception:
+            await login.close()
+            raise
+        with session_scope(app.engine) as session:
+            portal_login = result.new_portal_login or prepared.request.portal_login
+            if result.new_portal_login:
+                # The portal now logs in with the inbox address; without this the next login would fail.
+                unit = get_unit(session=session, ref=prepared.unit_id)
+                unit.portal_login = result.new_portal_login
+                session.add(unit)
+                log.info("portal_login_changed", reason="access e-mail is the login")
+            save_browser_state(session=session, utility=prepared.utility, portal_login=portal_login,
+                               state=dict(state), keys=app.keys())
+        return result
 
 
 async def _keep_evidence(app: AppContext, context: BrowserContext, tracer: _Tracer, prepared: _Prepared, *,
@@ -235,16 +281,13 @@ async def _keep_evidence(app: AppContext, context: BrowserContext, tracer: _Trac
         with contextlib.suppress(Exception):
             shot = await context.pages[0].screenshot(full_page=True)
             prepared.artifacts.append({"kind": "screenshot", "name": "failure.png", "blob": blobs.put(shot, keys=keys)})
-    parts = await tracer.stop()
-    keep = tracer.policy == "on" or (tracer.policy == "retain-on-failure" and failed)
-    if keep:
-        # Tracing is paused while the password is typed, but the login request can still reach the next
-        # chunk's network log: scrub every chunk as well.
-        secrets = [prepared.request.portal_password]
-        for index, part in enumerate(parts, start=1):
-            clean = scrub_zip(part.read_bytes(), secrets)
-            prepared.artifacts.append({"kind": "trace", "name": f"trace-{index}.zip",
-                                       "blob": blobs.put(clean, keys=keys)})
+    parts = await tracer.end(failed=failed)
+    # Tracing is paused while the password is typed, but the login request can still reach the next
+    # chunk's network log: scrub every kept chunk as well.
+    secrets = [prepared.request.portal_password]
+    for index, part in enumerate(parts, start=1):
+        clean = scrub_zip(part.read_bytes(), secrets)
+        prepared.artifacts.append({"kind": "trace", "name": f"trace-{index}.zip", "blob": blobs.put(clean, keys=keys)})
 
 
 def _record_step(app: AppContext, attempt_id: int, step: str) -> None:
@@ -262,11 +305,11 @@ def _status_of(error: FlowError) -> AdhesionStatus:
     return AdhesionStatus.PORTAL_CHANGED
 
 
-async def _attempt(app: AppContext, browser: Browser, prepared: _Prepared, options: AdhesionOptions,
+async def _attempt(app: AppContext, login: _LoginContext, prepared: _Prepared, options: AdhesionOptions,
                    browser_settings: BrowserSettings) -> AdhesionResult | FlowError:
     """One attempt; returns the result or the error it ended with (a bot bug becomes PortalChanged)."""
     try:
-        return await _run_attempt(app, browser, prepared, options, browser_settings)
+        return await _run_attempt(app, login, prepared, options, browser_settings)
     except FlowError as error:
         return error
     except Exception as exc:  # a bug must neither leave the unit `running` nor stop the whole batch
@@ -274,9 +317,9 @@ async def _attempt(app: AppContext, browser: Browser, prepared: _Prepared, optio
         return PortalChanged(f"unexpected {type(exc).__name__} in the bot: {exc}")
 
 
-async def adhere_unit(app: AppContext, browser: Browser, unit_id: int, options: AdhesionOptions,
+async def adhere_unit(app: AppContext, login: _LoginContext, unit_id: int, options: AdhesionOptions,
                       browser_settings: BrowserSettings) -> UnitOutcome:
-    """Enrol one unit: up to `options.attempts` attempts, retrying only transient failures."""
+    """Enrol one unit in its login's context: up to `options.attempts` attempts, retrying only transient failures."""
     prepared = _prepare(app, unit_id)
     if isinstance(prepared, UnitOutcome):
         return prepared
@@ -288,7 +331,7 @@ async def adhere_unit(app: AppContext, browser: Browser, unit_id: int, options: 
             prepared.artifacts = []
             with structlog.contextvars.bound_contextvars(attempt_id=prepared.attempt_id):
                 log.info("adhesion_attempt_started", attempt=number)
-                result = await _attempt(app, browser, prepared, options, browser_settings)
+                result = await _attempt(app, login, prepared, options, browser_settings)
                 if isinstance(result, AdhesionResult):
                     message = ("enrolled in Conta Digital; bills go to the unit's inbox"
                                + (f" ({', '.join(result.changes)})" if result.changes else " (already enrolled)"))
@@ -332,24 +375,48 @@ async def adhere_units(app: AppContext, unit_ids: list[int], options: AdhesionOp
                        should_stop: Callable[[], bool] = lambda: False) -> list[UnitOutcome]:
     """Enrol several units with one browser and `options.concurrency` contexts at a time.
 
-    Once `should_stop()` is true, units not yet started are left alone (they are not in the result).
+    Units of the same portal login run one after the other in one context (one login, one session, no
+    two sessions of a login racing each other); different logins never share a context. Outcomes come
+    back in the order of `unit_ids`. Once `should_stop()` is true, units not yet started are left alone
+    (they are not in the result).
     """
     browser_settings = BrowserSettings.load(app.settings.playwright_config)
     semaphore = asyncio.Semaphore(max(1, options.concurrency))
+    outcomes: dict[int, UnitOutcome] = {}
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(**browser_settings.launch_options(
             headless=False if options.headed else None))
         try:
-            async def one(unit_id: int) -> UnitOutcome | None:
+            async def one_login(ids: list[int]) -> None:
                 async with semaphore:
-                    if should_stop():
-                        return None
-                    outcome = await adhere_unit(app, browser, unit_id, options, browser_settings)
-                if on_done is not None:
-                    on_done(outcome)
-                return outcome
+                    login = _LoginContext(browser, browser_settings, options)
+                    try:
+                        for unit_id in ids:
+                            if should_stop():
+                                return
+                            outcome = await adhere_unit(app, login, unit_id, options, browser_settings)
+                            outcomes[unit_id] = outcome
+                            if on_done is not None:
+                                on_done(outcome)
+                    finally:
+                        await login.close()
 
-            results = await asyncio.gather(*(one(unit_id) for unit_id in unit_ids))
-            return [outcome for outcome in results if outcome is not None]
+            await asyncio.gather(*(one_login(ids) for ids in _by_login(app, unit_ids)))
+            return [outcomes[unit_id] for unit_id in dict.fromkeys(unit_ids) if unit_id in outcomes]
         finally:
             await browser.close()
+
+
+def _by_login(app: AppContext, unit_ids: list[int]) -> list[list[int]]:
+    """The units grouped by (utility, portal login), groups and units in the order given; duplicates dropped."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    with session_scope(app.engine) as session:
+        for unit_id in dict.fromkeys(unit_ids):
+            try:
+                unit = get_unit(session=session, ref=unit_id)
+            except Exception:  # noqa: BLE001 - adhere_unit reports it the same way as before grouping
+                groups[("", f"unit:{unit_id}")] = [unit_id]
+                continue
+            key = (unit.utility, unit.portal_login or f"unit:{unit_id}")
+            groups.setdefault(key, []).append(unit_id)
+    return list(groups.values())

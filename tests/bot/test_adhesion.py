@@ -130,6 +130,36 @@ def test_saved_session_skips_the_challenge_next_time(bot_app, simulator):
     assert sim_installation(simulator, "3000055480")[1]["enrolled"] is True
 
 
+def logins_of(simulator, customer_id):
+    return sum(1 for e in simulator.admin.report()["events"]
+               if e["kind"] == "logged_in" and e["customer_id"] == customer_id)
+
+
+def test_units_of_one_login_share_its_session_and_other_logins_do_not(bot_app, simulator):
+    shared = simulator.add_customer(installations=("3000055479", "3000055480"))
+    other = simulator.add_customer(name="Jose Lima", document="529.982.247-25", email="jose@example.com",
+                                   installations=("3000055481",))
+    first = add_unit(bot_app, shared, installation="3000055479")
+    alone = add_unit(bot_app, other)
+    second = add_unit(bot_app, shared, installation="3000055480")
+    outcomes = run(bot_app, [first, alone, second], concurrency=2)
+    assert [o.unit_id for o in outcomes] == [first, alone, second]
+    assert all(o.status == AdhesionStatus.ENROLLED and o.submissions == 1 for o in outcomes)
+    assert logins_of(simulator, shared.id) == 1  # the second unit ran in the first one's session
+    assert logins_of(simulator, other.id) == 1
+    assert all(sim_installation(simulator, n)[1]["enrolled"] for n in ("3000055479", "3000055480", "3000055481"))
+
+
+def test_a_failed_unit_leaves_the_next_unit_of_its_login_a_fresh_context(bot_app, simulator):
+    customer = simulator.add_customer(installations=("3000055479",))
+    missing = add_unit(bot_app, customer, installation="3999999999")
+    good = add_unit(bot_app, customer, installation="3000055479")
+    failed, enrolled = run(bot_app, [missing, good])
+    assert failed.status == AdhesionStatus.INSTALLATION_NOT_FOUND
+    assert enrolled.status == AdhesionStatus.ENROLLED
+    assert logins_of(simulator, customer.id) == 2  # no saved session after the failure: a clean login
+
+
 def test_503_on_save_once_is_retried_and_enrolled(bot_app, simulator):
     customer = simulator.add_customer(scenario={"faults": [{"step": "access_data_save", "status": 503, "times": 1}]})
     unit_id = add_unit(bot_app, customer)
