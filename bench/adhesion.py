@@ -3,9 +3,11 @@
     .venv/bin/python bench/adhesion.py --units 24 --concurrency 1 2 4
 
 For each concurrency it enrols fresh units and prints the median and p90 bot time per unit (attempt
-start to finish), units per minute over the whole run, and the peak memory (PSS) of the bot process plus
-every browser process it started (sampled from /proc every 100 ms). Targets on a 2-core machine: median
-≤ 3 s per unit, ≥ 40 units/min at concurrency 4, peak RSS ≤ 1.5 GB. Record results in bench/results/.
+start to finish), units per minute over the whole run, the peak memory (PSS) of the bot process plus
+every browser process it started (sampled from /proc every 100 ms), and the 1-minute load average
+before and after the run (the machine may be shared). Targets on a 2-core machine: median ≤ 3 s per
+unit, ≥ 40 units/min at concurrency 4, peak RSS ≤ 1.5 GB. Record results in bench/results/.
+`--units-per-login 3` puts three installations under each portal login (they share one session).
 """
 
 from __future__ import annotations
@@ -103,19 +105,22 @@ class PeakSampler(threading.Thread):
         return self.peak
 
 
-def seed(admin: AdminClient, app: AppContext, count: int, offset: int) -> list[int]:
+def seed(admin: AdminClient, app: AppContext, count: int, offset: int, per_login: int = 1) -> list[int]:
+    """`count` fresh units, `per_login` installations (units) under each portal login."""
     ids = []
     for n in range(offset, offset + count):
         installation = f"32{n:08d}"
-        document = f"{n + 123456:09d}"
+        first = n - (n - offset) % per_login  # the first unit of this login names it
+        document = f"{first + 123456:09d}"
         document = document + _cpf_digits(document)
-        admin.add_customer(name=f"Cliente {n}", document=document, email=f"c{n}@example.com",
-                           password=f"Senha-{n}!")
+        if n == first:
+            admin.add_customer(name=f"Cliente {first}", document=document, email=f"c{first}@example.com",
+                               password=f"Senha-{first}!")
         admin.add_installation(document, installation)
         with session_scope(app.engine) as session:
             ids.append(create_unit(session=session, keys=app.keys(), inbox=app.inbox_policy, unit_in=UnitCreate(
-                installation=installation, client_name=f"Cliente {n}", holder_document=document,
-                portal_login=document, portal_password=f"Senha-{n}!")).id)
+                installation=installation, client_name=f"Cliente {first}", holder_document=document,
+                portal_login=document, portal_password=f"Senha-{first}!")).id)
     return ids
 
 
@@ -131,6 +136,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=24, help="units per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--units-per-login", type=int, default=1,
+                        help="installations under each portal login (1: every unit has its own login)")
     args = parser.parse_args()
 
     port = free_port()
@@ -159,12 +166,14 @@ def main() -> None:
             configure_logging(fmt="json", level="warning")
             app = AppContext(settings=settings)
             print(f"machine: {os.cpu_count()} cores; simulator in its own process at {url}")
-            print("concurrency  units  median_s  p90_s  units_per_min  peak_pss_mb")
+            print(f"units per portal login: {args.units_per_login}")
+            print("concurrency  units  median_s  p90_s  units_per_min  peak_pss_mb  load_before  load_after")
             offset = 0
             with AdminClient(url, TOKEN) as admin:
                 for concurrency in args.concurrency:
-                    ids = seed(admin, app, args.units, offset)
+                    ids = seed(admin, app, args.units, offset, max(1, args.units_per_login))
                     offset += args.units
+                    load_before = os.getloadavg()[0]
                     sampler = PeakSampler(exclude={simulator.pid})
                     sampler.start()
                     started = time.perf_counter()
@@ -178,8 +187,8 @@ def main() -> None:
                                            for i in ids for a in attempts_of(session=session, unit_id=i))
                     p90 = durations[int(0.9 * (len(durations) - 1))]
                     print(f"{concurrency:>11}  {len(ids):>5}  {statistics.median(durations):>8.2f}  {p90:>5.2f}  "
-                          f"{len(ids) / elapsed * 60:>13.1f}  {peak / 2**20:>11.0f}"
-                          + (f"  ({len(failed)} failed)" if failed else ""))
+                          f"{len(ids) / elapsed * 60:>13.1f}  {peak / 2**20:>11.0f}  {load_before:>11.2f}  "
+                          f"{os.getloadavg()[0]:>10.2f}" + (f"  ({len(failed)} failed)" if failed else ""))
             app.close()
         finally:
             simulator.terminate()
