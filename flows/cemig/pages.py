@@ -235,10 +235,11 @@ class HomePage:
         None when the link is not there or is not a plain link to this portal (a script button): the
         flow then goes through the home page and clicks it.
         """
-        link = self.page.get_by_role("link", name=CONTA_DIGITAL)
-        if await link.count() != 1:
+        hrefs = await self.page.get_by_role("link", name=CONTA_DIGITAL).evaluate_all(
+            "links => links.map(link => link.getAttribute('href') || '')")  # one round trip, no waiting
+        if len(hrefs) != 1:
             return None
-        href = (await link.get_attribute("href") or "").strip()
+        href = hrefs[0].strip()
         if not href or href.startswith(("#", "javascript:")):
             return None
         target, here = urlsplit(urljoin(self.page.url, href)), urlsplit(self.page.url)
