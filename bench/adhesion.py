@@ -138,6 +138,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--units-per-login", type=int, default=1,
                         help="installations under each portal login (1: every unit has its own login)")
+    parser.add_argument("--no-trace-snapshots", action="store_true",
+                        help="traces without DOM snapshots and network log ([tracing] snapshots = false)")
     args = parser.parse_args()
 
     port = free_port()
@@ -156,6 +158,8 @@ def main() -> None:
                     time.sleep(0.1)
             config = (ROOT / "playwright.config").read_text().replace(
                 'base_url = "https://atende.cemig.com.br"', f'base_url = "{url}"')
+            if args.no_trace_snapshots:
+                config = config.replace("[tracing]\n", "[tracing]\nsnapshots = false\n")
             (work / "playwright.config").write_text(config)
             settings = load_settings({"HOME": str(work), "FATURAS_DATA_DIR": str(work / "data"),
                                       "FATURAS_SECRET_KEYS": new_key(), "FATURAS_LOG_LEVEL": "warning",
@@ -166,7 +170,8 @@ def main() -> None:
             configure_logging(fmt="json", level="warning")
             app = AppContext(settings=settings)
             print(f"machine: {os.cpu_count()} cores; simulator in its own process at {url}")
-            print(f"units per portal login: {args.units_per_login}")
+            print(f"units per portal login: {args.units_per_login}; trace snapshots: "
+                  f"{'off' if args.no_trace_snapshots else 'on'}")
             print("concurrency  units  median_s  p90_s  units_per_min  peak_pss_mb  load_before  load_after")
             offset = 0
             with AdminClient(url, TOKEN) as admin:

@@ -47,6 +47,9 @@ class BrowserSettings:
     navigation_timeout_ms: int = 30_000
     operator_challenge_s: int = 300
     tracing_policy: str = "retain-on-failure"
+    trace_snapshots: bool = True
+    """DOM snapshots and the network log in traces (Playwright records both or neither). Off, a kept trace
+    has only the actions, their timings, errors and console; it saves ~0.45 s of CPU per unit."""
     artifacts_dir: str = "artifacts"
     retention_days: int = 30
     concurrency: int = 2
@@ -80,6 +83,7 @@ class BrowserSettings:
             navigation_timeout_ms=int(timeouts.get("navigation_ms", 30_000)),
             operator_challenge_s=int(timeouts.get("operator_challenge_s", 300)),
             tracing_policy=policy,
+            trace_snapshots=bool(tracing.get("snapshots", True)),
             artifacts_dir=str(tracing.get("artifacts_dir", "artifacts")),
             retention_days=int(tracing.get("retention_days", 30)),
             concurrency=int(bot.get("concurrency", 2)),
