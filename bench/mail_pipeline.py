@@ -73,6 +73,7 @@ def main() -> int:
     parser.add_argument("--database", default=None)
     parser.add_argument("--fetch-batch", type=int, default=50)
     parser.add_argument("--copies", type=int, default=1, help="Deliver every bill this many times.")
+    parser.add_argument("--shards", type=int, default=None, help="Inbox shards (default: the setting's default).")
     parser.add_argument("--profile", type=Path, default=None, help="Write a cProfile of the pass here.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="faturas-bench-"))
@@ -100,6 +101,8 @@ def main() -> int:
             "smtp": {"host": smtp.host, "port": smtp.port}, "from_address": "Faturas <faturas@faturas.example.com>",
             "dkim_policy": "require", "forward_backoff_seconds": 0, "fetch_batch": args.fetch_batch,
         }
+        if args.shards:
+            settings["shards"] = args.shards
         spec = work / "spec.json"
         spec.write_text(json.dumps({"database_url": url, "settings": settings, "blobs": str(work / "blobs"),
                                     "keys": list(keys.keys),
