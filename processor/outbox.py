@@ -1,16 +1,14 @@
 """The outbox: send due forwards under the `outbox` lease, once each (see `processor.forward` for why once).
 
 `OutboxSender` holds the lease and one SMTP connection across several `send_due` calls; `send_outbox`
-is one run of it. `OutboxPump` runs a sender in a background thread during a mail pass, so forwards go
-out while the next messages are read: the pass waits on IMAP, SMTP, fsync and the database at many
-points, and the two halves fill each other's waits (one worker got ~20 % faster end to end). Only the
-lease holder sends, so the pump, the service's outbox job and other workers never send the same row.
+is one run of it. Only the lease holder sends, so the mail pass, the service's outbox job and other
+workers never send the same row. (Sending from a background thread while the pass reads mail was tried
+and dropped: two CPU-bound threads under the GIL cost a third more CPU and were not faster.)
 """
 
 from __future__ import annotations
 
 import smtplib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -234,50 +232,3 @@ def send_outbox(*, engine: Engine, settings: MailSettings, blobs: BlobStore, own
         finally:
             sender.close()
     return sender.report()
-
-
-class OutboxPump:
-    """An `OutboxSender` in a background thread: `nudge()` after storing a bill, `finish()` at the end."""
-
-    def __init__(self, sender: OutboxSender, *, poll_seconds: float = 0.5, gather_seconds: float = 0.2) -> None:
-        self._sender = sender
-        self._poll = poll_seconds
-        self._gather = gather_seconds  # after a nudge, let a few bills gather: one query sends them all
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> OutboxPump:
-        """Take the lease and start sending; without the lease (another worker sends) it does nothing."""
-        if self._sender.open():
-            self._thread = threading.Thread(target=self._run, name="outbox-pump", daemon=True)
-            self._thread.start()
-        return self
-
-    def nudge(self) -> None:
-        """New forwards may be due."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        context = structlog.contextvars.get_contextvars()
-        structlog.contextvars.bind_contextvars(**context)  # a new thread starts with no log context
-        try:
-            while True:
-                stopping = self._stop.is_set()
-                self._wake.clear()
-                self._sender.send_due()
-                if stopping or self._sender.relay_down or not self._sender.held:
-                    return
-                if self._wake.wait(self._poll) and not self._stop.is_set():
-                    self._stop.wait(self._gather)
-        except Exception as exc:  # noqa: BLE001 - the pass goes on; what is unsent waits for the next run
-            log.exception("outbox_pump_failed", error=type(exc).__name__)
-
-    def finish(self) -> OutboxReport:
-        """Send what is still due, stop the thread, give the lease back; returns what was sent."""
-        if self._thread is not None:
-            self._stop.set()
-            self._wake.set()
-            self._thread.join()
-        self._sender.close()
-        return self._sender.report()

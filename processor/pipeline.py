@@ -30,7 +30,7 @@ from processor.errors import BillRejected, MailboxBusy, MailboxUnavailable
 from processor.extract import extract_pdfs
 from processor.fetch import ensure_folders, fetch_messages, folder_state, open_mailbox
 from processor.forward import queue_forwards
-from processor.outbox import OutboxPump, OutboxReport, OutboxSender, send_outbox
+from processor.outbox import OutboxReport, send_outbox
 from processor.route import route as route_message
 from processor.settle import settle
 from processor.store import store_bill
@@ -205,34 +205,25 @@ def _work_account(pipeline: Pipeline, account: MailAccount, lease: str, shard: S
                  resumed=len([u for u in resume if u in present]))
         units = _Units.load(pipeline.engine)
         batch = pipeline.settings.fetch_batch
-        pump = OutboxPump(OutboxSender(engine=pipeline.engine, settings=pipeline.settings, blobs=pipeline.blobs,
-                                       owner=pipeline.owner, now=pipeline.now, dkim_key=pipeline.dkim_key))
-        if todo:
-            pump.start()
-        try:
-            for start in range(0, len(todo), batch):
+        for start in range(0, len(todo), batch):
+            if pipeline.should_stop():
+                log.info("mailbox_pass_interrupted", left=len(todo) - start)
+                break
+            with session_scope(pipeline.engine) as session:
+                if not acquire_lease(session=session, name=lease, owner=pipeline.owner,
+                                     seconds=pipeline.settings.lease_seconds):
+                    raise MailboxBusy(f"lost the lease on {lease} to another worker")
+            for fetched in fetch_messages(box, todo[start:start + batch], batch=batch):
+                stage = _handle(pipeline, mailbox, fetched, resume.get(fetched.uid), units)
+                if stage is not None:
+                    outcomes[stage] = outcomes.get(stage, 0) + 1
                 if pipeline.should_stop():
-                    log.info("mailbox_pass_interrupted", left=len(todo) - start)
-                    break
-                with session_scope(pipeline.engine) as session:
-                    if not acquire_lease(session=session, name=lease, owner=pipeline.owner,
-                                         seconds=pipeline.settings.lease_seconds):
-                        raise MailboxBusy(f"lost the lease on {lease} to another worker")
-                for fetched in fetch_messages(box, todo[start:start + batch], batch=batch):
-                    stage = _handle(pipeline, mailbox, fetched, resume.get(fetched.uid), units)
-                    if stage is not None:
-                        outcomes[stage] = outcomes.get(stage, 0) + 1
-                        pump.nudge()
-                    if pipeline.should_stop():
-                        break  # the message in hand is finished; the rest waits for the next pass
-        finally:
-            pumped = pump.finish()
+                    break  # the message in hand is finished; the rest waits for the next pass
         outbox = send_outbox(engine=pipeline.engine, settings=pipeline.settings, blobs=pipeline.blobs,
                              owner=pipeline.owner, now=pipeline.now, dkim_key=pipeline.dkim_key)
         settled = settle(box=box, engine=pipeline.engine, account=account, mailbox=mailbox, present=present,
                          shard=shard)
-    return AccountReport(account=account.name, outcomes=outcomes, settled=settled,
-                         forwarded=pumped.sent + outbox.sent)
+    return AccountReport(account=account.name, outcomes=outcomes, settled=settled, forwarded=outbox.sent)
 
 
 def _note_uidvalidity(engine: Engine, account: MailAccount, uidvalidity: int) -> None:
