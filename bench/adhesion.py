@@ -3,9 +3,9 @@
     .venv/bin/python bench/adhesion.py --units 24 --concurrency 1 2 4
 
 For each concurrency it enrols fresh units and prints the median and p90 bot time per unit (attempt
-start to finish), units per minute over the whole run, the peak memory (PSS) of the bot process plus
-every browser process it started (sampled from /proc every 100 ms), and the 1-minute load average
-before and after the run (the machine may be shared). Targets on a 2-core machine: median ≤ 3 s per
+start to finish), units per minute over the whole run, the peak memory (RSS, and PSS at the RSS peak) of
+the bot process plus every browser process it started (sampled from /proc every 0.5 s), and the 1-minute
+load average before and after the run (the machine may be shared). Targets on a 2-core machine: median ≤ 3 s per
 unit, ≥ 40 units/min at concurrency 4, peak RSS ≤ 1.5 GB. Record results in bench/results/.
 `--units-per-login 3` puts three installations under each portal login (they share one session).
 """
@@ -48,11 +48,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def tree_pss_bytes(root_pid: int, exclude: set[int]) -> int:
-    """Proportional set size (shared pages split between sharers) of a process and its descendants.
-
-    Plain RSS would count Chromium's shared memory once per process and overstate the footprint.
-    """
+def tree_pids(root_pid: int, exclude: set[int]) -> list[int]:
+    """A process and its descendants, without the excluded ones (and theirs)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -62,19 +59,27 @@ def tree_pss_bytes(root_pid: int, exclude: set[int]) -> int:
                 fields = handle.read().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError, IndexError):
             continue
-        pid, ppid = int(entry), int(fields[1])
-        children.setdefault(ppid, []).append(pid)
-    total, stack = 0, [root_pid]
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, stack = [], [root_pid]
     while stack:
         pid = stack.pop()
         if pid in exclude:
             continue
-        total += _pss(pid)
+        found.append(pid)
         stack.extend(children.get(pid, []))
-    return total
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * PAGE_SIZE
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0
 
 
 def _pss(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes sharing them."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as handle:
             for line in handle:
@@ -85,24 +90,38 @@ def _pss(pid: int) -> int:
     return 0
 
 
-class PeakSampler(threading.Thread):
-    """Samples the RSS of this process tree until stopped."""
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
-    def __init__(self, exclude: set[int]) -> None:
+
+class PeakSampler(threading.Thread):
+    """Peak memory of this process tree: the RSS sum every 0.5 s, and the PSS sum whenever RSS peaks.
+
+    RSS counts Chromium's shared pages once per process and overstates the footprint; PSS splits them.
+    Reading PSS (smaps_rollup) costs ~3 ms of kernel CPU per Chromium process: sampled every 100 ms it
+    took ~40 % of a core from the run being measured, so it is read only at a new RSS peak.
+    """
+
+    def __init__(self, exclude: set[int], interval_s: float = 0.5) -> None:
         super().__init__(daemon=True)
-        self.exclude = exclude
-        self.peak = 0
+        self.exclude, self.interval_s = exclude, interval_s
+        self.peak_rss = 0
+        self.peak_pss = 0
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.peak = max(self.peak, tree_pss_bytes(os.getpid(), self.exclude))
-            self._halt.wait(0.1)
+            pids = tree_pids(os.getpid(), self.exclude)
+            rss = sum(_rss(pid) for pid in pids)
+            if rss > self.peak_rss:
+                self.peak_rss = rss
+                self.peak_pss = max(self.peak_pss, sum(_pss(pid) for pid in pids))
+            self._halt.wait(self.interval_s)
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
+        """Stop sampling; (peak RSS, peak PSS) in bytes."""
         self._halt.set()
         self.join()
-        return self.peak
+        return self.peak_rss, self.peak_pss
 
 
 def seed(admin: AdminClient, app: AppContext, count: int, offset: int, per_login: int = 1) -> list[int]:
@@ -172,7 +191,8 @@ def main() -> None:
             print(f"machine: {os.cpu_count()} cores; simulator in its own process at {url}")
             print(f"units per portal login: {args.units_per_login}; trace snapshots: "
                   f"{'off' if args.no_trace_snapshots else 'on'}")
-            print("concurrency  units  median_s  p90_s  units_per_min  peak_pss_mb  load_before  load_after")
+            print("concurrency  units  median_s  p90_s  units_per_min  peak_rss_mb  peak_pss_mb  load_before  "
+                  "load_after")
             offset = 0
             with AdminClient(url, TOKEN) as admin:
                 for concurrency in args.concurrency:
@@ -185,14 +205,15 @@ def main() -> None:
                     outcomes = asyncio.run(adhere_units(app, ids, AdhesionOptions(concurrency=concurrency,
                                                                                   backoff_s=0.5)))
                     elapsed = time.perf_counter() - started
-                    peak = sampler.stop()
+                    peak_rss, peak_pss = sampler.stop()
                     failed = [o for o in outcomes if o.failed]
                     with session_scope(app.engine) as session:
                         durations = sorted((a.finished_at - a.started_at).total_seconds()
                                            for i in ids for a in attempts_of(session=session, unit_id=i))
                     p90 = durations[int(0.9 * (len(durations) - 1))]
                     print(f"{concurrency:>11}  {len(ids):>5}  {statistics.median(durations):>8.2f}  {p90:>5.2f}  "
-                          f"{len(ids) / elapsed * 60:>13.1f}  {peak / 2**20:>11.0f}  {load_before:>11.2f}  "
+                          f"{len(ids) / elapsed * 60:>13.1f}  {peak_rss / 2**20:>11.0f}  {peak_pss / 2**20:>11.0f}  "
+                          f"{load_before:>11.2f}  "
                           f"{os.getloadavg()[0]:>10.2f}" + (f"  ({len(failed)} failed)" if failed else ""))
             app.close()
         finally:
