@@ -240,13 +240,13 @@ async def _run_attempt(app: AppContext, login: _LoginContext, prepared: _Prepare
                                                                     options.backoff_s)))
     context, tracer = await login.open(prepared.storage_state)
     with tempfile.TemporaryDirectory(prefix="faturas-trace-") as tmp:
-        await tracer.begin(Path(tmp))
 
         def on_step(step: str) -> None:
             log.info("adhesion_step_started", step=step)
             _record_step(app, prepared.attempt_id, step)
 
         try:
+            await tracer.begin(Path(tmp))
             result = await flow.adhere(context, prepared.request, challenge=_challenge_policy(
                 app, options, browser_settings), on_step=on_step, around_login=tracer.paused)
         except Exception:
