@@ -107,7 +107,7 @@ def main() -> int:
         spec.write_text(json.dumps({"database_url": url, "settings": settings, "blobs": str(work / "blobs"),
                                     "keys": list(keys.keys),
                                     "dns": {cemig_key().record_name: cemig_key().dns_txt}}))
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "FATURAS_BENCH_QUIET": "1"}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "FATURAS_BENCH_QUIET": os.environ.get("FATURAS_BENCH_QUIET", "1")}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t1 = time.perf_counter()
         profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
