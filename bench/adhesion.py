@@ -4,8 +4,9 @@
 
 For each concurrency it enrols fresh units and prints the median and p90 bot time per unit (attempt
 start to finish), units per minute over the whole run, the peak memory (RSS, and PSS at the RSS peak) of
-the bot process plus every browser process it started (sampled from /proc every 0.5 s), and the 1-minute
-load average before and after the run (the machine may be shared). Targets on a 2-core machine: median ≤ 3 s per
+the bot process plus every browser process it started (sampled from /proc every 0.5 s), the 1-minute
+load average before and after the run, and how many cores other processes used meanwhile on average
+(the machine may be shared). Targets on a 2-core machine: median ≤ 3 s per
 unit, ≥ 40 units/min at concurrency 4, peak RSS ≤ 1.5 GB. Record results in bench/results/.
 `--units-per-login 3` puts three installations under each portal login (they share one session).
 """
@@ -48,9 +49,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def tree_pids(root_pid: int, exclude: set[int]) -> list[int]:
-    """A process and its descendants, without the excluded ones (and theirs)."""
-    children: dict[int, list[int]] = {}
+def process_table() -> dict[int, tuple[int, int]]:
+    """Every process: pid → (parent pid, CPU ticks used so far)."""
+    table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -59,7 +60,15 @@ def tree_pids(root_pid: int, exclude: set[int]) -> list[int]:
                 fields = handle.read().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError, IndexError):
             continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
+        table[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return table
+
+
+def tree_pids(root_pid: int, table: dict[int, tuple[int, int]], exclude: set[int] = frozenset()) -> list[int]:
+    """A process and its descendants, without the excluded ones (and theirs)."""
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
     found, stack = [], [root_pid]
     while stack:
         pid = stack.pop()
@@ -94,11 +103,14 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 class PeakSampler(threading.Thread):
-    """Peak memory of this process tree: the RSS sum every 0.5 s, and the PSS sum whenever RSS peaks.
+    """Peak memory of this process tree, and the CPU other processes used meanwhile, sampled every 0.5 s.
 
-    RSS counts Chromium's shared pages once per process and overstates the footprint; PSS splits them.
-    Reading PSS (smaps_rollup) costs ~3 ms of kernel CPU per Chromium process: sampled every 100 ms it
-    took ~40 % of a core from the run being measured, so it is read only at a new RSS peak.
+    Memory: the RSS sum, and the PSS sum whenever RSS peaks. RSS counts Chromium's shared pages once per
+    process and overstates the footprint; PSS splits them. Reading PSS (smaps_rollup) costs ~3 ms of
+    kernel CPU per Chromium process: sampled every 100 ms it took ~40 % of a core from the run being
+    measured, so it is read only at a new RSS peak.
+    CPU of other processes (anything outside this process and its children, e.g. another test run): the
+    growth of their CPU ticks between samples, so the figures say how shared the machine was.
     """
 
     def __init__(self, exclude: set[int], interval_s: float = 0.5) -> None:
@@ -106,22 +118,33 @@ class PeakSampler(threading.Thread):
         self.exclude, self.interval_s = exclude, interval_s
         self.peak_rss = 0
         self.peak_pss = 0
+        self.other_ticks = 0
         self._halt = threading.Event()
+        self._began = time.perf_counter()
 
     def run(self) -> None:
-        while not self._halt.is_set():
-            pids = tree_pids(os.getpid(), self.exclude)
-            rss = sum(_rss(pid) for pid in pids)
+        last: dict[int, int] = {}
+        while True:
+            table = process_table()
+            ours = set(tree_pids(os.getpid(), table))
+            mine = tree_pids(os.getpid(), table, self.exclude)
+            for pid, (_, ticks) in table.items():
+                if pid not in ours:
+                    self.other_ticks += ticks - last.get(pid, ticks)  # a new process counts from its first sample
+                last[pid] = ticks
+            rss = sum(_rss(pid) for pid in mine)
             if rss > self.peak_rss:
                 self.peak_rss = rss
-                self.peak_pss = max(self.peak_pss, sum(_pss(pid) for pid in pids))
-            self._halt.wait(self.interval_s)
+                self.peak_pss = max(self.peak_pss, sum(_pss(pid) for pid in mine))
+            if self._halt.wait(self.interval_s):
+                return
 
-    def stop(self) -> tuple[int, int]:
-        """Stop sampling; (peak RSS, peak PSS) in bytes."""
+    def stop(self) -> tuple[int, int, float]:
+        """Stop sampling; (peak RSS, peak PSS) in bytes and the cores other processes used on average."""
         self._halt.set()
         self.join()
-        return self.peak_rss, self.peak_pss
+        elapsed = time.perf_counter() - self._began
+        return self.peak_rss, self.peak_pss, self.other_ticks / os.sysconf("SC_CLK_TCK") / elapsed
 
 
 def seed(admin: AdminClient, app: AppContext, count: int, offset: int, per_login: int = 1) -> list[int]:
@@ -192,7 +215,7 @@ def main() -> None:
             print(f"units per portal login: {args.units_per_login}; trace snapshots: "
                   f"{'off' if args.no_trace_snapshots else 'on'}")
             print("concurrency  units  median_s  p90_s  units_per_min  peak_rss_mb  peak_pss_mb  load_before  "
-                  "load_after")
+                  "load_after  others_cores")
             offset = 0
             with AdminClient(url, TOKEN) as admin:
                 for concurrency in args.concurrency:
@@ -205,7 +228,7 @@ def main() -> None:
                     outcomes = asyncio.run(adhere_units(app, ids, AdhesionOptions(concurrency=concurrency,
                                                                                   backoff_s=0.5)))
                     elapsed = time.perf_counter() - started
-                    peak_rss, peak_pss = sampler.stop()
+                    peak_rss, peak_pss, others = sampler.stop()
                     failed = [o for o in outcomes if o.failed]
                     with session_scope(app.engine) as session:
                         durations = sorted((a.finished_at - a.started_at).total_seconds()
@@ -213,8 +236,8 @@ def main() -> None:
                     p90 = durations[int(0.9 * (len(durations) - 1))]
                     print(f"{concurrency:>11}  {len(ids):>5}  {statistics.median(durations):>8.2f}  {p90:>5.2f}  "
                           f"{len(ids) / elapsed * 60:>13.1f}  {peak_rss / 2**20:>11.0f}  {peak_pss / 2**20:>11.0f}  "
-                          f"{load_before:>11.2f}  "
-                          f"{os.getloadavg()[0]:>10.2f}" + (f"  ({len(failed)} failed)" if failed else ""))
+                          f"{load_before:>11.2f}  {os.getloadavg()[0]:>10.2f}  {others:>12.2f}"
+                          + (f"  ({len(failed)} failed)" if failed else ""))
             app.close()
         finally:
             simulator.terminate()
