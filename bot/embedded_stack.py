@@ -54,8 +54,6 @@ PLAYWRIGHT_CONFIG = """\
 [browser]
 executable = "auto"
 headless = true
-args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 [timeouts]
 action_ms = 15000
 navigation_ms = 30000
