@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, expect, sync_playwright
 
 from bot.sandbox import SANDBOX_LOGIN
 from simulator.portal.client import AdminClient
@@ -120,6 +120,18 @@ def _refused(url: str) -> bool:
             return False
     except OSError:
         return True
+
+
+@pytest.fixture
+def page(browser_type_launch_args) -> Iterator[Page]:  # noqa: ANN001 - pytest-playwright's launch options
+    """A browser of this test's own, closed with it. pytest-playwright's session-wide one keeps an event loop
+    running in the main thread, and every later test that runs the bot (`asyncio.run`) would then fail."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**browser_type_launch_args)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
 
 
 def test_sandbox_newcomer_enrols_a_unit_and_receives_the_forwarded_bill(page: Page, sandbox: Sandbox):
