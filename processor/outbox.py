@@ -119,7 +119,7 @@ class OutboxSender:
         """The counts so far."""
         return OutboxReport(sent=self.counts["sent"], retried=self.counts["retried"],
                             parked=self.counts["parked"], unconfirmed=self.unconfirmed,
-                            relay_unavailable=self.relay_down and self.settings.smtp is not None, busy=self.busy)
+                            relay_unavailable=self.relay_down, busy=self.busy)
 
     def send_due(self) -> None:
         """Send every forward due now (each at most once per run); stops when the relay is down."""
