@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import random
@@ -17,6 +16,7 @@ from storage.blobs import BlobStore
 from storage.engine import session_scope
 from storage.models import AdhesionStatus
 from storage.units import get_unit
+from tests.aio import run_async
 from tests.bot.conftest import add_unit
 from tests.factories import make_cpf
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 
 def run(app, ids, **options):
-    return asyncio.run(adhere_units(app, ids, AdhesionOptions(**{"backoff_s": 0.2, **options})))
+    return run_async(adhere_units(app, ids, AdhesionOptions(**{"backoff_s": 0.2, **options})))
 
 
 def unit_state(app, unit_id):

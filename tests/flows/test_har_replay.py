@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import zipfile
 from pathlib import Path
@@ -14,6 +13,7 @@ from flows.base import AdhesionRequest, ChallengePolicy, RetryPolicy
 from flows.cemig.flow import CemigFlow
 from flows.errors import FlowError
 from flows.har_replay import HarReplay, load_har
+from tests.aio import run_async
 
 pytestmark = pytest.mark.browser
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -39,7 +39,7 @@ def replay(browser_settings, har: dict, target: str) -> tuple[object, HarReplay]
                 await browser.close()
         return result, router
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 @pytest.mark.parametrize("name", ["cemig-new-fresh", "cemig-legacy-fresh"])

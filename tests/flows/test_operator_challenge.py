@@ -10,6 +10,7 @@ from playwright.async_api import async_playwright
 from flows.base import AdhesionRequest, ChallengePolicy
 from flows.cemig.flow import CemigFlow
 from flows.errors import ChallengeRequired
+from tests.aio import run_async
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +41,7 @@ def run_with_operator(browser_settings, simulator, *, operator_acts: bool, wait_
                     await person
                 await browser.close()
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def test_operator_solves_the_challenge_while_the_bot_waits(browser_settings, simulator):
