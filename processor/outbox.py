@@ -9,7 +9,6 @@ and dropped: two CPU-bound threads under the GIL cost a third more CPU and were 
 from __future__ import annotations
 
 import smtplib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +30,6 @@ from storage.models import Unit, utcnow
 log = structlog.get_logger(__name__)
 OUTBOX_LEASE = "outbox"
 MAX_BACKOFF = timedelta(hours=6)
-IDLE_RECONNECT_SECONDS = 30.0  # a connection unused this long is replaced: relays drop idle clients
 
 
 @dataclass(frozen=True)
@@ -96,8 +94,6 @@ class OutboxSender:
         self.held = False
         self._attempted: set[int] = set()  # tried once in this run: a retry waits for the next run
         self._smtp: smtplib.SMTP | None = None
-        self._last_used = 0.0
-        self._renewed = 0.0
         self._envelope_from = parseaddr(settings.from_address)[1]
 
     def open(self) -> bool:
@@ -111,7 +107,6 @@ class OutboxSender:
                 self.busy = True
                 return False
         self.held = True
-        self._renewed = time.monotonic()
         self.unconfirmed += _recover(self.engine, self.settings)
         return True
 
@@ -125,13 +120,11 @@ class OutboxSender:
         """Send every forward due now (each at most once per run); stops when the relay is down."""
         while self.held and not self.relay_down:
             with session_scope(self.engine) as session:
-                if time.monotonic() - self._renewed > self.settings.lease_seconds / 4:
-                    if not acquire_lease(session=session, name=OUTBOX_LEASE, owner=self.owner,
-                                         seconds=self.settings.lease_seconds):
-                        log.warning("outbox_lease_lost")
-                        self.held = False
-                        return
-                    self._renewed = time.monotonic()
+                if not acquire_lease(session=session, name=OUTBOX_LEASE, owner=self.owner,
+                                     seconds=self.settings.lease_seconds):
+                    log.warning("outbox_lease_lost")
+                    self.held = False
+                    return
                 batch = [r.id for r in due_forwards(session=session, now=self.now(), limit=200)
                          if r.id not in self._attempted]
             if not batch:
@@ -143,9 +136,6 @@ class OutboxSender:
                     return
 
     def _connection(self) -> smtplib.SMTP | None:
-        if self._smtp is not None and time.monotonic() - self._last_used > IDLE_RECONNECT_SECONDS:
-            close(self._smtp)
-            self._smtp = None
         if self._smtp is None:
             relay = self.settings.smtp
             assert relay is not None  # noqa: S101 - open() refuses without a relay
@@ -155,7 +145,6 @@ class OutboxSender:
                 log.warning("smtp_unavailable", host=relay.host, port=relay.port, error=type(exc).__name__)
                 self.relay_down = True
                 return None
-        self._last_used = time.monotonic()
         return self._smtp
 
     def _send_one(self, forward_id: int) -> bool:
