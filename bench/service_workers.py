@@ -1,10 +1,11 @@
 """Mail throughput of `faturas run` with 1, 2 and 3 workers on PostgreSQL, through Dovecot and SMTP.
 
-    .venv/bin/python bench/service_workers.py --bills 600 --workers 1 2 3
+    .venv/bin/python bench/service_workers.py --bills 600 --workers 1 2 3 [--repeat 5]
 
-For each worker count: a fresh PostgreSQL database, `--bills` bill e-mails delivered to a real Dovecot,
-N `faturas run` processes started together; the clock runs from the start until every bill is stored,
-forwarded (counted at the SMTP server) and its message settled. Prints bills/s and the speed-up over one
+For each worker count: a fresh PostgreSQL database, N `faturas run` processes started together and
+registered (their start-up is printed apart: it is paid once per process, not per bill), then `--bills`
+bill e-mails delivered to a real Dovecot while they run; the clock runs from the first delivery until
+every bill is stored, forwarded and its message settled. Prints bills/s and the speed-up over one
 worker (target on this 2-core machine: 2 workers ≥ 1.6× one). Must run as root (Dovecot's users).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +29,7 @@ from bot.logs import configure_logging  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.engine import make_engine, session_scope  # noqa: E402
 from storage.mail_models import Forward, MailMessage  # noqa: E402
+from storage.models import Worker  # noqa: E402
 from storage.secrets import KeyRing, new_key  # noqa: E402
 from storage.units import create_unit  # noqa: E402
 from tests.conftest import POSTGRES_URL, PostgresServer  # noqa: E402
@@ -40,7 +43,7 @@ UNITS = 50
 
 
 def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpServer, pg: PostgresServer,
-             work: Path) -> float:
+             work: Path, logs: Path | None) -> tuple[float, float, float]:
     dovecot.reset()
     smtp.clear()
     url = pg.create_database()
@@ -53,19 +56,30 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
             unit.inbox_address = f"uc-30{n:08d}-bench@faturas.example.com"
             unit.adhesion_status = "verified"
             session.add(unit)
-    dovecot.deliver_many(USER, messages)
     env = {"PATH": os.environ["PATH"], "HOME": str(work), "FATURAS_DATA_DIR": str(work / f"data-{workers}"),
            "FATURAS_DATABASE_URL": url, "FATURAS_SECRET_KEYS": key, "FATURAS_LOG_FORMAT": "json",
-           "FATURAS_LOG_LEVEL": "warning", "FATURAS_IMAP_HOST": dovecot.host,
+           "FATURAS_LOG_LEVEL": "info" if logs else "warning", "FATURAS_IMAP_HOST": dovecot.host,
            "FATURAS_IMAP_PORT": str(dovecot.imap_port), "FATURAS_IMAP_TLS": "none", "FATURAS_IMAP_USER": USER,
            "FATURAS_IMAP_PASSWORD": PASSWORD, "FATURAS_SMTP_HOST": smtp.host, "FATURAS_SMTP_PORT": str(smtp.port),
            "FATURAS_SMTP_TLS": "none", "FATURAS_DKIM_POLICY": "off", "FATURAS_MAIL_POLL_INTERVAL_S": "1",
            "FATURAS_OUTBOX_INTERVAL_S": "1", "FATURAS_ADHESION_INTERVAL_S": "3600"}
-    started = time.monotonic()
+    launched = time.monotonic()
+    outputs = [(logs / f"workers-{workers}-{n}.jsonl").open("wb") if logs else subprocess.DEVNULL
+               for n in range(workers)]
     processes = [subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+                                  stdout=out, stderr=out) for out in outputs]
     total = len(messages)
     try:
+        while True:  # every worker up and registered, the mailbox still empty: start-up is not throughput
+            with session_scope(engine) as session:
+                if session.exec(select(func.count()).select_from(Worker)).one() >= workers:
+                    break
+            if time.monotonic() - launched > 120 or any(p.poll() is not None for p in processes):
+                raise SystemExit(f"{workers} worker(s) did not start")
+            time.sleep(0.2)
+        started = time.monotonic()
+        sink_cpu = time.process_time()
+        dovecot.deliver_many(USER, messages)  # the bills arrive while the workers run, as in production
         while True:
             with session_scope(engine) as session:
                 sent = session.exec(select(func.count()).select_from(Forward)
@@ -78,19 +92,27 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
                 raise SystemExit(f"{workers} worker(s): not done after 30 min ({sent} sent, {settled} settled)")
             time.sleep(0.5)
         elapsed = time.monotonic() - started
+        startup = started - launched
+        sink_cpu = time.process_time() - sink_cpu
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(timeout=60)
+        for out in outputs:
+            if out is not subprocess.DEVNULL:
+                out.close()
         engine.dispose()
-    return elapsed
+    return startup, elapsed, sink_cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bills", type=int, default=600)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--repeat", type=int, default=1, help="rounds over the worker counts; medians are compared")
+    parser.add_argument("--logs", type=Path, default=None,
+                        help="keep each worker's JSON log (level info) in this folder, to see who did what")
     args = parser.parse_args()
     configure_logging(fmt="json", level="warning")
     months = max(1, args.bills // UNITS)
@@ -102,15 +124,23 @@ def main() -> None:
     pg = PostgresServer(POSTGRES_URL)
     work = Path(os.environ.get("TMPDIR", "/tmp")) / f"faturas-bench-{os.getpid()}"
     work.mkdir(parents=True, exist_ok=True)
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
     try:
         print(f"machine: {os.cpu_count()} cores; {len(messages)} bills for {UNITS} units; PostgreSQL")
-        print("workers  seconds  bills_per_s  speedup")
-        base = None
+        print("round  workers  startup_s  seconds  bills_per_s  bench_cpu_s")
+        rates: dict[int, list[float]] = {n: [] for n in args.workers}
+        for round_ in range(1, args.repeat + 1):  # interleaved: this machine's speed drifts within minutes
+            for workers in args.workers:
+                startup, seconds, bench_cpu = run_once(workers, messages, dovecot, smtp, pg, work, args.logs)
+                rates[workers].append(len(messages) / seconds)
+                print(f"{round_:>5}  {workers:>7}  {startup:>9.1f}  {seconds:>7.1f}  {rates[workers][-1]:>11.1f}  "
+                      f"{bench_cpu:>11.1f}", flush=True)
+        base = statistics.median(rates[args.workers[0]])
+        print("workers  median_bills_per_s  speedup")
         for workers in args.workers:
-            seconds = run_once(workers, messages, dovecot, smtp, pg, work)
-            rate = len(messages) / seconds
-            base = base or rate
-            print(f"{workers:>7}  {seconds:>7.1f}  {rate:>11.1f}  {rate / base:>7.2f}")
+            rate = statistics.median(rates[workers])
+            print(f"{workers:>7}  {rate:>18.1f}  {rate / base:>7.2f}")
     finally:
         smtp.stop()
         dovecot.stop()

@@ -85,8 +85,9 @@ class MailSettings(_Frozen):
     forward_max_attempts: int = Field(default=8, ge=1)
     forward_backoff_seconds: float = Field(default=60.0, ge=0)
     lease_seconds: float = Field(default=300.0, gt=0)
-    # Each inbox is split into `shards` by UID (uid % shards), one lease each, so up to this many workers
-    # share one mailbox. Every worker must use the same value; a single worker takes every shard in turn.
+    # Each inbox is split into `shards` by UID (uid % shards), and the outbox by forward id, one lease each,
+    # so up to this many workers share one mailbox and its sending. Every worker must use the same value (a
+    # worker that finds outbox leases of another count does not send); a single worker takes every shard.
     shards: int = Field(default=4, ge=1, le=64)
     on_unconfirmed: Literal["resend", "park"] = "resend"
     max_message_attempts: int = Field(default=5, ge=1)

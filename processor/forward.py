@@ -5,8 +5,8 @@ transaction as the invoice, with our Message-ID chosen then. Sending is: mark th
 (attempts + 1, committed), hand the message to the relay, record `sent` with the relay's reply.
 
 A crash between the relay's accept and our commit leaves a row in `sending`. Only the holder of the
-`outbox` lease sends, so a `sending` row seen by a new holder belongs to a dead worker: its outcome is
-unknown. Policy `on_unconfirmed` decides: `resend` (default) sends it again with the *same* Message-ID,
+row's outbox shard lease sends it, so a `sending` row seen by a new holder belongs to a dead worker: its
+outcome is unknown. Policy `on_unconfirmed` decides: `resend` (default) sends it again with the *same* Message-ID,
 so receiving systems and mail clients can treat both copies as one message (at worst the client sees the
 same e-mail twice, never a second different bill; `unconfirmed_sends` counts these); `park` stops and
 leaves it to an operator (`faturas mail retry`), who can look the Message-ID up in the relay's log.

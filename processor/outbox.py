@@ -1,8 +1,8 @@
-"""The outbox: send due forwards under the `outbox` lease, once each (see `processor.forward` for why once).
+"""The outbox: send due forwards under the outbox leases, once each (see `processor.forward` for why once).
 
-`OutboxSender` holds the lease and one SMTP connection across several `send_due` calls; `send_outbox`
-is one run of it. Only the lease holder sends, so the mail pass, the service's outbox job and other
-workers never send the same row. (Sending from a background thread while the pass reads mail was tried
+`send_outbox` is one run of an `OutboxSender`. Forwards are split in shards, one lease each; only a
+shard's lease holder sends its rows, so the mail pass, the service's outbox job and other workers never
+send the same row. (Sending from a background thread while the pass reads mail was tried
 and dropped: two CPU-bound threads under the GIL cost a third more CPU and were not faster.)
 """
 
@@ -16,19 +16,20 @@ from email.utils import parseaddr
 
 import dkim
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
 
 from processor.config import MailSettings
 from processor.errors import ForwardFailed
 from processor.forward import close, compose, connect, send, to_wire
+from processor.types import Shard, outbox_lease, shards_from
 from storage.blobs import BlobStore
 from storage.engine import session_scope
-from storage.mail import acquire_lease, due_forwards, interrupted_forwards, release_lease
+from storage.mail import acquire_lease, due_forwards, interrupted_forwards, live_leases, release_lease
 from storage.mail_models import Forward, ForwardStatus, Invoice
 from storage.models import Unit, utcnow
 
 log = structlog.get_logger(__name__)
-OUTBOX_LEASE = "outbox"
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -44,10 +45,14 @@ class OutboxReport:
     busy: bool = False
 
 
-def _recover(engine: Engine, settings: MailSettings) -> int:
-    """Rows a dead worker left in `sending`: resend with the same Message-ID, or park (see forward.py)."""
+def _recover(engine: Engine, settings: MailSettings, shard: Shard) -> int:
+    """Rows of this shard a dead worker left in `sending`: resend with the same Message-ID, or park.
+
+    Only the holder of a shard's lease sends its rows, so a row of a shard we now hold that is still in
+    `sending` was left by a worker that died mid-send (see forward.py for why resending is safe).
+    """
     with session_scope(engine) as session:
-        rows = interrupted_forwards(session=session)
+        rows = interrupted_forwards(session=session, shard_index=shard.index, shard_count=shard.count)
         for row in rows:
             row.unconfirmed_sends += 1
             row.updated_at = utcnow()
@@ -80,8 +85,32 @@ def _record_failure(engine: Engine, forward_id: int, error: ForwardFailed, setti
         return row.status
 
 
+def _set_forward(session: Session, forward_id: int, current: ForwardStatus | None, **values) -> bool:  # noqa: ANN003
+    """Update one forward in one statement, without reading it; with `current`, only while in that status."""
+    query = update(Forward).where(Forward.id == forward_id)
+    if current is not None:
+        query = query.where(Forward.status == current.value)
+    result = session.execute(query.values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _foreign_shard_leases(session: Session, shard: Shard, owner: str) -> list[str]:
+    """Outbox leases another live worker holds under a different shard count.
+
+    Two workers that split the outbox differently would each hold a lease covering the same rows, and
+    one would take the other's in-flight sends for interrupted ones: such a worker does not send at all.
+    """
+    ours = {outbox_lease(Shard(index=i, count=shard.count)) for i in range(shard.count)}
+    return sorted(name for name, holder in live_leases(session=session, prefix="outbox").items()
+                  if holder != owner and name not in ours)
+
+
 class OutboxSender:
-    """The outbox lease and an SMTP connection, held from `open()` to `close()`; not shared by threads."""
+    """One outbox run over every shard whose lease is free, through one SMTP connection; not shared by threads.
+
+    The outbox is split like the inboxes (forward id modulo `settings.shards`, one lease per shard), so
+    several workers send at once instead of one worker sending everybody's forwards while the others wait.
+    """
 
     def __init__(self, *, engine: Engine, settings: MailSettings, blobs: BlobStore, owner: str,
                  now: Callable[[], datetime] = utcnow, dkim_key: bytes | None = None) -> None:
@@ -91,24 +120,29 @@ class OutboxSender:
         self.unconfirmed = 0
         self.relay_down = settings.smtp is None
         self.busy = False
-        self.held = False
         self._attempted: set[int] = set()  # tried once in this run: a retry waits for the next run
         self._smtp: smtplib.SMTP | None = None
         self._envelope_from = parseaddr(settings.from_address)[1]
 
-    def open(self) -> bool:
-        """Take the lease and take over rows a dead worker left in `sending`; False when busy or no relay."""
+    def run(self) -> None:
+        """Send each free shard's due forwards (each at most once); stops when the relay is down."""
         if self.settings.smtp is None:
-            return False
-        with session_scope(self.engine) as session:
-            if not acquire_lease(session=session, name=OUTBOX_LEASE, owner=self.owner,
-                                 seconds=self.settings.lease_seconds):
-                log.info("outbox_busy")
-                self.busy = True
-                return False
-        self.held = True
-        self.unconfirmed += _recover(self.engine, self.settings)
-        return True
+            return
+        shards = shards_from(self.owner, self.settings.shards)
+        busy = 0
+        try:
+            for shard in shards:
+                if self.relay_down:
+                    break
+                if not self._run_shard(shard):
+                    busy += 1
+        finally:
+            if self._smtp is not None:
+                close(self._smtp)
+                self._smtp = None
+        self.busy = busy == len(shards)
+        if self.busy:
+            log.info("outbox_busy")
 
     def report(self) -> OutboxReport:
         """The counts so far."""
@@ -116,16 +150,35 @@ class OutboxSender:
                             parked=self.counts["parked"], unconfirmed=self.unconfirmed,
                             relay_unavailable=self.relay_down, busy=self.busy)
 
-    def send_due(self) -> None:
-        """Send every forward due now (each at most once per run); stops when the relay is down."""
-        while self.held and not self.relay_down:
+    def _run_shard(self, shard: Shard) -> bool:
+        """One shard under its lease: take over interrupted rows, send the due ones; False when leased elsewhere."""
+        lease = outbox_lease(shard)
+        with session_scope(self.engine) as session:
+            if not acquire_lease(session=session, name=lease, owner=self.owner, seconds=self.settings.lease_seconds):
+                return False
+            foreign = _foreign_shard_leases(session, shard, self.owner)
+            if foreign:
+                release_lease(session=session, name=lease, owner=self.owner)
+                log.error("outbox_shards_mismatch", leases=foreign, shards=shard.count,
+                          remedy="every worker must run with the same FATURAS_MAIL_SHARDS")
+                return False
+        try:
+            self.unconfirmed += _recover(self.engine, self.settings, shard)
+            self._send_due(shard, lease)
+        finally:
             with session_scope(self.engine) as session:
-                if not acquire_lease(session=session, name=OUTBOX_LEASE, owner=self.owner,
+                release_lease(session=session, name=lease, owner=self.owner)
+        return True
+
+    def _send_due(self, shard: Shard, lease: str) -> None:
+        while not self.relay_down:
+            with session_scope(self.engine) as session:
+                if not acquire_lease(session=session, name=lease, owner=self.owner,
                                      seconds=self.settings.lease_seconds):
-                    log.warning("outbox_lease_lost")
-                    self.held = False
+                    log.warning("outbox_lease_lost", lease=lease)
                     return
-                batch = [r.id for r in due_forwards(session=session, now=self.now(), limit=200)
+                batch = [r.id for r in due_forwards(session=session, now=self.now(), limit=200,
+                                                    shard_index=shard.index, shard_count=shard.count)
                          if r.id not in self._attempted]
             if not batch:
                 return
@@ -153,13 +206,13 @@ class OutboxSender:
         if smtp is None:
             return False
         with session_scope(self.engine) as session:
-            row = session.get(Forward, forward_id)
-            if row is None or row.status != ForwardStatus.PENDING.value:
+            found = session.exec(
+                select(Forward, Invoice, Unit).join(Invoice, Invoice.id == Forward.invoice_id)  # type: ignore[arg-type]
+                .join(Unit, Unit.id == Invoice.unit_id)  # type: ignore[arg-type]
+                .where(Forward.id == forward_id, Forward.status == ForwardStatus.PENDING.value)).first()
+            if found is None:  # sent or parked meanwhile, or its invoice is gone
                 return True
-            invoice = session.get(Invoice, row.invoice_id)
-            unit = session.get(Unit, invoice.unit_id) if invoice else None
-            if invoice is None or unit is None:
-                return True
+            row, invoice, unit = found
             try:
                 message = compose(forward=row, invoice=invoice, unit=unit,
                                   pdf=self.blobs.get(invoice.pdf_sha256), settings=self.settings)
@@ -171,11 +224,11 @@ class OutboxSender:
                 self.counts["parked"] += 1
                 log.error("forward_not_built", forward_id=forward_id, error=type(exc).__name__)
                 return True
-            row.status = ForwardStatus.SENDING.value
-            row.attempts += 1
-            row.updated_at = utcnow()
-            session.add(row)
             recipient, invoice_id = row.recipient, row.invoice_id
+            # Conditional, so that only one sender ever moves the row out of `pending`.
+            if not _set_forward(session, forward_id, ForwardStatus.PENDING, status=ForwardStatus.SENDING.value,
+                                attempts=Forward.attempts + 1):
+                return True
         try:
             reply = send(smtp, wire, envelope_from=self._envelope_from, recipient=recipient)
         except ForwardFailed as error:
@@ -189,35 +242,17 @@ class OutboxSender:
                 self.relay_down = True
                 return False
             return True
-        with session_scope(self.engine) as session:
-            row = session.get(Forward, forward_id)
-            assert row is not None  # noqa: S101
-            row.status = ForwardStatus.SENT.value
-            row.smtp_response = reply
-            row.sent_at = row.updated_at = utcnow()
-            session.add(row)
+        with session_scope(self.engine) as session:  # whatever happened to the row meanwhile, it went out
+            _set_forward(session, forward_id, None, status=ForwardStatus.SENT.value, smtp_response=reply,
+                         sent_at=utcnow())
         self.counts["sent"] += 1
         log.info("bill_forwarded", forward_id=forward_id, invoice_id=invoice_id, message_id=message["Message-ID"])
         return True
 
-    def close(self) -> None:
-        """Quit SMTP and give the lease back."""
-        if self._smtp is not None:
-            close(self._smtp)
-            self._smtp = None
-        if self.held:
-            with session_scope(self.engine) as session:
-                release_lease(session=session, name=OUTBOX_LEASE, owner=self.owner)
-            self.held = False
-
 
 def send_outbox(*, engine: Engine, settings: MailSettings, blobs: BlobStore, owner: str,
                 now: Callable[[], datetime] = utcnow, dkim_key: bytes | None = None) -> OutboxReport:
-    """Send every due forward once, under the outbox lease; returns counts. Never raises for SMTP trouble."""
+    """Send every due forward once, shard by shard under the outbox leases; never raises for SMTP trouble."""
     sender = OutboxSender(engine=engine, settings=settings, blobs=blobs, owner=owner, now=now, dkim_key=dkim_key)
-    if sender.open():
-        try:
-            sender.send_due()
-        finally:
-            sender.close()
+    sender.run()
     return sender.report()

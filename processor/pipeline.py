@@ -13,14 +13,13 @@ that crashes the worker every time must not stop the mailbox forever), then it i
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
-from sqlalchemy import Engine
-from sqlmodel import select
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
 
 from processor.authenticate import DnsTxtLookup, authenticate
 from processor.bill import read_bill
@@ -34,7 +33,7 @@ from processor.outbox import OutboxReport, send_outbox
 from processor.route import route as route_message
 from processor.settle import settle
 from processor.store import store_bill
-from processor.types import DkimResult, FetchedMessage, Mailbox, ReadBill, Route, Shard, mailbox_lease
+from processor.types import DkimResult, FetchedMessage, Mailbox, ReadBill, Route, Shard, mailbox_lease, shards_from
 from processor.unlock import rule_candidates, unlock
 from storage.blobs import BlobStore
 from storage.engine import session_scope
@@ -119,13 +118,11 @@ def poll_account(pipeline: Pipeline, account: MailAccount) -> AccountReport:
     Workers start at different shards (by owner id) and take whichever shard is free, so N workers share
     one mailbox N ways while a lone worker still does every shard in turn.
     """
-    count = pipeline.settings.shards
-    first = zlib.crc32(pipeline.owner.encode()) % count
     reports: list[AccountReport] = []
-    for step in range(count):
+    for shard in shards_from(pipeline.owner, pipeline.settings.shards):
         if pipeline.should_stop():
             break
-        reports.append(_poll_shard(pipeline, account, Shard(index=(first + step) % count, count=count)))
+        reports.append(_poll_shard(pipeline, account, shard))
     return AccountReport(
         account=account.name, outcomes=_merge(r.outcomes for r in reports),
         settled=_merge(r.settled for r in reports), forwarded=sum(r.forwarded for r in reports),
@@ -351,10 +348,7 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
                 assert invoice is not None  # noqa: S101
                 queue_forwards(session=session, invoice=invoice, unit=unit, settings=pipeline.settings)
         stage, error = _verdict(results, failures, bills)
-        row = session.get(MailMessage, row_id)
-        assert row is not None  # noqa: S101
-        _apply(row, stage=stage, error=error, user_message=None, route=route, dkim=dkim_result)
-        session.add(row)
+        _write_outcome(session, row_id, stage=stage, error=error, user_message=None, route=route, dkim=dkim_result)
     log.info("message_processed", stage=stage, unit_id=route.unit_id, bills=len(results))
     return stage
 
@@ -375,21 +369,19 @@ def _verdict(results, failures: list[BillRejected], bills: list[ReadBill]) -> tu
     return MessageStage.PARSED.value, "; ".join(notes)[:2000] or None
 
 
-def _apply(row: MailMessage, *, stage: str, error: str | None, user_message: str | None, route: Route | None,
-           dkim: DkimResult | None) -> None:
-    row.stage = stage
-    row.error = error
-    row.user_message = user_message
+def _write_outcome(session: Session, row_id: int, *, stage: str, error: str | None, user_message: str | None,
+                   route: Route | None, dkim: DkimResult | None) -> None:
+    """Record a message's outcome in one UPDATE (no read first: this runs once per message)."""
+    values: dict[str, object] = {"stage": stage, "error": error, "user_message": user_message,
+                                 "updated_at": utcnow()}
     if route is not None:
-        row.unit_id, row.recipient = route.unit_id, route.address
+        values.update(unit_id=route.unit_id, recipient=route.address)
     if dkim is not None:
-        row.dkim = dkim.status
-    row.updated_at = utcnow()
+        values["dkim"] = dkim.status
+    session.execute(update(MailMessage).where(MailMessage.id == row_id).values(**values)  # type: ignore[arg-type]
+                    .execution_options(synchronize_session=False))
 
 
 def _record(engine: Engine, row_id: int, **values) -> None:  # noqa: ANN003
     with session_scope(engine) as session:
-        row = session.get(MailMessage, row_id)
-        if row is not None:
-            _apply(row, **values)
-            session.add(row)
+        _write_outcome(session, row_id, **values)

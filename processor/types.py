@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +40,17 @@ def mailbox_lease(account: MailAccount, shard: Shard | None = None) -> str:
     """The lease name of an inbox (`imap:<account>:<folder>`), with `:<index>/<count>` for one of several shards."""
     base = f"imap:{account.name}:{account.inbox}"
     return base if shard is None or shard.count == 1 else f"{base}:{shard.label}"
+
+
+def outbox_lease(shard: Shard | None = None) -> str:
+    """The lease name of the outbox (`outbox`), with `:<index>/<count>` for one of several shards."""
+    return "outbox" if shard is None or shard.count == 1 else f"outbox:{shard.label}"
+
+
+def shards_from(owner: str, count: int) -> list[Shard]:
+    """Every shard of `count`, starting at one chosen by the owner id, so workers start apart."""
+    first = zlib.crc32(owner.encode()) % count
+    return [Shard(index=(first + step) % count, count=count) for step in range(count)]
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,14 @@ def release_lease(*, session: Session, name: str, owner: str) -> None:
                     .values(owner=None, expires_at=None).execution_options(synchronize_session=False))
 
 
+def live_leases(*, session: Session, prefix: str, now: datetime | None = None) -> dict[str, str]:
+    """Leases named `prefix…` held by a live worker (unexpired, not a dead local process): name → owner."""
+    query = select(MailLease).where(MailLease.name.startswith(prefix),  # type: ignore[attr-defined]
+                                    MailLease.owner.is_not(None),  # type: ignore[union-attr]
+                                    MailLease.expires_at >= (now or utcnow()))  # type: ignore[operator]
+    return {row.name: row.owner for row in session.exec(query) if row.owner and not _dead_local_owner(row.owner)}
+
+
 def known_uids(*, session: Session, account: str, folder: str, uidvalidity: int) -> set[int]:
     """UIDs already claimed in this mailbox at this UIDVALIDITY."""
     query = select(MailMessage.uid).where(MailMessage.account == account, MailMessage.folder == folder,
@@ -152,17 +160,24 @@ def forward_counts(*, session: Session) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def due_forwards(*, session: Session, now: datetime, limit: int) -> list[Forward]:
-    """Pending forwards whose next attempt is due, oldest first."""
-    query = select(Forward).where(Forward.status == ForwardStatus.PENDING.value,
+def _in_shard(index: int, count: int):  # noqa: ANN202 - a SQL expression
+    """Forwards of one outbox shard (`id % count == index`); every forward when there is one shard."""
+    return Forward.id % count == index if count > 1 else Forward.id.is_not(None)  # type: ignore[operator,union-attr]
+
+
+def due_forwards(*, session: Session, now: datetime, limit: int, shard_index: int = 0,
+                 shard_count: int = 1) -> list[Forward]:
+    """Pending forwards of one outbox shard whose next attempt is due, oldest first."""
+    query = select(Forward).where(Forward.status == ForwardStatus.PENDING.value, _in_shard(shard_index, shard_count),
                                   or_(Forward.next_attempt_at.is_(None),  # type: ignore[union-attr]
                                       Forward.next_attempt_at <= now))  # type: ignore[operator]
     return list(session.exec(query.order_by(Forward.id).limit(limit)).all())  # type: ignore[arg-type]
 
 
-def interrupted_forwards(*, session: Session) -> list[Forward]:
-    """Forwards left in `sending`: a worker died between marking and recording the SMTP outcome."""
-    return list(session.exec(select(Forward).where(Forward.status == ForwardStatus.SENDING.value)).all())
+def interrupted_forwards(*, session: Session, shard_index: int = 0, shard_count: int = 1) -> list[Forward]:
+    """Forwards of one outbox shard left in `sending`: a worker died between marking and recording the outcome."""
+    return list(session.exec(select(Forward).where(Forward.status == ForwardStatus.SENDING.value,
+                                                   _in_shard(shard_index, shard_count))).all())
 
 
 def messages_in_stage(*, session: Session, stage: str) -> list[MailMessage]:

@@ -144,7 +144,7 @@ class Forward(SQLModel, table=True):
 
 
 class MailLease(SQLModel, table=True):
-    """A lease on a mailbox (`imap:<account>:<folder>`) or the outbox (`outbox`)."""
+    """A lease on a mailbox shard (`imap:<account>:<folder>[:k/n]`) or an outbox shard (`outbox[:k/n]`)."""
 
     __tablename__ = "mail_lease"
 
