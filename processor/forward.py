@@ -20,9 +20,14 @@ import secrets
 import smtplib
 import ssl
 from decimal import Decimal
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, parseaddr
+from email import charset as email_charset
+from email.header import Header
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, parseaddr
 
 import dkim
 import structlog
@@ -34,6 +39,9 @@ from storage.mail_models import Forward, Invoice
 from storage.models import Unit, utcnow
 
 log = structlog.get_logger(__name__)
+_WIRE = compat32.clone(linesep="\r\n")
+_UTF8_QP = email_charset.Charset("utf-8")
+_UTF8_QP.body_encoding = email_charset.QP  # the text stays readable in the raw message
 
 
 def _domain(address: str) -> str:
@@ -79,20 +87,35 @@ def _linha(barcode: str | None) -> str:
     return " ".join(f"{barcode[i:i + 11]}-{barcode[i + 11]}" for i in range(0, 48, 12))
 
 
-def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, settings: MailSettings) -> EmailMessage:
-    """The pt-BR message for one forward (same bytes every time, bar the Date and signature)."""
+def _address(value: str) -> str:
+    """An address header value, its display name RFC 2047-encoded when it is not ASCII."""
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else (address or value)
+
+
+def _text_header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, settings: MailSettings) -> Message:
+    """The pt-BR message for one forward (same bytes every time, bar the Date, boundary and signature).
+
+    Built with the compat32 classes: the modern `EmailMessage` API builds a header object per header and
+    took 2–3 ms per forward here, about a tenth of a bill's whole cost in the pipeline.
+    """
     data = invoice.data
     scee = data.get("scee") or {}
     year, month = invoice.reference_month.split("-")
     installation = data.get("installation") or unit.installation or unit.uc_code or "-"
     reissue = invoice.version > 1
-    message = EmailMessage(policy=SMTP_POLICY)
-    message["From"] = settings.from_address
+    message = MIMEMultipart()
+    message["From"] = _address(settings.from_address)
     message["To"] = forward.recipient
     if settings.reply_to:
-        message["Reply-To"] = settings.reply_to
-    message["Subject"] = (f"{'[Reemissão] ' if reissue else ''}Fatura {unit.utility.upper()} {month}/{year} - "
-                          f"instalação {installation} - {_money(invoice.amount_due)}")
+        message["Reply-To"] = _address(settings.reply_to)
+    message["Subject"] = _text_header(
+        f"{'[Reemissão] ' if reissue else ''}Fatura {unit.utility.upper()} {month}/{year} - "
+        f"instalação {installation} - {_money(invoice.amount_due)}")
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = forward.message_id
     message["X-Faturas-Invoice"] = str(invoice.id)
@@ -116,15 +139,18 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
         "Mensagem automática do serviço de faturas. Em caso de dúvida, responda a este e-mail.",
         "",
     ]
-    message.set_content("\n".join(lines))
+    message.attach(MIMEText("\n".join(lines), "plain", _UTF8_QP))
     filename = invoice.pdf_filename or f"fatura-{installation}-{year}-{month}.pdf"
-    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    attachment = MIMEApplication(pdf, "pdf")
+    attachment.add_header("Content-Disposition", "attachment",
+                          filename=filename if filename.isascii() else ("utf-8", "", filename))
+    message.attach(attachment)
     return message
 
 
-def to_wire(message: EmailMessage, *, settings: MailSettings, dkim_key: bytes | None) -> bytes:
-    """The bytes handed to the relay, DKIM-signed for our From domain when a key is configured."""
-    raw = message.as_bytes(policy=SMTP_POLICY)
+def to_wire(message: Message, *, settings: MailSettings, dkim_key: bytes | None) -> bytes:
+    """The bytes handed to the relay (CRLF line ends), DKIM-signed for our From domain when a key is configured."""
+    raw = message.as_bytes(policy=_WIRE)
     if dkim_key is None:
         return raw
     signature = dkim.sign(raw, settings.dkim_selector.encode("ascii"),
