@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/service_workers.py --bills 600 --workers 1 2 3 [--repeat 5]
 
-For each worker count: a fresh PostgreSQL database, N `faturas run` processes started together and
-registered (their start-up is printed apart: it is paid once per process, not per bill), then `--bills`
-bill e-mails delivered to a real Dovecot while they run; the clock runs from the first delivery until
-every bill is stored, forwarded and its message settled. Prints bills/s and the speed-up over one
-worker (target on this 2-core machine: 2 workers ≥ 1.6× one). Must run as root (Dovecot's users).
+For each worker count: a fresh PostgreSQL database, `--bills` bill e-mails delivered to a real Dovecot
+and parked in a Staging folder, N `faturas run` processes started together and registered (their
+start-up is printed apart: it is paid once per process, not per bill), then every bill moved into INBOX
+with one UID MOVE; the clock runs from that move until every bill is stored, forwarded (counted at the
+SMTP server) and its message settled; `--arrival live` delivers over LMTP during the run instead. Rounds
+over the worker counts are interleaved (`--repeat`) and medians compared: this machine's speed drifts.
+Prints bills/s and the speed-up over one worker (target on this 2-core machine: 2 workers ≥ 1.6× one).
+Must run as root (Dovecot's users).
 """
 
 from __future__ import annotations
@@ -40,12 +43,19 @@ from tests.servers.dovecot import Dovecot  # noqa: E402
 from tests.servers.smtp import SmtpServer  # noqa: E402
 
 UNITS = 50
+STAGING = "Staging"
 
 
 def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpServer, pg: PostgresServer,
-             work: Path, logs: Path | None) -> tuple[float, float, float]:
+             work: Path, logs: Path | None, arrival: str) -> tuple[float, float, float]:
     dovecot.reset()
     smtp.clear()
+    if arrival == "staged":  # delivered now, out of the workers' sight, and moved into INBOX at the start
+        dovecot.deliver_many(USER, messages)
+        with dovecot.mailbox(USER) as box:
+            box.folder.create(STAGING)
+            box.folder.set("INBOX")
+            box.move(box.uids("ALL"), STAGING)
     url = pg.create_database()
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -79,7 +89,12 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
             time.sleep(0.2)
         started = time.monotonic()
         sink_cpu = time.process_time()
-        dovecot.deliver_many(USER, messages)  # the bills arrive while the workers run, as in production
+        if arrival == "staged":
+            with dovecot.mailbox(USER) as box:
+                box.folder.set(STAGING)
+                box.move(box.uids("ALL"), "INBOX")  # one UID MOVE: every bill there at once
+        else:
+            dovecot.deliver_many(USER, messages)  # delivered one by one while the workers run
         while True:
             with session_scope(engine) as session:
                 sent = session.exec(select(func.count()).select_from(Forward)
@@ -110,6 +125,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bills", type=int, default=600)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--arrival", choices=("staged", "live"), default="staged",
+                        help="staged: every bill moved into INBOX at once when the workers are up (the clock then "
+                             "measures processing alone); live: delivered over LMTP while they run")
     parser.add_argument("--repeat", type=int, default=1, help="rounds over the worker counts; medians are compared")
     parser.add_argument("--logs", type=Path, default=None,
                         help="keep each worker's JSON log (level info) in this folder, to see who did what")
@@ -132,7 +150,8 @@ def main() -> None:
         rates: dict[int, list[float]] = {n: [] for n in args.workers}
         for round_ in range(1, args.repeat + 1):  # interleaved: this machine's speed drifts within minutes
             for workers in args.workers:
-                startup, seconds, bench_cpu = run_once(workers, messages, dovecot, smtp, pg, work, args.logs)
+                startup, seconds, bench_cpu = run_once(workers, messages, dovecot, smtp, pg, work, args.logs,
+                                                       args.arrival)
                 rates[workers].append(len(messages) / seconds)
                 print(f"{round_:>5}  {workers:>7}  {startup:>9.1f}  {seconds:>7.1f}  {rates[workers][-1]:>11.1f}  "
                       f"{bench_cpu:>11.1f}", flush=True)
