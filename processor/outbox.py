@@ -2,8 +2,8 @@
 
 `send_outbox` is one run of an `OutboxSender`. Forwards are split in shards, one lease each; only a
 shard's lease holder sends its rows, so the mail pass, the service's outbox job and other workers never
-send the same row. (Sending from a background thread while the pass reads mail was tried
-and dropped: two CPU-bound threads under the GIL cost a third more CPU and were not faster.)
+send the same row. (Sending from a background thread while the pass reads mail was tried and dropped:
+two CPU-bound threads under the GIL cost a third more CPU and were not faster.)
 """
 
 from __future__ import annotations
