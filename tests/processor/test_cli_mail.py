@@ -11,9 +11,8 @@ from bot.cli import build_app
 from bot.cli_support import EXIT_FAILED, EXIT_NOT_FOUND, run_app
 from tests.processor.conftest import PASSWORD, USER
 from tests.processor.mime import bill_message
+from tests.samples import SAMPLES
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT.parent / "shared" / "samples" / "cemig"
 EDITED = {"fatura_cemig.pdf", "fatura_cemig_convencional.pdf"}
 
 

@@ -11,9 +11,8 @@ import pytest
 from processor.parse.checks import checks_passed
 from processor.parse.registry import PARSERS
 from processor.parse.text import pdf_text
+from tests.samples import SAMPLES
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = REPO_ROOT.parent / "shared" / "samples" / "cemig"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EDITED = {"fatura_cemig", "fatura_cemig_convencional"}
 """Published with values overlaid by hand: they must parse, and must land in needs_review."""

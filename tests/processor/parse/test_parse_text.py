@@ -11,8 +11,7 @@ from reportlab.pdfgen import canvas
 
 from processor.parse.errors import BillError, BillUnreadable
 from processor.parse.text import pdf_text
-
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "cemig"
+from tests.samples import SAMPLES
 
 
 def make_pdf(*lines: str) -> bytes:

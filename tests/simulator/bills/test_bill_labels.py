@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from tests.simulator.bills.bill_profiles import PROFILES
 
 from simulator.bills.codes import access_key_is_valid
 from simulator.bills.generator import generate_bill
-
-SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples" / "cemig"
+from tests.samples import SAMPLES
+from tests.simulator.bills.bill_profiles import PROFILES
 
 MES = r"(?:JAN|FEV|MAR|ABR|MAI|JUN|JUL|AGO|SET|OUT|NOV|DEZ)"
 NUM = r"-?\d{1,3}(?:\.\d{3})*(?:,\d+)?"
