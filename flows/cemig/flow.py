@@ -178,9 +178,12 @@ class CemigFlow(UtilityFlow):
         guard = around_login() if around_login is not None else contextlib.nullcontext()
         async with _as_async(guard):
             await login.fill(identifier, request.portal_password)
-            if operator and not await login.wait_for_operator(challenge.operator_wait_s):
-                raise ChallengeRequired(f"nobody solved the captcha within {challenge.operator_wait_s:.0f} s",
-                                        step="login")
+            if operator:
+                if not await login.wait_for_operator(challenge.operator_wait_s):
+                    raise ChallengeRequired(f"nobody solved the captcha within {challenge.operator_wait_s:.0f} s",
+                                            step="login")
+                if not await login.is_filled():  # the page was reloaded meanwhile: type again, keep the token
+                    await login.fill(identifier, request.portal_password)
             await login.submit()
 
     async def _ensure_access_email(self, home: HomePage, target: str, login_in_use: str, progress: _Progress,

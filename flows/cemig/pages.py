@@ -176,6 +176,11 @@ class LoginPage:
         await self.page.get_by_label(LOGIN_FIELD).fill(login)
         await self.page.get_by_label(PASSWORD_FIELD, exact=True).fill(password)
 
+    async def is_filled(self) -> bool:
+        """Whether both fields still hold something (a reload while a person solved the challenge empties them)."""
+        return bool(await self.page.get_by_label(LOGIN_FIELD).input_value()
+                    and await self.page.get_by_label(PASSWORD_FIELD, exact=True).input_value())
+
     async def submit(self) -> None:
         """Press "Entrar" and tell success from a refusal shown on the form."""
         await self.portal.follow(self.page.get_by_role("button", name=LOGIN_BUTTON, exact=True), "login")
