@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.adhesion import AdhesionOptions, adhere_units  # noqa: E402
-from bot.context import AppContext  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from config.context import AppContext  # noqa: E402
+from config.settings import load_settings  # noqa: E402
 from simulator.portal.client import AdminClient  # noqa: E402
 from storage.adhesion import attempts_of  # noqa: E402
 from storage.engine import session_scope  # noqa: E402
@@ -207,7 +207,7 @@ def main() -> None:
                                       "FATURAS_SECRET_KEYS": new_key(), "FATURAS_LOG_LEVEL": "warning",
                                       "FATURAS_LOG_FORMAT": "json",
                                       "FATURAS_PLAYWRIGHT_CONFIG": str(work / "playwright.config")})
-            from bot.logs import configure_logging
+            from config.logs import configure_logging
 
             configure_logging(fmt="json", level="warning")
             app = AppContext(settings=settings)

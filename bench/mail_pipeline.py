@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.logs import configure_logging  # noqa: E402
+from config.logs import configure_logging  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.engine import make_engine, session_scope  # noqa: E402
 from storage.secrets import KeyRing, new_key  # noqa: E402

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import func, select  # noqa: E402
 
-from bot.logs import configure_logging  # noqa: E402
+from config.logs import configure_logging  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.engine import make_engine, session_scope  # noqa: E402
 from storage.mail_models import Forward, MailMessage  # noqa: E402
@@ -76,7 +76,7 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
     launched = time.monotonic()
     outputs = [(logs / f"workers-{workers}-{n}.jsonl").open("wb") if logs else subprocess.DEVNULL
                for n in range(workers)]
-    processes = [subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT,
+    processes = [subprocess.Popen([sys.executable, "-m", "cli", "run"], env=env, cwd=ROOT,
                                   stdout=out, stderr=out) for out in outputs]
     total = len(messages)
     try:

@@ -18,8 +18,8 @@ from pathlib import Path
 import structlog
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
-from bot.context import AppContext
 from bot.scrub import scrub_zip
+from config.context import AppContext
 from flows.base import AdhesionRequest, AdhesionResult, ChallengePolicy, RetryPolicy
 from flows.browser import BrowserSettings
 from flows.errors import (

@@ -16,8 +16,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from bot.adhesion import AdhesionOptions, UnitOutcome, adhere_units
-from bot.context import AppContext
 from bot.scrub import scrub_bytes
+from config.context import AppContext
 from storage.engine import session_scope
 from storage.units import get_unit, portal_password
 from storage.validators import format_document

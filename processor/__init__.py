@@ -1,1 +1,4 @@
-"""The mail pipeline: mailbox, routing, PDF unlock, bill parsers, forwarding."""
+"""The mail pipeline: mailbox, routing, DKIM, PDF unlock, bill parsers, forwarding and the outbox.
+
+It may import `storage` only.
+"""

@@ -1,6 +1,6 @@
 """The mail pipeline's settings: mailboxes, SMTP relay, DKIM, PDF password rules and limits.
 
-`bot.settings` builds one `MailSettings` from the TOML file and the environment (see README's
+`config.settings` builds one `MailSettings` from the TOML file and the environment (see README's
 Configuration table); the pipeline takes it as a parameter and reads nothing else.
 """
 

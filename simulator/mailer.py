@@ -10,18 +10,18 @@ DKIM-signed for the sender's domain, to that address; profiles without one get n
 from __future__ import annotations
 
 import base64
-import os
 import email
 import email.policy
 import html
+import os
 import smtplib
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
 
 import dkim
 from cryptography.hazmat.primitives import serialization

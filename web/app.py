@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from bot.context import AppContext
+from config.context import AppContext
 from web.context import STATIC, TEMPLATES, WebContext
 from web.errors import install_error_handlers
 from web.sandbox import Sandbox

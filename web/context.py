@@ -7,7 +7,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from bot.context import AppContext
+from config.context import AppContext
+from config.wiring import blob_store
 from storage.blobs import BlobStore
 from web.sandbox import Sandbox
 from web.services.adhesion import AdhesionRunner
@@ -33,4 +34,4 @@ class WebContext:
     @property
     def blobs(self) -> BlobStore:
         """The content-addressed blob folder."""
-        return BlobStore(self.app.settings.data_dir / "blobs")
+        return blob_store(self.app)

@@ -1,6 +1,6 @@
 """Sandbox mode of the dashboard (`faturas serve --sandbox`): what its pages may ask of the embedded stack.
 
-The web layer does not import the simulator or the embedded mail system: `bot.sandbox` passes
+The web layer does not import the simulator or the embedded mail system: `sandbox.serve` passes
 `create_app` an object with this interface, and the sandbox-only controls (the billing cycle button,
 the sample clients on "Nova unidade", "Caixa do cliente (sandbox)") appear only when it is given.
 """

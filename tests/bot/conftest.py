@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from bot.context import AppContext
-from bot.settings import load_settings
+from config.context import AppContext
+from config.settings import load_settings
 from storage.engine import session_scope
 from storage.models import UnitCreate
 from storage.secrets import new_key

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from bot.adhesion import AdhesionOptions, adhere_units
-from bot.logs import configure_logging
+from config.logs import configure_logging
 from storage.adhesion import attempts_of, units_to_adhere
 from storage.blobs import BlobStore
 from storage.engine import session_scope
@@ -105,7 +105,7 @@ def test_challenge_without_a_strategy_is_captcha_required(bot_app, simulator):
 
 
 def test_challenge_with_the_solver_configured_is_enrolled(bot_app, simulator, monkeypatch):
-    from bot.context import AppContext
+    from config.context import AppContext
 
     simulator.admin.set_scenario({"captcha": "checkbox"})
     customer = simulator.add_customer()

@@ -9,9 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot.context import AppContext
 from bot.har import record_unit
-from bot.settings import load_settings
+from config.context import AppContext
+from config.settings import load_settings
 from simulator.portal.app import create_app
 from simulator.portal.client import AdminClient
 from simulator.portal.server import BackgroundServer

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.logs import configure_logging
+from config.logs import configure_logging
 from processor.config import MailSettings
 from processor.pipeline import Pipeline, poll_once
 from storage.blobs import BlobStore

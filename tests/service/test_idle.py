@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlmodel import func, select
 
-from bot.context import AppContext
-from bot.idle import IdleWatcher
-from bot.service import Service
-from bot.settings import load_settings
+from config.context import AppContext
+from config.settings import load_settings
+from service.idle import IdleWatcher
+from service.scheduler import Service
 from storage.engine import session_scope
 from storage.mail_models import Invoice
 from storage.models import JobRun

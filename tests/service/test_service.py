@@ -56,7 +56,7 @@ def _env(tmp_path: Path, database_url: str, key: str, dovecot, smtp, simulator_u
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
     with log.open("ab") as handle:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT, stdout=handle,
+        return subprocess.Popen([sys.executable, "-m", "cli", "run"], env=env, cwd=ROOT, stdout=handle,
                                 stderr=subprocess.STDOUT)
 
 
@@ -190,7 +190,7 @@ def test_sqlite_refuses_a_second_worker_with_a_clear_message(mail, tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'faturas.db'}")
     _wait(lambda: Path(tmp_path / "faturas.db").exists() and migrate.current_revision(engine) is not None
           and _count(engine, select(func.count()).select_from(Worker)) == 1, 120, "the first worker")
-    second = subprocess.run([sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT, capture_output=True,
+    second = subprocess.run([sys.executable, "-m", "cli", "run"], env=env, cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert second.returncode == 3
     assert "SQLite supports one worker" in second.stderr and "PostgreSQL" in second.stderr

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import tomli_w
 
-from bot.context import AppContext
-from bot.settings import load_settings
+from config.context import AppContext
+from config.settings import load_settings
 from simulator.portal.server import BackgroundServer
 from storage.engine import session_scope
 from storage.models import UnitCreate

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.cli import build_app
-from bot.cli_support import run_app
+from cli.main import build_app
+from cli.support import run_app
 from storage.engine import session_scope
 from storage.models import Unit
 from storage.web_models import Integrator, WebSession
@@ -86,8 +86,8 @@ def test_cli_adds_an_integrator_assigns_units_and_makes_a_token(web, tmp_path, m
 
 def test_serve_with_worker_starts_the_service_and_respects_the_sqlite_single_worker_rule(tmp_path, monkeypatch,
                                                                                      capsys):
-    from bot.context import AppContext
-    from bot.settings import load_settings
+    from config.context import AppContext
+    from config.settings import load_settings
     from storage.engine import session_scope
     from storage.work import register_worker
 

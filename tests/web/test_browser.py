@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from bot.cli_mail import build_pipeline
+from config.wiring import build_pipeline
 from processor.uploads import import_files
 from tests.processor.mime import bill
 from tests.web.conftest import PASSWORD, Web

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
-from bot.context import AppContext
+from config.context import AppContext
 from storage.mail_models import Invoice
 from tests.processor.mime import bill
 from tests.web.conftest import csrf_of, make_settings

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.context import AppContext
+from config.context import AppContext
 from simulator.portal.server import BackgroundServer
 from storage.engine import session_scope
 from storage.models import AdhesionStatus, Unit, UnitCreate

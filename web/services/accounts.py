@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.settings import Settings
+from config.settings import Settings
 from storage.engine import session_scope
 from storage.integrators import (
     IntegratorNotFound,

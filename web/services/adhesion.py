@@ -16,7 +16,7 @@ import structlog
 from sqlmodel import Session
 
 from bot.adhesion import AdhesionOptions, adhere_units
-from bot.context import AppContext
+from config.context import AppContext
 from storage.adhesion import attempts_of
 from storage.engine import session_scope
 from storage.models import NEXT_ACTOR, AdhesionAttempt, AdhesionStatus, Unit

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from bot.cli_mail import build_pipeline
-from bot.context import AppContext
+from config.context import AppContext
+from config.wiring import build_pipeline
 from processor.uploads import ImportResult, import_files
 from storage.blobs import BlobStore
 from storage.invoices import forwards_of, list_invoices

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from bot.context import AppContext
-from bot.unit_csv import ImportReport, import_units
+from config.context import AppContext
 from storage.models import NEXT_ACTOR, AdhesionStatus, Unit, UnitCreate, UnitUpdate
+from storage.unit_csv import ImportReport, import_units
 from storage.units import create_unit, get_unit, list_units, update_unit
 from storage.validators import UnitInputError
 from storage.web_models import Integrator

@@ -105,7 +105,8 @@ def upgrade() -> None:
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.add_column(sa.Column('integrator_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_unit_integrator_id'), ['integrator_id'], unique=False)
-        batch_op.create_foreign_key('fk_unit_integrator_id_integrator', 'integrator', ['integrator_id'], ['id'], ondelete='SET NULL')
+        batch_op.create_foreign_key('fk_unit_integrator_id_integrator', 'integrator', ['integrator_id'], ['id'],
+                                    ondelete='SET NULL')
 
 
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pypdfium2 as pdfium
 import pytest
-from tests.simulator.bills.bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
 from pypdf import PasswordType, PdfReader
 
 from simulator.bills import model
@@ -24,6 +23,7 @@ from simulator.bills.codes import (
 )
 from simulator.bills.formats import br_number
 from simulator.bills.generator import encrypt_pdf, generate_bill
+from tests.simulator.bills.bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
 
 CYCLES = [f"{year}-{month:02d}" for year in (2025, 2026) for month in range(1, 13)]
 

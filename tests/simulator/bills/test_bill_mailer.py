@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import pytest
 from aiosmtpd.controller import Controller
-from tests.simulator.bills.bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
 from pypdf import PdfReader
 
 from simulator.bills.formats import br_date, br_number
@@ -26,6 +25,7 @@ from simulator.mailer import (
     generate_dkim_key,
     send_cycle,
 )
+from tests.simulator.bills.bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
@@ -169,8 +169,8 @@ def test_dkim_key_never_shows_its_private_half(dkim_key) -> None:
 
 
 def test_bill_command_runs_a_cycle_for_enrolled_installations_only(smtp_server, simulator, tmp_path, capsys) -> None:
-    from bot.cli import build_app
-    from bot.cli_support import run_app
+    from cli.main import build_app
+    from cli.support import run_app
 
     controller, handler = smtp_server
     enrolled = simulator.add_customer(email="uc-3000055479-abcd@faturas.example.com", installations=())

@@ -1,0 +1,62 @@
+"""`faturas run` (the unattended service) and `faturas status`."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.support import app_context
+from storage.engine import session_scope
+
+console = Console()
+
+
+def run(ctx: typer.Context) -> None:
+    """Run the service: mail polling, the adhesion queue, the outbox, the watchdog and clean-ups.
+
+    Stops cleanly on SIGTERM or Ctrl-C. On PostgreSQL any number of `faturas run` processes share the
+    work; on SQLite a second one is refused.
+
+    Example: FATURAS_DATABASE_URL=postgresql://faturas@db/faturas faturas run
+    """
+    from service.scheduler import run_service
+
+    raise typer.Exit(run_service(app_context(ctx)))
+
+
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Units per state and who must act, mailbox lag, outbox backlog, jobs and live workers.
+
+    Example: faturas status --json
+    """
+    from service.scheduler import STALE_AFTER_S
+    from service.status import collect_status
+
+    with session_scope(app_context(ctx).engine) as session:
+        data = collect_status(session=session, stale_after_s=STALE_AFTER_S)
+    if as_json:
+        console.print_json(json.dumps(data))
+        return
+    units = Table("state", "units", title=f"Units ({data['units']['total']})")
+    for state, count in sorted(data["units"]["by_state"].items()):
+        units.add_row(state, str(count))
+    console.print(units)
+    console.print("next to act: " + (", ".join(f"{k} {v}" for k, v in sorted(data["units"]["by_next_actor"].items()))
+                                     or "-"), highlight=False)
+    lag = data["mail"]["oldest_unsettled"]
+    console.print("mailbox lag: " + (f"{lag['seconds']} s (message {lag['message']}, {lag['stage']})" if lag
+                                     else "none"), highlight=False)
+    console.print("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(data["outbox"].items())) or "empty"),
+                  highlight=False)
+    jobs = Table("job", "last finished", "next run", "summary", "error", title="Jobs")
+    for job in data["jobs"]:
+        jobs.add_row(job["job"], job["last_finished"] or "-", job["next_run"] or "-",
+                     json.dumps(job["summary"], ensure_ascii=False)[:80], job["error"] or "")
+    console.print(jobs)
+    workers = Table("worker", "pid", "heartbeat", "stopping", title="Live workers")
+    for worker in data["workers"]:
+        workers.add_row(worker["worker"], str(worker["pid"]), worker["heartbeat"], "yes" if worker["stopping"] else "")
+    console.print(workers)
