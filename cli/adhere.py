@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -12,11 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from bot.adhesion import AdhesionOptions, UnitOutcome, adhere_units
+from bot.runs import options_for_run, run_units, units_for_run
 from cli.support import EXIT_FAILED, app_context
 from config.wiring import blob_store
-from flows.browser import BrowserSettings
-from storage.adhesion import attempts_of, prune_artifacts, units_to_adhere
+from storage.adhesion import attempts_of, prune_artifacts
 from storage.engine import session_scope
 from storage.errors import UnitInputError
 from storage.models import NEXT_ACTOR, AdhesionAttempt, AdhesionStatus
@@ -52,32 +50,17 @@ def run(ctx: typer.Context,
     Example: faturas adhere 12 13 --concurrency 2   ·   faturas adhere --all-pending
     """
     app = app_context(ctx)
-    with session_scope(app.engine) as session:
-        if all_pending:
-            ids = [u.id for u in units_to_adhere(session=session)]
-        elif units:
-            ids = [get_unit(session=session, ref=ref).id for ref in units]
-        else:
-            raise UnitInputError("units", "name the units to enrol, or use --all-pending")
-    browser = BrowserSettings.load(app.settings.playwright_config)
-    options = AdhesionOptions(concurrency=concurrency or browser.concurrency, headed=headed,
-                              attempts=attempts or app.settings.adhesion_attempts,
-                              backoff_s=app.settings.adhesion_backoff_s)
+    ids = units_for_run(app, refs=list(units or []), all_pending=all_pending)
+    options = options_for_run(app, concurrency=concurrency, headed=headed, attempts=attempts)
     if not ids:
         console.print("no unit waits for the bot")
         return
-    outcomes: list[UnitOutcome] = []
     with Progress(TextColumn("enrolling units"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True)) as progress:
         task = progress.add_task("adhere", total=len(ids))
-
-        def done(outcome: UnitOutcome) -> None:
-            outcomes.append(outcome)
-            progress.advance(task)
-
-        asyncio.run(adhere_units(app, [i for i in ids if i is not None], options, on_done=done))
+        outcomes = run_units(app, ids, options, on_done=lambda _: progress.advance(task))
     table = Table("unit", "state", "next", "attempts", "changes", "message")
-    for outcome in sorted(outcomes, key=lambda o: o.unit_id):
+    for outcome in outcomes:
         table.add_row(str(outcome.unit_id), outcome.status.value, NEXT_ACTOR[outcome.status], str(outcome.attempts),
                       ", ".join(outcome.changes) or "-", outcome.message or "")
     console.print(table)

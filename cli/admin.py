@@ -6,11 +6,8 @@ import typer
 from rich.console import Console
 
 from cli.support import app_context
+from config.keys import generate_key_file, rotate_keys
 from storage import migrate
-from storage.engine import session_scope
-from storage.errors import ConfigurationError
-from storage.secrets import new_key, read_key_file, write_key_file
-from storage.units import rotate_unit_secrets
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys for the secrets stored in the database.", no_args_is_help=True)
@@ -47,12 +44,9 @@ def keys_generate(ctx: typer.Context,
 
     Example: faturas keys generate
     """
-    path = app_context(ctx).settings.key_file
-    if path.exists() and not force:
-        raise ConfigurationError(
-            f"{path} already exists; use `faturas keys rotate` to change keys "
-            "(--force would make the stored secrets unreadable)")
-    write_key_file(path, (new_key(),))
+    app = app_context(ctx)
+    generate_key_file(app, force=force)
+    path = app.settings.key_file
     console.print(f"key written to {path} (mode 600). Back it up: without it stored passwords cannot be read.")
 
 
@@ -63,29 +57,16 @@ def keys_rotate(ctx: typer.Context,
     """Re-encrypt every stored secret under a new key.
 
     The new key is written first (in front of the old ones), so a crash midway leaves everything
-    readable; old keys are dropped only after the re-encryption has committed.
+    readable; old keys are dropped only after the re-encryption has committed (config/keys.py).
 
     With FATURAS_SECRET_KEYS, put the new key first in the variable, then run this.
 
     Example: faturas keys rotate
     """
-    app = app_context(ctx)
-    if app.settings.secret_keys:
-        # Keys from the environment: the operator has put the new key first; re-encrypt under it.
-        with session_scope(app.engine) as session:
-            count = rotate_unit_secrets(session=session, keys=app.keys())
-        console.print(f"re-encrypted {count} secret(s) under the first key of FATURAS_SECRET_KEYS; "
+    rotation = rotate_keys(app_context(ctx), drop_old=drop_old)
+    if rotation.from_environment:
+        console.print(f"re-encrypted {rotation.secrets} secret(s) under the first key of FATURAS_SECRET_KEYS; "
                       "you may now remove the old keys from that variable")
-        return
-    path = app.settings.key_file
-    old = read_key_file(path) if path.exists() else ()
-    if not old:
-        raise ConfigurationError(f"no key file at {path}: create one with `faturas keys generate`")
-    fresh = new_key()
-    write_key_file(path, (fresh, *old))
-    with session_scope(app.engine) as session:
-        count = rotate_unit_secrets(session=session, keys=app.keys())
-    if drop_old:
-        write_key_file(path, (fresh,))
-    console.print(f"re-encrypted {count} secret(s) under the new key; "
-                  + ("old keys removed" if drop_old else f"{len(old)} old key(s) kept"))
+    else:
+        console.print(f"re-encrypted {rotation.secrets} secret(s) under the new key; "
+                      + (f"{rotation.old_keys_kept} old key(s) kept" if rotation.old_keys_kept else "old keys removed"))
