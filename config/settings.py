@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,6 +80,11 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("FATURAS_WEB_LOGIN_WINDOW_S", "web.login_window_s", "web_login_window_s"),
     ("FATURAS_WEBHOOK_MAX_ATTEMPTS", "webhooks.max_attempts", "webhook_max_attempts"),
     ("FATURAS_WEBHOOK_BACKOFF_S", "webhooks.backoff_s", "webhook_backoff_s"),
+    ("FATURAS_REPORT_CONSUMPTION_ABOVE_AVERAGE_PCT", "report.consumption_above_average_pct",
+     "report_consumption_above_average_pct"),
+    ("FATURAS_REPORT_AMOUNT_ABOVE_LAST_YEAR_PCT", "report.amount_above_last_year_pct",
+     "report_amount_above_last_year_pct"),
+    ("FATURAS_REPORT_CREDIT_GROWTH_MONTHS", "report.credit_growth_months", "report_credit_growth_months"),
 )
 
 
@@ -119,6 +125,12 @@ class Settings(BaseModel):
     web_login_window_s: int = Field(default=900, ge=1)
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_s: float = Field(default=30.0, ge=0)
+    report_consumption_above_average_pct: Decimal = Field(default=Decimal(30), gt=0, le=1000)
+    """Alert when a bill's grid consumption is this much above the unit's 12-month average."""
+    report_amount_above_last_year_pct: Decimal = Field(default=Decimal(30), gt=0, le=1000)
+    """Alert when a bill's amount is this much above the same month last year."""
+    report_credit_growth_months: int = Field(default=6, ge=2, le=60)
+    """Alert when the credit balance grew this many months in a row."""
 
     @field_validator("inbox_pattern")
     @classmethod

@@ -14,19 +14,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # What each package may import of the project (besides itself). Top to bottom: cli → sandbox → web → service
-# → bot → config → processor → storage; flows and storage import nothing of ours; only sandbox (and tests,
+# → bot → config → processor → storage; reports (pure computation) sits on storage for web, service and
+# cli; flows and storage import nothing of ours; only sandbox (and tests,
 # bench/) may import the simulator. The same rules are written in each package's __init__ docstring.
 ALLOWED: dict[str, frozenset[str]] = {
     "storage": frozenset(),
     "flows": frozenset(),
     "processor": frozenset({"storage"}),
     "simulator": frozenset({"processor"}),
+    "reports": frozenset({"storage"}),
     "config": frozenset({"processor", "storage"}),
     "bot": frozenset({"config", "flows", "processor", "storage"}),
-    "service": frozenset({"bot", "config", "flows", "processor", "storage"}),
-    "web": frozenset({"service", "bot", "config", "flows", "processor", "storage"}),
-    "sandbox": frozenset({"web", "service", "bot", "config", "flows", "processor", "storage", "simulator"}),
-    "cli": frozenset({"sandbox", "web", "service", "bot", "config", "flows", "processor", "storage"}),
+    "service": frozenset({"bot", "config", "flows", "processor", "reports", "storage"}),
+    "web": frozenset({"service", "bot", "config", "flows", "processor", "reports", "storage"}),
+    "sandbox": frozenset({"web", "service", "bot", "config", "flows", "processor", "reports", "storage",
+                          "simulator"}),
+    "cli": frozenset({"sandbox", "web", "service", "bot", "config", "flows", "processor", "reports", "storage"}),
 }
 PACKAGES = frozenset(ALLOWED)
 

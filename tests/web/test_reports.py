@@ -5,17 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 from decimal import Decimal
 
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from config.context import AppContext
+from reports.monthly import monthly_rows
 from storage.mail_models import Invoice
 from tests.processor.mime import bill
 from tests.web.conftest import csrf_of, make_settings
 from web.app import create_app
-from web.services.reports import bar_chart, monthly_rows
+from web.services.reports import Series, chart
 
 
 def _invoice(month: str, **fields) -> Invoice:
@@ -37,9 +40,13 @@ def test_history_fills_months_without_a_bill_and_bills_win():
 
 
 def test_chart_escapes_text_and_draws_one_bar_per_known_value():
-    svg = bar_chart("Consumo <script>", [("2026-09", Decimal("10")), ("2026-10", None)], "kWh")
+    svg = chart("Consumo <script>", ["2026-09", "2026-10"], [Series("Consumo", [Decimal("1234.5"), None])], "kWh")
     assert "<script>" not in svg and "&lt;script&gt;" in svg
-    assert svg.count("<rect") == 1 and "set/26" in svg and "out/26" in svg
+    assert svg.count('class="bar') == 1 and "set/26" in svg and "out/26" in svg
+    assert "set/26: 1.234,50 kWh" in svg  # pt-BR tooltip
+    line = chart("Saldo", ["2026-09", "2026-10"], [Series("Saldo", [Decimal("10"), Decimal("20")])], "kWh",
+                 kind="line")
+    assert "<polyline" in line and line.count("<circle") == 2 and 'class="bar' not in line
 
 
 def test_report_page_and_csv_export(web):
@@ -76,3 +83,59 @@ def test_session_secret_is_generated_in_the_data_dir_once(database_url, tmp_path
     assert key_file.exists() and stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     assert create_app(app).state.web.secret == first and len(first) >= 32
     app.close()
+
+
+def _cells(html: str, table_id: str) -> list[list[str]]:
+    """The text of every cell of one table of a page, row by row."""
+    body = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S) if "<td" in row]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " "))
+
+
+def test_savings_client_group_exports_and_the_pdf_agree_with_the_page(web):
+    """Two units of one holder; figures computed by hand from the generated bills' own lines.
+
+    3000000001, nov/26: energy lines 57,26 + 190,25 − 183,29 = 64,22; 364 kWh × 1,14526658 = 416,88;
+    without solar 107,59 − 64,22 + 416,88 = 460,25; savings 352,66.
+    3000000002, nov/26: 229,05 + 98,76 − 95,14 = 232,67; 363 × 1,14526658 = 415,73; without solar
+    278,17 − 232,67 + 415,73 = 461,23; savings 183,06. The client's nov/26 savings: 535,72.
+    """
+    ana = web.user("ana@solar.example.com")
+    first = web.unit(ana, 1, holder_document="29141777638")
+    second = web.unit(ana, 2, holder_document="29141777638")
+    client = web.login("ana@solar.example.com")
+    for unit_id, installation in ((first, "3000000001"), (second, "3000000002")):
+        form = client.get(f"/unidades/{unit_id}")
+        files = [("arquivos", (f"{m}.pdf", bill(installation, m).pdf, "application/pdf"))
+                 for m in ("2026-10", "2026-11")]
+        client.post(f"/unidades/{unit_id}/faturas", data={"csrf_token": csrf_of(form)}, files=files)
+
+    page = client.get(f"/unidades/{first}/relatorio")
+    rows = {cells[0]: cells for cells in _cells(page.text, "relatorio")}
+    november = rows["nov/26"]
+    assert november[5] == "R$\u00a0107,59" and november[6] == "R$\u00a0460,25" and november[7] == "R$\u00a0352,66"
+    assert november[1] == "364\u00a0kWh" and november[3] == "314\u00a0kWh" and november[4] == "15,05\u00a0kWh"
+    assert "Resumo de nov/26" in page.text and "Relatório do cliente (2 unidades)" in page.text
+    assert "Nenhum alerta." in page.text and "Energia Elétrica" in page.text  # the formula's footnote
+
+    pdf_text = _squash(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        client.get(f"/unidades/{first}/relatorio.pdf").content)).pages))
+    for cells in _cells(page.text, "relatorio"):
+        for cell in cells:
+            assert _squash(cell) in pdf_text, (cells[0], cell)
+
+    sheet = load_workbook(io.BytesIO(client.get(f"/unidades/{first}/relatorio.xlsx").content)).active
+    header = [c.value for c in sheet[2]]
+    last = [c.value for c in sheet[sheet.max_row]]
+    assert last[0] == "nov/26" and last[header.index("economia_rs")] == 352.66
+
+    group = client.get(f"/unidades/{first}/cliente")
+    totals = {cells[0]: cells for cells in _cells(group.text, "cliente-total")}
+    assert totals["nov/26"][7] == "R$\u00a0535,72" and totals["nov/26"][5] == "R$\u00a0385,76"
+    assert f'id="unidade-{first}"' in group.text and f'id="unidade-{second}"' in group.text
+    web.user("bia@solar.example.com")
+    assert web.login("bia@solar.example.com").get(f"/unidades/{first}/cliente").status_code == 404

@@ -7,16 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import Response
 
+from reports.export import report_csv, report_xlsx
 from web.deps import CsrfDep, SessionDep, UserDep, WebDep
 from web.render import page
 from web.routes.units import render_unit
-from web.services.invoices import invoice_pdf, invoices_of, own_invoice, pdf_filename, upload_bills
+from web.services.invoices import invoice_pdf, own_invoice, pdf_filename, upload_bills
 from web.services.report_pdf import report_pdf
-from web.services.reports import charts, month_label, monthly_rows, report_csv
+from web.services.report_view import client_report_view, unit_report_view
 from web.services.units import own_unit
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/faturas/{invoice_id}/pdf")
@@ -40,30 +42,40 @@ async def upload(request: Request, session: SessionDep, web: WebDep, user: UserD
     return render_unit(request, session=session, web=web, user=user, unit=unit, uploaded=results)
 
 
-def _report(session, user, unit_id: int):  # noqa: ANN001, ANN202 - local helper
-    unit = own_unit(session=session, integrator=user, unit_id=unit_id)
-    return unit, monthly_rows(invoices_of(session=session, unit=unit))
-
-
 @router.get("/unidades/{unit_id}/relatorio")
-def report(request: Request, session: SessionDep, user: UserDep, unit_id: Id) -> Response:
-    """The detailed report: monthly table and charts; printable."""
-    unit, rows = _report(session, user, unit_id)
-    return page(request, "report.html", {"user": user, "unit": unit, "rows": rows, "charts": charts(rows),
-                                         "month_label": month_label})
+def report(request: Request, session: SessionDep, web: WebDep, user: UserDep, unit_id: Id) -> Response:
+    """The detailed report: summary, alerts, charts and the monthly table; printable."""
+    view = unit_report_view(session=session, settings=web.app.settings, integrator=user, unit_id=unit_id)
+    return page(request, "report.html", {"user": user, "view": view})
+
+
+@router.get("/unidades/{unit_id}/cliente")
+def client_report(request: Request, session: SessionDep, web: WebDep, user: UserDep, unit_id: Id) -> Response:
+    """The report of the unit's client: every unit of the same holder together, with a per-unit breakdown."""
+    view = client_report_view(session=session, settings=web.app.settings, integrator=user, unit_id=unit_id)
+    return page(request, "client_report.html", {"user": user, "view": view})
 
 
 @router.get("/unidades/{unit_id}/relatorio.csv")
-def report_csv_download(session: SessionDep, user: UserDep, unit_id: Id) -> Response:
+def report_csv_download(session: SessionDep, web: WebDep, user: UserDep, unit_id: Id) -> Response:
     """The report's monthly table as CSV."""
-    unit, rows = _report(session, user, unit_id)
-    return Response(report_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="relatorio-unidade-{unit.id}.csv"'})
+    view = unit_report_view(session=session, settings=web.app.settings, integrator=user, unit_id=unit_id)
+    return Response(report_csv(view.rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="relatorio-unidade-{unit_id}.csv"'})
+
+
+@router.get("/unidades/{unit_id}/relatorio.xlsx")
+def report_xlsx_download(session: SessionDep, web: WebDep, user: UserDep, unit_id: Id) -> Response:
+    """The report's monthly table as an XLSX workbook."""
+    view = unit_report_view(session=session, settings=web.app.settings, integrator=user, unit_id=unit_id)
+    title = f"Relatório detalhado · {view.unit.client_name} · Instalação {view.unit.installation or view.unit.uc_code}"
+    return Response(report_xlsx(view.rows, title=title), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="relatorio-unidade-{unit_id}.xlsx"'})
 
 
 @router.get("/unidades/{unit_id}/relatorio.pdf")
-def report_pdf_download(session: SessionDep, user: UserDep, unit_id: Id) -> Response:
-    """The report as a PDF."""
-    unit, rows = _report(session, user, unit_id)
-    return Response(report_pdf(unit, rows), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="relatorio-unidade-{unit.id}.pdf"'})
+def report_pdf_download(session: SessionDep, web: WebDep, user: UserDep, unit_id: Id) -> Response:
+    """The report as a PDF, with the same figures as the page."""
+    view = unit_report_view(session=session, settings=web.app.settings, integrator=user, unit_id=unit_id)
+    return Response(report_pdf(view), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="relatorio-unidade-{unit_id}.pdf"'})

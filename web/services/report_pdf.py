@@ -1,57 +1,108 @@
-"""The detailed report as a PDF (reportlab): the monthly table and a consumption/compensation chart."""
+"""The detailed report as a PDF (reportlab, A4 landscape): the page's summary, alerts, table and footnotes.
+
+Every figure is formatted by `reports.format`, exactly as on the page, so that the page and the PDF agree
+number for number (a test compares them).
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from storage.models import Unit
-from web.services.reports import MonthRow, month_label
+from reports.format import brl, kwh, month_label
+from reports.monthly import SOURCE_BILL, MonthRow
+from web.services.report_view import UnitReportView
+
+HEADER = ["Mês", "Consumo da rede", "Energia injetada", "Energia compensada", "Saldo de créditos", "Valor pago",
+          "Sem energia solar", "Economia", "Economia acumulada", "Custo de disponibilidade", "Fio B", "Origem"]
+GREEN, YELLOW = colors.HexColor("#0a6e4f"), colors.HexColor("#f2a900")
 
 
-def _chart(rows: list[MonthRow]) -> Drawing:
-    drawing = Drawing(17 * cm, 6 * cm)
+def table_cells(row: MonthRow) -> list[str]:
+    """One row of the table, as the page prints it."""
+    return [month_label(row.month), kwh(row.consumption_kwh), kwh(row.injected_kwh), kwh(row.compensated_kwh),
+            kwh(row.credit_balance_kwh), brl(row.amount_due), brl(row.without_solar), brl(row.savings),
+            brl(row.cumulative_savings), brl(row.availability_charge), brl(row.fio_b),
+            "Fatura" if row.source == SOURCE_BILL else "Histórico da última fatura"]
+
+
+def _energy_chart(rows: Sequence[MonthRow]) -> Drawing:
+    drawing = Drawing(12 * cm, 5.5 * cm)
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 30, 25, 17 * cm - 40, 6 * cm - 40
+    chart.x, chart.y, chart.width, chart.height = 40, 25, 12 * cm - 50, 5.5 * cm - 40
     chart.data = [[float(r.consumption_kwh or 0) for r in rows], [float(r.compensated_kwh or 0) for r in rows]]
     chart.categoryAxis.categoryNames = [month_label(r.month) for r in rows]
     chart.categoryAxis.labels.fontSize = 6
     chart.valueAxis.labels.fontSize = 7
-    chart.bars[0].fillColor = colors.HexColor("#0a6e4f")
-    chart.bars[1].fillColor = colors.HexColor("#f2a900")
+    chart.valueAxis.valueMin = 0
+    chart.bars[0].fillColor = GREEN
+    chart.bars[1].fillColor = YELLOW
     drawing.add(chart)
     return drawing
 
 
-def report_pdf(unit: Unit, rows: list[MonthRow]) -> bytes:
-    """A one-or-two page A4 PDF of the report."""
+def _balance_chart(rows: Sequence[MonthRow]) -> Drawing:
+    drawing = Drawing(12 * cm, 5.5 * cm)
+    chart = HorizontalLineChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 25, 12 * cm - 50, 5.5 * cm - 40
+    chart.data = [[float(r.credit_balance_kwh or 0) for r in rows]]
+    chart.categoryAxis.categoryNames = [month_label(r.month) for r in rows]
+    chart.categoryAxis.labels.fontSize = 6
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.lines[0].strokeColor = GREEN
+    drawing.add(chart)
+    return drawing
+
+
+def report_pdf(view: UnitReportView) -> bytes:
+    """The unit's report as a PDF."""
     styles = getSampleStyleSheet()
+    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, title="Relatório detalhado", leftMargin=2 * cm, rightMargin=2 * cm)
-    story = [Paragraph("Relatório detalhado", styles["Title"]),
-             Paragraph(f"{unit.client_name} · Instalação {unit.installation or unit.uc_code}", styles["Normal"]),
-             Spacer(1, 0.4 * cm)]
-    if rows:
-        story += [Paragraph("Consumo da rede (verde) e energia compensada (amarelo), kWh", styles["Heading4"]),
-                  _chart(rows), Spacer(1, 0.4 * cm)]
-
-    def cell(value: object) -> str:
-        return "—" if value is None else str(value)
-
-    data = [["Mês", "Consumo (kWh)", "Compensada (kWh)", "Créditos (kWh)", "Valor (R$)", "Origem"]]
-    data += [[month_label(r.month), cell(r.consumption_kwh), cell(r.compensated_kwh), cell(r.credit_balance_kwh),
-              cell(r.amount_due), "Fatura" if r.source == "fatura" else "Histórico"] for r in rows]
-    table = Table(data, repeatRows=1)
-    table.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 8), ("ALIGN", (1, 1), (4, -1), "RIGHT"),
-                               ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
-                               ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f0f3f5")])]))
-    story.append(table)
+    doc = SimpleDocTemplate(out, pagesize=landscape(A4), title="Relatório detalhado", leftMargin=1.5 * cm,
+                            rightMargin=1.5 * cm, topMargin=1.2 * cm, bottomMargin=1.2 * cm)
+    unit = view.unit
+    story: list = [Paragraph("Relatório detalhado", styles["Title"]),
+                   Paragraph(f"{unit.client_name} · Instalação {unit.installation or unit.uc_code}", styles["Normal"]),
+                   Spacer(1, 0.3 * cm)]
+    billed = [r for r in view.rows if r.source == SOURCE_BILL]
+    if billed:
+        last = billed[-1]
+        story.append(Paragraph(f"Resumo de {month_label(last.month)}", styles["Heading3"]))
+        story.append(Table([["Valor da fatura", "Economia no mês", "Economia acumulada", "Saldo de créditos"],
+                            [brl(last.amount_due), brl(last.savings), brl(last.cumulative_savings),
+                             kwh(last.credit_balance_kwh)]],
+                           style=TableStyle([("FONTSIZE", (0, 0), (-1, 0), 8), ("FONTSIZE", (0, 1), (-1, 1), 12),
+                                             ("TEXTCOLOR", (0, 0), (-1, 0), colors.grey)])))
+    story.append(Paragraph("Alertas", styles["Heading3"]))
+    if view.alerts:
+        story += [Paragraph(f"<b>{a.title}</b>{f' ({month_label(a.month)})' if a.month else ''}: {a.detail}", small)
+                  for a in view.alerts]
+    else:
+        story.append(Paragraph("Nenhum alerta.", small))
+    if view.rows:
+        story += [Spacer(1, 0.3 * cm),
+                  Table([[_energy_chart(view.rows), _balance_chart(view.rows)]]),
+                  Paragraph("Consumo da rede (verde) e energia compensada (amarelo), kWh · saldo de créditos, kWh",
+                            small), Spacer(1, 0.3 * cm)]
+        table = Table([HEADER, *(table_cells(r) for r in view.rows)], repeatRows=1)
+        table.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 7), ("ALIGN", (1, 1), (10, -1), "RIGHT"),
+                                   ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+                                   ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f0f3f5")])]))
+        story += [table, Spacer(1, 0.3 * cm), Paragraph(view.formula, small),
+                  Paragraph("Créditos a expirar: a fatura não informa quando os créditos expiram "
+                            "(eles valem por 60 meses).", small)]
+    else:
+        story.append(Paragraph("Ainda não há faturas desta unidade.", small))
     doc.build(story)
     return out.getvalue()

@@ -1,114 +1,113 @@
-"""The detailed bill report of a unit: a monthly table, server-side SVG charts and a CSV export.
+"""The report's charts as inline SVG: bars for energy and money, a line for the credit balance.
 
-Months come from the stored bills; a month without a stored bill takes its consumption from the 13-month
-history printed on the newest bill (marked as such), so a unit has a year of history from its first bill.
+Axes carry pt-BR tick labels and the unit; every bar and point has a tooltip with its month and value. Text is
+escaped and no script is emitted (the page's CSP allows none).
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
-from storage.mail_models import Invoice
+from reports.format import month_label, number
+from reports.monthly import MonthRow
 
-MONTHS_PT = ("jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez")
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 680, 240, 72, 30, 28, 10
+SERIES_CLASSES = 3  # .s0 .s1 .s2 in app.css (classes, not inline styles: the CSP allows no inline style)
 
 
 @dataclass(frozen=True)
-class MonthRow:
-    """One month of the report; None = not known."""
+class Series:
+    """One named series of a chart."""
 
-    month: str
-    consumption_kwh: Decimal | None
-    compensated_kwh: Decimal | None
-    credit_balance_kwh: Decimal | None
-    amount_due: Decimal | None
-    source: str  # "fatura" (a stored bill) or "histórico" (the history printed on the newest bill)
-    invoice_id: int | None = None
+    name: str
+    values: list[Decimal | None]
 
 
-def month_label(month: str) -> str:
-    """'2026-11' → 'nov/26'."""
-    year, number = month.split("-")
-    return f"{MONTHS_PT[int(number) - 1]}/{year[2:]}"
+def _nice_ceiling(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
 
 
-def _dec(value: object) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else None
-    except ArithmeticError:
-        return None
+def chart(title: str, months: Sequence[str], series: Sequence[Series], unit: str, *, kind: str = "bar") -> str:
+    """An SVG chart of one or more series over `months` (`kind` = "bar" or "line")."""
+    values = [float(v) for s in series for v in s.values if v is not None]
+    low = min([0.0, *values])
+    high = _nice_ceiling(max([0.0, *values]))
+    span = (high - low) or 1.0
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - BOTTOM - TOP
+    step = plot_w / max(1, len(months))
 
+    def y_of(value: float) -> float:
+        return TOP + plot_h * (high - value) / span
 
-def monthly_rows(invoices: list[Invoice]) -> list[MonthRow]:
-    """Rows oldest first: every stored month, plus history months printed on the newest bill."""
-    rows: dict[str, MonthRow] = {}
-    for invoice in invoices:
-        if invoice.reference_month and invoice.reference_month not in rows:
-            rows[invoice.reference_month] = MonthRow(
-                month=invoice.reference_month, consumption_kwh=invoice.consumption_kwh,
-                compensated_kwh=invoice.compensated_kwh, credit_balance_kwh=invoice.credit_balance_kwh,
-                amount_due=invoice.amount_due, source="fatura", invoice_id=invoice.id)
-    newest = max((i for i in invoices if i.reference_month), key=lambda i: i.reference_month, default=None)
-    if newest is not None:
-        for entry in newest.data.get("history") or []:
-            month = entry.get("month") if isinstance(entry, dict) else None
-            if month and len(month) == 7 and month not in rows:
-                rows[month] = MonthRow(month=month, consumption_kwh=_dec(entry.get("kwh")), compensated_kwh=None,
-                                       credit_balance_kwh=None, amount_due=None, source="histórico")
-    return [rows[m] for m in sorted(rows)]
-
-
-def bar_chart(title: str, points: list[tuple[str, Decimal | None]], unit: str) -> str:
-    """An accessible inline SVG bar chart (escaped text; no script)."""
-    width, height, left, bottom, top = 640, 220, 56, 28, 24
-    values = [float(v) for _, v in points if v is not None]
-    peak = max(values + [0.0]) or 1.0
-    low = min(values + [0.0])
-    span = (peak - low) or 1.0
-    plot_h = height - bottom - top
-    step = (width - left - 8) / max(1, len(points))
-    zero_y = top + plot_h * (peak / span)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" '
              f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
-             f'<line x1="{left}" y1="{zero_y:.1f}" x2="{width - 8}" y2="{zero_y:.1f}" class="axis"/>',
-             f'<text x="4" y="{top + 4}" class="tick">{peak:,.0f} {escape(unit)}</text>']
-    for index, (label, value) in enumerate(points):
-        x = left + index * step + step * 0.15
-        if value is not None:
-            bar = plot_h * (abs(float(value)) / span)
-            y = zero_y - bar if float(value) >= 0 else zero_y
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{max(bar, 0.5):.1f}" '
-                         f'class="bar"><title>{escape(month_label(label))}: {value} {escape(unit)}</title></rect>')
-        parts.append(f'<text x="{x + step * 0.35:.1f}" y="{height - 8}" class="tick" text-anchor="middle">'
-                     f'{escape(month_label(label))}</text>')
+             f'<text x="4" y="14" class="tick">{escape(unit)}</text>']
+    for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
+        tick = low + span * fraction
+        y = y_of(tick)
+        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" class="grid-line"/>'
+                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
+                     f'{escape(number(Decimal(str(round(tick, 2))), 0))}</text>')
+    parts.append(f'<line x1="{LEFT}" y1="{y_of(0):.1f}" x2="{WIDTH - RIGHT}" y2="{y_of(0):.1f}" class="axis"/>')
+    width = step * 0.7 / max(1, len(series))
+    for index, item in enumerate(series):
+        css = f"s{index % SERIES_CLASSES}"
+        points = []
+        for position, (month, value) in enumerate(zip(months, item.values, strict=True)):
+            if value is None:
+                continue
+            label = f"{month_label(month)}: {number(value, 2)} {unit}"
+            if kind == "line":
+                x = LEFT + position * step + step / 2
+                points.append(f"{x:.1f},{y_of(float(value)):.1f}")
+                parts.append(f'<circle cx="{x:.1f}" cy="{y_of(float(value)):.1f}" r="3" class="{css}">'
+                             f'<title>{escape(label)}</title></circle>')
+            else:
+                x = LEFT + position * step + step * 0.15 + index * width
+                top, bottom = sorted((y_of(float(value)), y_of(0)))
+                parts.append(f'<rect x="{x:.1f}" y="{top:.1f}" width="{width:.1f}" '
+                             f'height="{max(bottom - top, 0.5):.1f}" class="bar {css}">'
+                             f'<title>{escape(item.name)} · {escape(label)}</title></rect>')
+        if kind == "line" and len(points) > 1:
+            parts.append(f'<polyline points="{" ".join(points)}" class="line {css}"/>')
+    for position, month in enumerate(months):
+        x = LEFT + position * step + step / 2
+        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 10}" class="tick" text-anchor="middle">'
+                     f'{escape(month_label(month))}</text>')
+    if len(series) > 1:
+        for index, item in enumerate(series):
+            x = LEFT + index * 190
+            parts.append(f'<rect x="{x}" y="4" width="10" height="10" class="s{index % SERIES_CLASSES}"/>'
+                         f'<text x="{x + 14}" y="13" class="tick">{escape(item.name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def charts(rows: list[MonthRow]) -> list[tuple[str, str]]:
-    """(title, svg) for consumption, compensated energy, credit balance and amount."""
-    return [
-        (title, bar_chart(title, [(r.month, getattr(r, field)) for r in rows], unit))
-        for title, field, unit in (
-            ("Consumo da rede (kWh)", "consumption_kwh", "kWh"),
-            ("Energia compensada (kWh)", "compensated_kwh", "kWh"),
-            ("Saldo de créditos (kWh)", "credit_balance_kwh", "kWh"),
-            ("Valor pago (R$)", "amount_due", "R$"),
-        )
+def charts(rows: Sequence[MonthRow]) -> list[tuple[str, str]]:
+    """(title, svg) for the report: energy, compensation, the credit balance (a line) and money."""
+    months = [r.month for r in rows]
+
+    def values(field: str) -> list[Decimal | None]:
+        return [getattr(r, field) for r in rows]
+
+    energy = [Series("Consumo da rede", values("consumption_kwh"))]
+    if any(v is not None for v in values("injected_kwh")):
+        energy.append(Series("Energia injetada", values("injected_kwh")))
+    found = [
+        ("Energia (kWh)", energy, "kWh", "bar"),
+        ("Energia compensada (kWh)", [Series("Energia compensada", values("compensated_kwh"))], "kWh", "bar"),
+        ("Saldo de créditos (kWh)", [Series("Saldo de créditos", values("credit_balance_kwh"))], "kWh", "line"),
+        ("Valor pago e valor sem energia solar (R$)",
+         [Series("Valor pago", values("amount_due")), Series("Sem energia solar", values("without_solar"))],
+         "R$", "bar"),
     ]
-
-
-def report_csv(rows: list[MonthRow]) -> str:
-    """The monthly table as CSV (`;`, decimal point, for spreadsheets in any locale)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["mes_referencia", "consumo_kwh", "energia_compensada_kwh", "saldo_creditos_kwh", "valor_rs",
-                     "origem"])
-    for r in rows:
-        writer.writerow([r.month, *("" if v is None else str(v) for v in (
-            r.consumption_kwh, r.compensated_kwh, r.credit_balance_kwh, r.amount_due)), r.source])
-    return out.getvalue()
+    return [(title, chart(title, months, series, unit, kind=kind)) for title, series, unit, kind in found]
