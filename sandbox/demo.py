@@ -24,6 +24,7 @@ from sqlmodel import select
 from bot.adhesion import AdhesionOptions, adhere_units
 from config.context import AppContext
 from processor.pipeline import Pipeline, poll_once
+from reports.format import brl, kwh
 from sandbox.embedded_mail import EmbeddedMail
 from sandbox.embedded_stack import SAMPLES, EmbeddedStack
 from storage.blobs import BlobStore
@@ -130,12 +131,21 @@ def _rows(app: AppContext, unit_ids: list[int], mail: EmbeddedMail) -> tuple[Dem
     return tuple(rows)
 
 
+def _money(plain: str) -> str:
+    return brl(None if plain == "-" else Decimal(plain))
+
+
+def _energy(plain: str) -> str:
+    return kwh(None if plain == "-" else Decimal(plain))
+
+
 def _write_report(data_dir: Path, rows: tuple[DemoRow, ...]) -> Path:
     """A small pt-BR HTML report of what the demo did."""
     lines = "".join(
         f"<tr><td>{r.installation}</td><td>{html.escape(r.client)}</td><td>{r.adhesion}</td><td>{r.bills}</td>"
-        f"<td>{' / '.join('R$ ' + a.replace('.', ',') for a in r.amounts)}</td>"
-        f"<td>{' / '.join(r.consumption_kwh)}</td><td>{' / '.join(r.compensated_kwh)}</td>"
+        f"<td>{' / '.join(_money(a) for a in r.amounts)}</td>"
+        f"<td>{' / '.join(_energy(v) for v in r.consumption_kwh)}</td>"
+        f"<td>{' / '.join(_energy(v) for v in r.compensated_kwh)}</td>"
         f"<td>{html.escape(r.forwarded_to)} ({r.forwarded})</td></tr>" for r in rows)
     path = data_dir / "relatorio.html"
     path.write_text(
@@ -148,18 +158,36 @@ def _write_report(data_dir: Path, rows: tuple[DemoRow, ...]) -> Path:
     return path
 
 
+SUMMARY_FIELDS = ("unit", "installation", "client", "adhesion", "bills", "amounts (R$)", "consumption (kWh)",
+                  "compensated (kWh)", "forwarded to")
+
+
+def _summary_values(row: DemoRow) -> tuple[str, ...]:
+    return (str(row.unit_id), row.installation, row.client, row.adhesion, str(row.bills), " / ".join(row.amounts),
+            " / ".join(row.consumption_kwh), " / ".join(row.compensated_kwh), f"{row.forwarded_to} ({row.forwarded})")
+
+
+def print_summary(console: Console, rows: tuple[DemoRow, ...]) -> None:
+    """A table on a terminal; elsewhere (a log, a pipe) one `field: value` line each, so nothing is cut."""
+    if console.is_terminal:
+        table = Table(*SUMMARY_FIELDS, title="faturas demo")
+        for row in rows:
+            table.add_row(*_summary_values(row))
+        console.print(table)
+        return
+    console.print("faturas demo", highlight=False)
+    for row in rows:
+        for name, value in zip(SUMMARY_FIELDS, _summary_values(row), strict=True):
+            console.print(f"  {name}: {value}", highlight=False, markup=False, soft_wrap=True)
+        console.print("")
+
+
 def run_demo(console: Console | None = None, data_dir: Path | None = None) -> DemoRun:
     """The `faturas demo` command: run, then print the summary table."""
     console = console or Console()
     folder = data_dir or Path(tempfile.mkdtemp(prefix="faturas-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     run = execute(console, folder)
-    table = Table("unit", "installation", "client", "adhesion", "bills", "amounts (R$)", "consumption (kWh)",
-                  "compensated (kWh)", "forwarded to", title="faturas demo")
-    for row in run.rows:
-        table.add_row(str(row.unit_id), row.installation, row.client, row.adhesion, str(row.bills),
-                      " / ".join(row.amounts), " / ".join(row.consumption_kwh), " / ".join(row.compensated_kwh),
-                      f"{row.forwarded_to} ({row.forwarded})")
-    console.print(table)
+    print_summary(console, run.rows)
     console.print(f"data folder: {run.data_dir}\nreport: {run.report}\nfinished in {run.seconds:.0f} s")
     return run

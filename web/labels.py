@@ -14,6 +14,7 @@ STATUS_LABELS = {
     "enrolled_elsewhere": "Aderida com outro e-mail",
     "portal_unavailable": "Portal indisponível",
     "portal_changed": "O portal mudou",
+    "bill_overdue": "Fatura atrasada (não chegou no prazo)",
 }
 
 ACTOR_LABELS = {
@@ -36,7 +37,35 @@ ACTIONS = {
     "portal_changed": "Avise o suporte técnico: a página do portal mudou (veja a captura de tela).",
     "portal_unavailable": "Nada a fazer agora: o robô tentará novamente mais tarde.",
     "enrolled": "Nada a fazer: a próxima fatura chegará por e-mail.",
+    "bill_overdue": "A fatura do ciclo não chegou: confira no portal se a unidade continua na Conta Digital com o "
+                    "e-mail para cadastro desta página e clique em Aderir automaticamente.",
+    "enrolled_elsewhere": "Nada a fazer agora: o robô vai trocar o e-mail cadastrado no portal pelo desta página.",
 }
+
+# The bot's steps (attempt.step_reached), as an integrator reads them. A step the bot learns later and that is
+# missing here shows as STEP_FALLBACK, never as its internal name.
+STEP_LABELS = {
+    "prepare": "Preparação",
+    "open_portal": "Abrir o portal",
+    "cookie_banner": "Aviso de cookies",
+    "login": "Login na Agência Virtual",
+    "post_login_dialog": "Avisos após o login",
+    "select_installation": "Escolha da instalação",
+    "access_data": "Dados de acesso",
+    "save_email": "Cadastro do e-mail",
+    "verify_email": "Conferência do e-mail cadastrado",
+    "conta_digital": "Conta Digital",
+    "confirm_adhesion": "Confirmação da adesão",
+    "verify_enrolled": "Conferência da adesão",
+}
+STEP_FALLBACK = "Etapa do portal"
+
+
+def step_label(step: str | None) -> str | None:
+    """The pt-BR name of a bot step; STEP_FALLBACK for one not listed."""
+    if not step:
+        return None
+    return STEP_LABELS.get(step, STEP_FALLBACK)
 
 INVOICE_STATUS_LABELS = {"parsed": "Lida", "needs_review": "Revisar"}
 SOURCE_LABELS = {"email": "E-mail", "upload": "Envio manual"}

@@ -42,3 +42,19 @@ def test_demo_enrols_bills_and_forwards_every_sample_unit(tmp_path):
         assert len(pdfs) == 1 and pdfs[0].get_content().startswith(b"%PDF-")
         assert recipient in {s.email for s in SAMPLES}
     assert run.report.exists() and "Demonstração do faturas" in run.report.read_text(encoding="utf-8")
+
+
+def test_the_summary_is_not_cut_when_stdout_is_not_a_terminal():
+    import io
+
+    from sandbox.demo import DemoRow, print_summary
+
+    row = DemoRow(unit_id=1, installation="3000000001", client="Maria da Silva Sauro Longo de Andrade",
+                  adhesion="verified", bills=2, amounts=("107.59", "278.17"), consumption_kwh=("364", "363"),
+                  compensated_kwh=("314", "163"),
+                  forwarded_to="maria.da.silva.com.um.endereco.bem.comprido@cliente-exemplo.com.br", forwarded=2)
+    out = io.StringIO()
+    print_summary(Console(file=out, width=80, force_terminal=False), (row,))
+    text = out.getvalue()
+    assert "forwarded to: maria.da.silva.com.um.endereco.bem.comprido@cliente-exemplo.com.br (2)" in text
+    assert "client: Maria da Silva Sauro Longo de Andrade" in text and "…" not in text

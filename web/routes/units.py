@@ -141,6 +141,7 @@ def adhesion_status(session: SessionDep, web: WebDep, user: UserDep, unit_id: Un
     view = adhesion_view(session=session, unit=unit, runner=web.runner)
     return JSONResponse({"status": view.status, "label": labels.STATUS_LABELS[view.status],
                          "next_actor": labels.ACTOR_LABELS[view.next_actor], "step": view.step,
+                         "step_label": labels.step_label(view.step),
                          "message": view.message_pt, "running": view.running, "final": view.final,
                          "action": labels.ACTIONS.get(view.status)})
 
