@@ -79,7 +79,8 @@ def test_integrator_journey(page: Page, live_web: Web, simulator, output_path, t
     assert result.outcome == "new"
     page.reload()
     table = page.locator("#faturas")
-    expect(table.get_by_role("row").filter(has_text="2026-11")).to_contain_text(cycle.bill.amount_due)
+    amount_pt = "R$\u00a0" + cycle.bill.amount_due.replace(".", ",")  # amounts here are below R$ 1.000
+    expect(table.get_by_role("row").filter(has_text="nov/26")).to_contain_text(amount_pt)
     shot("fatura-recebida")
 
     # Upload earlier bills (two PDFs at once).
@@ -91,14 +92,21 @@ def test_integrator_journey(page: Page, live_web: Web, simulator, output_path, t
     expect(table.get_by_role("row")).to_have_count(4)  # header + 3 months
     shot("faturas-enviadas")
     with page.expect_download() as download:
-        table.get_by_role("row").filter(has_text="2026-09").get_by_role("link", name="Baixar PDF").click()
+        table.get_by_role("row").filter(has_text="set/26").get_by_role("link", name="Baixar PDF").click()
     assert download.value.path().read_bytes()[:5] == b"%PDF-"
 
     # The detailed report with its charts.
     page.get_by_role("link", name="Relatório detalhado").click()
     expect(page.get_by_role("heading", name="Relatório detalhado")).to_be_visible()
-    chart = page.get_by_role("img", name="Consumo da rede (kWh)")
+    chart = page.get_by_role("img", name="Energia (kWh)")
     expect(chart).to_be_visible()
-    expect(chart.locator("rect")).to_have_count(13)  # 3 bills + history months from the newest bill
-    expect(page.locator("#relatorio")).to_contain_text("Histórico da última fatura")
+    expect(chart.locator("rect.bar")).to_have_count(13)  # 3 bills + history months from the newest bill
+    expect(page.get_by_role("img", name="Saldo de créditos (kWh)").locator("polyline")).to_have_count(1)
+    expect(page.locator("#relatorio")).to_contain_text("Histórico")
+    november = page.locator("#relatorio").get_by_role("row").filter(has_text="nov/26")
+    expect(november).to_contain_text(amount_pt)
+    expect(page.locator("#resumo-valor")).to_have_text(amount_pt)
+    expect(page.locator("#alertas")).to_be_visible()
+    expect(page.locator("#formula")).to_contain_text("Energia Elétrica")
+    assert not re.search(r"\b\d+\.\d{2}\b", page.locator("#relatorio").inner_text())  # no 110.34 on screen
     shot("relatorio")

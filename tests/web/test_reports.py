@@ -139,3 +139,20 @@ def test_savings_client_group_exports_and_the_pdf_agree_with_the_page(web):
     assert f'id="unidade-{first}"' in group.text and f'id="unidade-{second}"' in group.text
     web.user("bia@solar.example.com")
     assert web.login("bia@solar.example.com").get(f"/unidades/{first}/cliente").status_code == 404
+
+
+def test_the_unit_page_lists_its_alerts_with_who_must_act(web):
+    from storage.engine import session_scope
+    from storage.models import Unit
+
+    ana = web.user("ana@solar.example.com")
+    unit_id = web.unit(ana, 1)
+    client = web.login("ana@solar.example.com")
+    assert 'id="alertas"' not in client.get(f"/unidades/{unit_id}").text
+    with session_scope(web.app.engine) as session:
+        unit = session.get(Unit, unit_id)
+        unit.adhesion_status = "bill_overdue"
+        session.add(unit)
+    page = client.get(f"/unidades/{unit_id}").text
+    assert 'data-alert="bill_missing"' in page and "Fatura não chegou" in page and "Quem deve agir: Operador" in page
+    assert "Fatura atrasada (não chegou no prazo)" in page  # the state's label, no longer empty

@@ -10,6 +10,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from processor.uploads import ImportResult
+from reports.alerts import unit_alerts
+from reports.monthly import monthly_rows
 from storage.models import NEXT_ACTOR, AdhesionStatus, Unit, UnitCreate
 from storage.validators import UnitInputError
 from storage.web_models import Integrator
@@ -20,6 +22,7 @@ from web.errors import NotFound
 from web.render import page
 from web.services.adhesion import adhesion_view, screenshot_blob
 from web.services.invoices import forwards_by_invoice, invoices_of
+from web.services.report_view import thresholds
 from web.services.units import add_unit, change_unit, email_settings_update, import_csv, own_unit, search_units
 
 router = APIRouter(include_in_schema=False)
@@ -97,8 +100,11 @@ def render_unit(request: Request, *, session: Session, web: WebContext, user: In
                 uploaded: list[ImportResult] | None = None) -> HTMLResponse:
     """The unit page: settings, adhesion, bills with their forwards, and (sandbox) the client's mailbox."""
     invoices = invoices_of(session=session, unit=unit)
+    alerts = unit_alerts(unit.id or 0, monthly_rows(invoices), adhesion_status=unit.adhesion_status,
+                         limits=thresholds(web.app.settings))
     return page(request, "unit.html", {
         "user": user, "unit": unit, "adhesion": adhesion_view(session=session, unit=unit, runner=web.runner),
+        "alerts": alerts,
         "invoices": invoices, "forwards": forwards_by_invoice(session=session, invoices=invoices),
         "uploaded": uploaded,
         "client_mail": web.sandbox.client_messages(list(unit.forward_to)) if web.sandbox is not None else None})

@@ -32,7 +32,7 @@ def table_cells(row: MonthRow) -> list[str]:
     return [month_label(row.month), kwh(row.consumption_kwh), kwh(row.injected_kwh), kwh(row.compensated_kwh),
             kwh(row.credit_balance_kwh), brl(row.amount_due), brl(row.without_solar), brl(row.savings),
             brl(row.cumulative_savings), brl(row.availability_charge), brl(row.fio_b),
-            "Fatura" if row.source == SOURCE_BILL else "Histórico da última fatura"]
+            "Fatura" if row.source == SOURCE_BILL else "Histórico"]
 
 
 def _energy_chart(rows: Sequence[MonthRow]) -> Drawing:
@@ -100,6 +100,8 @@ def report_pdf(view: UnitReportView) -> bytes:
                                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
                                    ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f0f3f5")])]))
         story += [table, Spacer(1, 0.3 * cm), Paragraph(view.formula, small),
+                  Paragraph("Origem “Histórico”: mês sem fatura armazenada; o consumo vem do histórico impresso na "
+                            "fatura mais recente.", small),
                   Paragraph("Créditos a expirar: a fatura não informa quando os créditos expiram "
                             "(eles valem por 60 meses).", small)]
     else:
