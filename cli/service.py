@@ -14,17 +14,22 @@ from storage.engine import session_scope
 console = Console()
 
 
-def run(ctx: typer.Context) -> None:
+def run(ctx: typer.Context,
+        metrics_port: int = typer.Option(None, "--metrics-port", min=0, max=65535,
+                                         help="Serve /healthz, /readyz and Prometheus /metrics on this port."),
+        metrics_host: str = typer.Option("127.0.0.1", "--metrics-host",
+                                         help="Address for --metrics-port (0.0.0.0 for a remote Prometheus).")
+        ) -> None:
     """Run the service: mail polling, the adhesion queue, the outbox, the watchdog and clean-ups.
 
     Stops cleanly on SIGTERM or Ctrl-C. On PostgreSQL any number of `faturas run` processes share the
     work; on SQLite a second one is refused.
 
-    Example: FATURAS_DATABASE_URL=postgresql://faturas@db/faturas faturas run
+    Example: FATURAS_DATABASE_URL=postgresql://faturas@db/faturas faturas run --metrics-port 9464
     """
     from service.scheduler import run_service
 
-    raise typer.Exit(run_service(app_context(ctx)))
+    raise typer.Exit(run_service(app_context(ctx), metrics_port=metrics_port, metrics_host=metrics_host))
 
 
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:

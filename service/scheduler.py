@@ -246,13 +246,24 @@ class Service:
         return finished
 
 
-def run_service(app: AppContext) -> int:
-    """`faturas run`: start, wait for SIGTERM/SIGINT, stop cleanly; returns the exit code."""
+def run_service(app: AppContext, *, metrics_port: int | None = None, metrics_host: str = "127.0.0.1") -> int:
+    """`faturas run`: start, wait for SIGTERM/SIGINT, stop cleanly; returns the exit code.
+
+    With `metrics_port`, `/healthz`, `/readyz` and `/metrics` are served there while the service runs.
+    """
+    from service.http import HealthServer
+
     service = Service(app)
     signal.signal(signal.SIGTERM, service.request_stop)
     signal.signal(signal.SIGINT, service.request_stop)
     service.start()
-    if not service.wait():
+    health = None
+    if metrics_port is not None:
+        health = HealthServer(app, host=metrics_host, port=metrics_port, stale_after_s=STALE_AFTER_S)
+    finished = service.wait()
+    if health is not None:
+        health.close()
+    if not finished:
         # A job overran the bound (e.g. a slow portal page): its item resumes in the next run (flows and
         # the pipeline are idempotent), so leave now rather than wait for its thread.
         sys.stdout.flush()

@@ -23,8 +23,11 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
     when the service runs in this process); tests pass a fake. `sandbox` (from `faturas serve --sandbox`)
     adds the sandbox-only controls and their routes.
     """
+    from service.health import ReadinessProbe
+    from service.metrics import metrics_registry
+    from service.scheduler import STALE_AFTER_S
     from web.api import api_router
-    from web.routes import auth, invoices, units
+    from web.routes import auth, health, invoices, units
     from web.routes import sandbox as sandbox_routes
 
     settings = app_context.settings
@@ -38,6 +41,8 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
     app.state.web = WebContext(app=app_context, secret=load_or_create_secret(settings.web_session_key_file),
                                templates=templates, runner=runner or AdhesionRunner(app_context),
                                sandbox=sandbox)
+    app.state.readiness = ReadinessProbe(app_context)
+    app.state.metrics = metrics_registry(app_context.raw_engine, stale_after_s=STALE_AFTER_S)
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -49,6 +54,7 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
         return response
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(units.router)
     app.include_router(invoices.router)
