@@ -12,6 +12,7 @@ from cli.adhere import adhere_app
 from cli.admin import db_app, keys_app
 from cli.invoices import invoices_app
 from cli.mail import mail_app
+from cli.service import doctor as doctor_command
 from cli.service import run as run_command
 from cli.service import status as status_command
 from cli.support import app_context, run_app
@@ -92,6 +93,7 @@ def build_app() -> typer.Typer:
     app.command("record")(record)
     app.command("run")(run_command)
     app.command("status")(status_command)
+    app.command("doctor")(doctor_command)
     from sandbox.simulator_cli import simulator_app  # the local CEMIG, for QA and the demo
 
     app.add_typer(simulator_app, name="simulator", help="The local CEMIG simulator (portal and bills) for QA.")

@@ -6,9 +6,10 @@ import json
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from cli.support import app_context
+from cli.support import EXIT_FAILED, app_context
 from storage.engine import session_scope
 
 console = Console()
@@ -65,3 +66,22 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     for worker in data["workers"]:
         workers.add_row(worker["worker"], str(worker["pid"]), worker["heartbeat"], "yes" if worker["stopping"] else "")
     console.print(workers)
+
+
+def doctor(ctx: typer.Context) -> None:
+    """Check configuration, keys, database, mailboxes, SMTP relay, DKIM, browser, disk and blobs; exit 1 on a failure.
+
+    Example: faturas doctor
+    """
+    from service.doctor import diagnose
+
+    findings = diagnose(app_context(ctx))
+    for finding in findings:
+        mark = "[green]ok  [/]" if finding.ok else "[bold red]FAIL[/]"
+        console.print(f"{mark} {finding.name}: {escape(finding.detail)}", highlight=False)
+        if not finding.ok and finding.fix:
+            console.print(f"     fix: {escape(finding.fix)}", highlight=False)
+    failed = sum(1 for f in findings if not f.ok)
+    console.print(f"doctor: {len(findings) - failed} checks passed, {failed} failed", highlight=False)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)

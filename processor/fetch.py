@@ -6,6 +6,7 @@ fetched by `uid_list` in batches with `mark_seen=False`, so nothing on the serve
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import socket
 import ssl
@@ -49,6 +50,7 @@ def _mailbox_class(account: MailAccount) -> BaseMailBox:
 @contextmanager
 def open_mailbox(account: MailAccount) -> Iterator[BaseMailBox]:
     """A logged-in mailbox with capabilities re-read after login (so MOVE is seen); raises MailboxUnavailable."""
+    box: BaseMailBox | None = None
     try:
         box = _mailbox_class(account)
         box.email_message_class = _RawMessage  # type: ignore[assignment]
@@ -62,6 +64,9 @@ def open_mailbox(account: MailAccount) -> Iterator[BaseMailBox]:
         if typ == "OK" and data and data[-1]:
             box.client.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
     except _NETWORK_ERRORS as exc:
+        if box is not None:
+            with contextlib.suppress(*_NETWORK_ERRORS):
+                box.client.shutdown()  # a refused login leaves the connection open otherwise
         raise MailboxUnavailable(f"mail account {account.name!r} at {account.host}:{account.effective_port}: "
                                  f"{type(exc).__name__}: {_safe(exc, account)}") from exc
     try:

@@ -35,7 +35,8 @@ class Check:
     detail: str
 
 
-def _database(app: AppContext) -> Check:
+def check_database(app: AppContext) -> Check:
+    """The database answers and its schema is at head."""
     try:
         with app.raw_engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -47,7 +48,8 @@ def _database(app: AppContext) -> Check:
     return Check("database", True, f"reachable, schema at {head}")
 
 
-def _mailboxes(app: AppContext) -> list[Check]:
+def check_mailboxes(app: AppContext) -> list[Check]:
+    """Every configured mailbox accepts the login."""
     checks = []
     for account in app.settings.mail.accounts:
         try:
@@ -59,7 +61,8 @@ def _mailboxes(app: AppContext) -> list[Check]:
     return checks
 
 
-def _relay(app: AppContext) -> list[Check]:
+def check_relay(app: AppContext) -> list[Check]:
+    """The SMTP relay accepts a connection (and the login, where configured); none when there is no relay."""
     relay = app.settings.mail.smtp
     if relay is None:
         return []
@@ -93,8 +96,8 @@ def _mail_pass(app: AppContext, max_age_s: float, now: datetime) -> list[Check]:
 
 def readiness(app: AppContext, *, now: datetime | None = None) -> list[Check]:
     """Every readiness check, in order: database, mailboxes, relay, last mail pass."""
-    database = _database(app)
-    checks = [database, *_mailboxes(app), *_relay(app)]
+    database = check_database(app)
+    checks = [database, *check_mailboxes(app), *check_relay(app)]
     if database.ok:
         max_age = max(3 * app.settings.mail_poll_interval_s, 120.0)
         checks += _mail_pass(app, max_age, now or datetime.now(UTC))
