@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.adhere import adhere_app
-from cli.admin import db_app, keys_app
+from cli.admin import backup, db_app, keys_app, restore
 from cli.invoices import invoices_app
 from cli.mail import mail_app
 from cli.service import doctor as doctor_command
@@ -94,6 +94,8 @@ def build_app() -> typer.Typer:
     app.command("run")(run_command)
     app.command("status")(status_command)
     app.command("doctor")(doctor_command)
+    app.command("backup")(backup)
+    app.command("restore")(restore)
     from sandbox.simulator_cli import simulator_app  # the local CEMIG, for QA and the demo
 
     app.add_typer(simulator_app, name="simulator", help="The local CEMIG simulator (portal and bills) for QA.")

@@ -12,6 +12,7 @@ from rich.console import Console
 from config.context import AppContext
 from processor.errors import BillRejected, ForwardFailed, MailboxBusy, MailboxUnavailable, MessageNotFound
 from storage.errors import (
+    BackupError,
     ConfigurationError,
     DuplicateUnit,
     FaturasError,
@@ -46,6 +47,7 @@ _EXIT_CODES: tuple[tuple[type[FaturasError], int], ...] = (
     (MailboxUnavailable, EXIT_UNAVAILABLE),
     (MailboxBusy, EXIT_UNAVAILABLE),
     (ForwardFailed, EXIT_UNAVAILABLE),
+    (BackupError, EXIT_INPUT),
 )
 
 err_console = Console(stderr=True)

@@ -6,7 +6,8 @@
     ├── SecretKeyInvalid              a stored secret cannot be decrypted with the keys given
     ├── UnitInputError                a unit's field is invalid (field name + reason)
     ├── DuplicateUnit                 the installation is already registered
-    └── UnitNotFound                  no unit with that id or installation
+    ├── UnitNotFound                  no unit with that id or installation
+    └── BackupError                   a backup folder is incomplete, altered, or cannot be restored here
 
 Portal errors (retry / tell the client / finish a challenge / tell a developer) live in
 `flows.errors`, because flows depend on nothing of ours; the bot maps them to adhesion states.
@@ -70,3 +71,9 @@ class UnitNotFound(FaturasError):
     """No unit matches the id or installation given."""
 
     user_message = "Unidade não encontrada."
+
+
+class BackupError(FaturasError):
+    """A backup cannot be written or restored: the folder is not empty, a file is missing or altered."""
+
+    user_message = "A cópia de segurança não pôde ser feita ou restaurada."
