@@ -20,6 +20,7 @@ from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from bot.scrub import scrub_zip
 from config.context import AppContext
+from config.wiring import blob_store
 from flows.base import AdhesionRequest, AdhesionResult, ChallengePolicy, RetryPolicy
 from flows.browser import BrowserSettings
 from flows.errors import (
@@ -39,7 +40,6 @@ from storage.adhesion import (
     save_browser_state,
     start_attempt,
 )
-from storage.blobs import BlobStore
 from storage.engine import session_scope
 from storage.errors import ConfigurationError
 from storage.models import AdhesionAttempt, AdhesionStatus, Unit
@@ -277,7 +277,7 @@ async def _run_attempt(app: AppContext, login: _LoginContext, prepared: _Prepare
 async def _keep_evidence(app: AppContext, context: BrowserContext, tracer: _Tracer, prepared: _Prepared, *,
                          failed: bool) -> None:
     """Screenshot and trace chunks, encrypted, when the policy keeps them for this outcome."""
-    blobs = BlobStore(app.settings.data_dir / "blobs")
+    blobs = blob_store(app)
     keys = app.keys()
     if failed and context.pages:
         with contextlib.suppress(Exception):

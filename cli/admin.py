@@ -6,13 +6,18 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.support import app_context
+from config.context import AppContext
 from config.keys import generate_key_file, rotate_keys
 from config.wiring import blob_store
 from storage import migrate
 from storage.backup import backup as run_backup
 from storage.backup import restore as run_restore
+from storage.blob_migrate import migrate_blobs
+from storage.blobs import BlobStore
+from storage.errors import UnitInputError
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys for the secrets stored in the database.", no_args_is_help=True)
@@ -77,6 +82,12 @@ def keys_rotate(ctx: typer.Context,
                       + (f"{rotation.old_keys_kept} old key(s) kept" if rotation.old_keys_kept else "old keys removed"))
 
 
+def _blob_folder(app: AppContext) -> Path | None:
+    """The blob folder to back up; None with the database backend (the blobs are in the database dump)."""
+    store = blob_store(app)
+    return store.root if isinstance(store, BlobStore) else None
+
+
 def backup(ctx: typer.Context, folder: Path = typer.Argument(..., help="A new (or empty) folder for the backup.")
            ) -> None:
     """Back up the database (SQLite online backup, or pg_dump) and every blob, with a manifest of hashes.
@@ -86,7 +97,7 @@ def backup(ctx: typer.Context, folder: Path = typer.Argument(..., help="A new (o
     Example: faturas backup /var/backups/faturas/2026-12-02
     """
     app = app_context(ctx)
-    report = run_backup(engine=app.engine, blobs_root=blob_store(app).root, folder=folder)
+    report = run_backup(engine=app.engine, blobs_root=_blob_folder(app), folder=folder)
     console.print(f"backed up {sum(report.rows.values())} row(s) in {len(report.rows)} table(s) and {report.blobs} "
                   f"blob(s) to {folder} ({report.backend}, schema {report.revision})", highlight=False)
     console.print(f"the key file is not in the backup: keep a copy of {app.settings.key_file} apart",
@@ -100,6 +111,35 @@ def restore(ctx: typer.Context, folder: Path = typer.Argument(..., exists=True, 
     Example: FATURAS_DATABASE_URL=sqlite:////srv/faturas/new.db faturas restore /var/backups/faturas/2026-12-02
     """
     app = app_context(ctx)
-    report = run_restore(engine=app.raw_engine, blobs_root=blob_store(app).root, folder=folder)
+    report = run_restore(engine=app.raw_engine, blobs_root=_blob_folder(app), folder=folder)
     console.print(f"restored {sum(report.rows.values())} row(s) and {report.blobs} blob(s) from {folder} "
                   f"(schema {report.revision}); every hash and row count matched", highlight=False)
+
+
+blobs_app = typer.Typer(help="Where bill PDFs, screenshots and traces are kept (blobs.backend).", no_args_is_help=True)
+
+
+@blobs_app.command("migrate")
+def blobs_migrate(ctx: typer.Context,
+                  to: str = typer.Option(..., "--to", help="The backend to copy every blob to: file or database.")
+                  ) -> None:
+    """Copy every blob from the configured backend to another one and verify each hash; deletes nothing.
+
+    Then set blobs.backend (FATURAS_BLOBS_BACKEND) to the new backend.
+
+    Example: faturas blobs migrate --to database
+    """
+    if to not in ("file", "database"):
+        raise typer.BadParameter("must be file or database", param_hint="--to")
+    app = app_context(ctx)
+    if to == app.settings.blobs_backend:
+        raise UnitInputError("--to", f"the blobs are already in the {to} backend")
+    source, target = blob_store(app), blob_store(app, backend=to)
+    total = sum(1 for _ in source.names())
+    with Progress(TextColumn("copying blobs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True)) as progress:
+        task = progress.add_task("blobs", total=total)
+        report = migrate_blobs(source=source, target=target, keys=app.keys_if_any(),
+                               on_blob=lambda: progress.advance(task))
+    console.print(f"{report.verified} blob(s) verified in the {to} backend ({report.copied} copied, "
+                  f"{report.present} already there); now set blobs.backend = \"{to}\"", highlight=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from cli.adhere import adhere_app
-from cli.admin import backup, db_app, keys_app, restore
+from cli.admin import backup, blobs_app, db_app, keys_app, restore
 from cli.invoices import invoices_app
 from cli.mail import mail_app
 from cli.service import doctor as doctor_command
@@ -84,6 +84,7 @@ def build_app() -> typer.Typer:
     app.add_typer(units_app, name="units")
     app.add_typer(keys_app, name="keys")
     app.add_typer(db_app, name="db")
+    app.add_typer(blobs_app, name="blobs")
     app.add_typer(mail_app, name="mail")
     app.add_typer(invoices_app, name="invoices")
     app.add_typer(adhere_app, name="adhere")

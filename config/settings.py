@@ -35,6 +35,8 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 | FATURAS_WEB_LOGIN_WINDOW_S  | web.login_window_s   | 900 … per this many seconds               |
 | FATURAS_WEBHOOK_MAX_ATTEMPTS | webhooks.max_attempts | 8                                       |
 | FATURAS_WEBHOOK_BACKOFF_S   | webhooks.backoff_s   | 30 (doubles after each failed attempt)    |
+| FATURAS_REPORT_…            | report.…             | alert thresholds (README, Configuration)  |
+| FATURAS_BLOBS_BACKEND       | blobs.backend        | file (<data_dir>/blobs); or database      |
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("FATURAS_REPORT_AMOUNT_ABOVE_LAST_YEAR_PCT", "report.amount_above_last_year_pct",
      "report_amount_above_last_year_pct"),
     ("FATURAS_REPORT_CREDIT_GROWTH_MONTHS", "report.credit_growth_months", "report_credit_growth_months"),
+    ("FATURAS_BLOBS_BACKEND", "blobs.backend", "blobs_backend"),
 )
 
 
@@ -131,6 +134,8 @@ class Settings(BaseModel):
     """Alert when a bill's amount is this much above the same month last year."""
     report_credit_growth_months: int = Field(default=6, ge=2, le=60)
     """Alert when the credit balance grew this many months in a row."""
+    blobs_backend: Literal["file", "database"] = "file"
+    """Where bill PDFs, screenshots and traces are kept: the data folder's blobs/, or the database."""
 
     @field_validator("inbox_pattern")
     @classmethod

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from config.context import AppContext
 from processor.pipeline import Pipeline
-from storage.blobs import BlobStore
+from storage.blob_db import DatabaseBlobStore
+from storage.blobs import Blobs, BlobStore
 from storage.errors import ConfigurationError
 
 
-def blob_store(app: AppContext) -> BlobStore:
-    """The content-addressed store of bill PDFs, screenshots and traces under the data folder."""
+def blob_store(app: AppContext, backend: str | None = None) -> Blobs:
+    """The content-addressed store of bill PDFs, screenshots and traces: `blobs.backend`, or `backend`."""
+    if (backend or app.settings.blobs_backend) == "database":
+        return DatabaseBlobStore(app.engine)
     return BlobStore(app.settings.data_dir / "blobs")
 
 

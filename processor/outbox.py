@@ -23,7 +23,7 @@ from processor.config import MailSettings
 from processor.errors import ForwardFailed
 from processor.forward import close, compose, connect, send, to_wire
 from processor.types import Shard, outbox_lease, shards_from
-from storage.blobs import BlobStore
+from storage.blobs import Blobs
 from storage.engine import session_scope
 from storage.mail import acquire_lease, due_forwards, interrupted_forwards, live_leases, release_lease
 from storage.mail_models import Forward, ForwardStatus, Invoice
@@ -112,7 +112,7 @@ class OutboxSender:
     several workers send at once instead of one worker sending everybody's forwards while the others wait.
     """
 
-    def __init__(self, *, engine: Engine, settings: MailSettings, blobs: BlobStore, owner: str,
+    def __init__(self, *, engine: Engine, settings: MailSettings, blobs: Blobs, owner: str,
                  now: Callable[[], datetime] = utcnow, dkim_key: bytes | None = None) -> None:
         self.engine, self.settings, self.blobs, self.owner = engine, settings, blobs, owner
         self.now, self.dkim_key = now, dkim_key
@@ -250,7 +250,7 @@ class OutboxSender:
         return True
 
 
-def send_outbox(*, engine: Engine, settings: MailSettings, blobs: BlobStore, owner: str,
+def send_outbox(*, engine: Engine, settings: MailSettings, blobs: Blobs, owner: str,
                 now: Callable[[], datetime] = utcnow, dkim_key: bytes | None = None) -> OutboxReport:
     """Send every due forward once, shard by shard under the outbox leases; never raises for SMTP trouble."""
     sender = OutboxSender(engine=engine, settings=settings, blobs=blobs, owner=owner, now=now, dkim_key=dkim_key)

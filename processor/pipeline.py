@@ -35,7 +35,7 @@ from processor.settle import settle
 from processor.store import store_bill
 from processor.types import DkimResult, FetchedMessage, Mailbox, ReadBill, Route, Shard, mailbox_lease, shards_from
 from processor.unlock import rule_candidates, unlock
-from storage.blobs import BlobStore
+from storage.blobs import Blobs
 from storage.engine import session_scope
 from storage.errors import FaturasError
 from storage.mail import acquire_lease, known_uids, new_owner, release_lease, unfinished
@@ -53,7 +53,7 @@ class Pipeline:
 
     engine: Engine
     settings: MailSettings
-    blobs: BlobStore
+    blobs: Blobs
     keys: KeyRing | None = None
     dns_txt: DnsTxtLookup | None = None
     dkim_key: bytes | None = field(default=None, repr=False)

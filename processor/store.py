@@ -17,7 +17,7 @@ import structlog
 from sqlmodel import Session, select
 
 from processor.types import ReadBill
-from storage.blobs import BlobStore
+from storage.blobs import Blobs
 from storage.invoices import add_version
 from storage.mail_models import Invoice, InvoiceStatus
 from storage.models import AdhesionStatus, Unit
@@ -57,7 +57,7 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def store_bill(*, session: Session, blobs: BlobStore, unit: Unit, read: ReadBill, source: str,
+def store_bill(*, session: Session, blobs: Blobs, unit: Unit, read: ReadBill, source: str,
                mail_message_id: int | None) -> StoreOutcome:
     """Keep the original PDF and record the bill; returns what happened. The caller commits."""
     bill = read.bill

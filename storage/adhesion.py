@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from storage.blobs import BlobStore
+from storage.blobs import Blobs
 from storage.models import AdhesionAttempt, AdhesionStatus, BrowserSession, Unit, utcnow
 from storage.secrets import KeyRing
 
@@ -97,7 +97,7 @@ def forget_browser_state(*, session: Session, utility: str, portal_login: str) -
         session.delete(saved)
 
 
-def prune_artifacts(*, session: Session, blobs: BlobStore, now: datetime | None = None) -> int:
+def prune_artifacts(*, session: Session, blobs: Blobs, now: datetime | None = None) -> int:
     """Delete screenshots and traces past their retention; returns how many blobs were removed."""
     moment = now or utcnow()
     removed = 0

@@ -81,8 +81,11 @@ def _blob_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
-def backup(*, engine: Engine, blobs_root: Path, folder: Path) -> BackupReport:
-    """Write the database and every blob into `folder` (new or empty), then the manifest, last."""
+def backup(*, engine: Engine, blobs_root: Path | None, folder: Path) -> BackupReport:
+    """Write the database and every blob into `folder` (new or empty), then the manifest, last.
+
+    `blobs_root` is None with the database blob backend: the blobs are then inside the database copy.
+    """
     if folder.exists() and any(folder.iterdir()):
         raise BackupError(f"{folder} is not empty: back up into a new folder")
     folder.mkdir(parents=True, exist_ok=True)
@@ -101,7 +104,7 @@ def backup(*, engine: Engine, blobs_root: Path, folder: Path) -> BackupReport:
         _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "-f", str(folder / PG_FILE), *args],
              env, "pg_dump")
     blobs = {}
-    for path in _blob_files(blobs_root):
+    for path in _blob_files(blobs_root) if blobs_root is not None else []:
         relative = path.relative_to(blobs_root)
         copy = folder / "blobs" / relative
         copy.parent.mkdir(parents=True, exist_ok=True)
@@ -142,13 +145,16 @@ def verify(folder: Path) -> dict:
     return manifest
 
 
-def restore(*, engine: Engine, blobs_root: Path, folder: Path) -> BackupReport:
+def restore(*, engine: Engine, blobs_root: Path | None, folder: Path) -> BackupReport:
     """Restore `folder` into an empty database of the same kind and the blob folder, then check the row counts."""
     manifest = verify(folder)
     url = make_url(engine.url.render_as_string(hide_password=False))
     backend = url.get_backend_name()
     if backend != manifest["backend"]:
         raise BackupError(f"the backup is of {manifest['backend']}, the database is {backend}")
+    if manifest["blobs"] and blobs_root is None:
+        raise BackupError("the backup holds blob files but blobs.backend is database: restore with the file "
+                          "backend, then `faturas blobs migrate --to database`")
     if migrate.current_revision(engine) is not None or any(_row_counts(engine).values()):
         raise BackupError("the target database is not empty: restore into a new database")
     if backend == "sqlite":
@@ -165,7 +171,7 @@ def restore(*, engine: Engine, blobs_root: Path, folder: Path) -> BackupReport:
         _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", *args, str(folder / PG_FILE)],
              env, "pg_restore")
     for relative in manifest["blobs"]:
-        target_path = blobs_root / relative
+        target_path = blobs_root / relative  # type: ignore[operator] - None only without blob files (checked)
         if not target_path.exists():
             target_path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(folder / "blobs" / relative, target_path)

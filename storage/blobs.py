@@ -1,4 +1,8 @@
-"""A content-addressed folder for PDFs, traces and screenshots under the data directory.
+"""Content-addressed blobs (bill PDFs, traces, screenshots): a folder under the data directory, or the database.
+
+`blobs.backend = "file"` (default) keeps them under `<data_dir>/blobs`; workers on several machines then
+share that folder. `"database"` keeps them in the `blob` table of the same SQLite or PostgreSQL database, so
+workers with separate data folders share nothing but the database. Both have the same methods (`Blobs`).
 
 A blob's name is the sha256 of the bytes as given, so the same PDF is stored once and a name proves
 the content. Sensitive blobs (screenshots and traces of a logged-in portal) are written encrypted with
@@ -10,10 +14,42 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from storage.secrets import KeyRing
+
+
+class Blobs(Protocol):
+    """What every blob backend does. Missing blobs raise FileNotFoundError, whatever the backend."""
+
+    def put(self, data: bytes, *, keys: KeyRing | None = None) -> str: ...  # noqa: D102
+
+    def get(self, digest: str, *, keys: KeyRing | None = None) -> bytes: ...  # noqa: D102
+
+    def exists(self, digest: str, *, encrypted: bool = False) -> bool: ...  # noqa: D102
+
+    def delete(self, digest: str, *, encrypted: bool = False) -> bool: ...  # noqa: D102
+
+    def names(self) -> Iterator[tuple[str, bool]]:
+        """Every stored blob as (sha256, encrypted)."""
+        ...
+
+    def read_raw(self, digest: str, *, encrypted: bool) -> bytes:
+        """The stored payload as it is (still encrypted for an encrypted blob), for copying between backends."""
+        ...
+
+    def write_raw(self, digest: str, *, encrypted: bool, payload: bytes) -> None:
+        """Store a payload read from another backend under its name (no-op when present)."""
+        ...
+
+
+def check_digest(digest: str) -> None:
+    """ValueError unless `digest` is a sha256 hex digest (it becomes a path or a key)."""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"not a sha256 hex digest: {digest!r}")
 
 
 @dataclass(frozen=True)
@@ -23,25 +59,45 @@ class BlobStore:
     root: Path
 
     def _path(self, digest: str, *, encrypted: bool) -> Path:
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError(f"not a sha256 hex digest: {digest!r}")
+        check_digest(digest)
         return self.root / digest[:2] / (digest[2:] + (".enc" if encrypted else ""))
 
     def put(self, data: bytes, *, keys: KeyRing | None = None) -> str:
         """Store bytes (encrypted when `keys` is given) and return their sha256."""
         digest = hashlib.sha256(data).hexdigest()
-        path = self._path(digest, encrypted=keys is not None)
-        if path.exists():
+        if self._path(digest, encrypted=keys is not None).exists():
             return digest
+        self.write_raw(digest, encrypted=keys is not None,
+                       payload=keys.encrypt_bytes(data) if keys is not None else data)
+        return digest
+
+    def write_raw(self, digest: str, *, encrypted: bool, payload: bytes) -> None:
+        """Write a payload under its name, atomically (temporary file, fsync, rename); no-op when present."""
+        path = self._path(digest, encrypted=encrypted)
+        if path.exists():
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = keys.encrypt_bytes(data) if keys is not None else data
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-        return digest
+
+    def read_raw(self, digest: str, *, encrypted: bool) -> bytes:
+        """The file's bytes as stored."""
+        return self._path(digest, encrypted=encrypted).read_bytes()
+
+    def names(self) -> Iterator[tuple[str, bool]]:
+        """Every blob file under the root (temporary files of unfinished writes are skipped)."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("??/*")):
+            if path.name.startswith("."):
+                continue
+            encrypted = path.suffix == ".enc"
+            digest = path.parent.name + (path.name[:-4] if encrypted else path.name)
+            yield digest, encrypted
 
     def get(self, digest: str, *, keys: KeyRing | None = None) -> bytes:
         """The bytes of a blob; encrypted blobs need the key ring."""

@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from config.context import AppContext
 from config.wiring import blob_store
-from storage.blobs import BlobStore
+from storage.blobs import Blobs
 from web.sandbox import Sandbox
 from web.services.adhesion import AdhesionRunner
 
@@ -32,6 +32,6 @@ class WebContext:
     """Set by `faturas serve --sandbox` only: the embedded stack behind the sandbox-only controls."""
 
     @property
-    def blobs(self) -> BlobStore:
+    def blobs(self) -> Blobs:
         """The content-addressed blob folder."""
         return blob_store(self.app)

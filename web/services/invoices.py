@@ -11,7 +11,7 @@ from sqlmodel import Session
 from config.context import AppContext
 from config.wiring import build_pipeline
 from processor.uploads import ImportResult, import_files
-from storage.blobs import BlobStore
+from storage.blobs import Blobs
 from storage.invoices import forwards_of, list_invoices
 from storage.mail_models import Forward, Invoice
 from storage.models import Unit
@@ -44,7 +44,7 @@ def own_invoice(*, session: Session, integrator: Integrator, invoice_id: int) ->
     return invoice, unit
 
 
-def invoice_pdf(*, blobs: BlobStore, invoice: Invoice) -> bytes:
+def invoice_pdf(*, blobs: Blobs, invoice: Invoice) -> bytes:
     """The original PDF bytes as received."""
     return blobs.get(invoice.pdf_sha256)
 

@@ -1,0 +1,32 @@
+"""blobs: the blob table for blobs.backend = "database"
+
+Revision ID: 0008
+Revises: 0005
+Create Date: 2026-12-02 01:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = '0008'
+down_revision: str | Sequence[str] | None = '0005'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('blob',
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('encrypted', sa.Boolean(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('sha256', 'encrypted')
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('blob')
