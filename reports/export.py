@@ -28,6 +28,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("economia_acumulada_rs", "cumulative_savings"),
     ("custo_disponibilidade_rs", "availability_charge"),
     ("fio_b_rs", "fio_b"),
+    ("geracao_esperada_kwh", "expected_generation_kwh"),
 )
 _MONEY = {"amount_due", "without_solar", "savings", "cumulative_savings", "availability_charge", "fio_b"}
 

@@ -38,6 +38,8 @@ class MonthRow:
     fio_b: Decimal | None = None
     tariff: Decimal | None = None
     supply_type: str | None = None
+    expected_generation_kwh: Decimal | None = None
+    """What the integrator expects the system to generate that month (the sizing), when registered."""
 
 
 def _bill_row(invoice: Invoice) -> MonthRow:
@@ -50,8 +52,15 @@ def _bill_row(invoice: Invoice) -> MonthRow:
                     fio_b=economics.fio_b, tariff=economics.tariff, supply_type=invoice.data.get("supply_type"))
 
 
-def monthly_rows(invoices: Iterable[Invoice]) -> list[MonthRow]:
-    """Rows oldest first: every stored month (the newest version of a reissued bill), plus history months."""
+GENERATION_BASIS_PT = ("Geração comparada: energia injetada na rede, a única que a fatura informa (a energia "
+                       "gerada e consumida na hora não passa pelo medidor da concessionária).")
+
+
+def monthly_rows(invoices: Iterable[Invoice], *, expected: Sequence[Decimal] | None = None) -> list[MonthRow]:
+    """Rows oldest first: every stored month (the newest version of a reissued bill), plus history months.
+
+    `expected` is the unit's expected generation, 12 values from January: each row gets its month's value.
+    """
     current = [i for i in invoices if i.reference_month and i.superseded_by_id is None]
     rows: dict[str, MonthRow] = {}
     for invoice in sorted(current, key=lambda i: (i.reference_month, i.version)):
@@ -64,7 +73,17 @@ def monthly_rows(invoices: Iterable[Invoice]) -> list[MonthRow]:
                 rows[month] = MonthRow(month=month, consumption_kwh=decimal_or_none(entry.get("kwh")),
                                        compensated_kwh=None, credit_balance_kwh=None, amount_due=None,
                                        source=SOURCE_HISTORY)
-    return _accumulate([rows[m] for m in sorted(rows)])
+    ordered = [rows[m] for m in sorted(rows)]
+    if expected:
+        ordered = [replace(r, expected_generation_kwh=expected[int(r.month[5:]) - 1]) for r in ordered]
+    return _accumulate(ordered)
+
+
+def generation_ratio(row: MonthRow) -> Decimal | None:
+    """Injected energy as a percentage of the expected generation, when both are known."""
+    if row.injected_kwh is None or not row.expected_generation_kwh:
+        return None
+    return (row.injected_kwh / row.expected_generation_kwh * 100).quantize(Decimal("0.1"))
 
 
 def _accumulate(rows: list[MonthRow]) -> list[MonthRow]:
@@ -106,7 +125,8 @@ class ClientReport:
         return _add([r.savings for r in self.totals])
 
 
-def client_report(units: Sequence[tuple[int, str, list[Invoice]]]) -> ClientReport:
+def client_report(units: Sequence[tuple[int, str, list[Invoice]]],
+                  expected: dict[int, list[Decimal]] | None = None) -> ClientReport:
     """Group units (id, label, bills) into one report; totals add each figure over the units that have it.
 
     The credit balance total is the sum of the units' balances (credits belong to each unit at CEMIG); a month's
@@ -114,8 +134,8 @@ def client_report(units: Sequence[tuple[int, str, list[Invoice]]]) -> ClientRepo
     """
     reports = []
     for unit_id, label, invoices in units:
-        rows = monthly_rows(invoices)
-        generating = any(r.injected_kwh for r in rows)
+        rows = monthly_rows(invoices, expected=(expected or {}).get(unit_id))
+        generating = any(r.injected_kwh for r in rows) or bool((expected or {}).get(unit_id))
         reports.append(UnitReport(unit_id=unit_id, label=label, role="geradora" if generating else "beneficiária",
                                   rows=rows))
     reports.sort(key=lambda u: (u.role != "geradora", u.unit_id))
@@ -127,5 +147,5 @@ def client_report(units: Sequence[tuple[int, str, list[Invoice]]]) -> ClientRepo
             month=month, source=SOURCE_BILL if any(r.source == SOURCE_BILL for r in same) else SOURCE_HISTORY,
             **{name: _add([getattr(r, name) for r in same]) for name in (
                 "consumption_kwh", "compensated_kwh", "credit_balance_kwh", "amount_due", "injected_kwh",
-                "without_solar", "savings", "availability_charge", "fio_b")}))
+                "without_solar", "savings", "availability_charge", "fio_b", "expected_generation_kwh")}))
     return ClientReport(units=reports, totals=_accumulate(totals))

@@ -290,3 +290,4 @@ class JobRun(SQLModel, table=True):
     summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = Field(default=None, max_length=1000)
 import storage.blob_models  # noqa: E402,F401
+import storage.generation  # noqa: E402,F401

@@ -8,6 +8,7 @@ from fastapi.templating import Jinja2Templates
 
 from config.context import AppContext
 from reports import format as fmt
+from reports.monthly import generation_ratio
 from web.context import STATIC, TEMPLATES, WebContext
 from web.errors import install_error_handlers
 from web.sandbox import Sandbox
@@ -38,6 +39,7 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters.update(brl=fmt.brl, num=fmt.number, kwh=fmt.kwh, mes=fmt.month_label, data=fmt.date_br,
                                  pct=fmt.percent)
+    templates.env.globals["ratio"] = generation_ratio
     app.state.web = WebContext(app=app_context, secret=load_or_create_secret(settings.web_session_key_file),
                                templates=templates, runner=runner or AdhesionRunner(app_context),
                                sandbox=sandbox)

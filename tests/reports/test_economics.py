@@ -95,3 +95,25 @@ def test_a_client_groups_its_units_and_adds_them_month_by_month():
     parts = [next(r for r in u.rows if r.month == "2023-10") for u in report.units]
     assert total.savings == sum((p.savings for p in parts if p.savings is not None), Decimal(0))
     assert total.source == "fatura"
+
+
+def test_expected_generation_is_set_per_calendar_month_and_compared_with_injected_energy():
+    from reports.monthly import generation_ratio
+    from storage.errors import UnitInputError
+    from storage.generation import parse_plan
+
+    assert parse_plan(["450"]) == [Decimal("450")] * 12
+    plan = parse_plan([str(300 + 10 * m) for m in range(12)])
+    assert plan[0] == Decimal("300") and plan[11] == Decimal("410")
+    assert parse_plan(["1.234,5"]) == [Decimal("1234.5")] * 12
+    for bad in (["1", "2"], ["-5"], ["muito"], ["NaN"]):
+        try:
+            parse_plan(bad)
+        except UnitInputError as exc:
+            assert "expected_generation" in str(exc)
+        else:
+            raise AssertionError(f"{bad} was accepted")
+    data = _golden("3004298116-10-2023") | {"scee": {**_golden("3004298116-10-2023")["scee"], "injected_kwh": "390"}}
+    (row,) = [r for r in monthly_rows([_invoice(data)], expected=plan) if r.source == "fatura"]
+    assert row.expected_generation_kwh == Decimal("390")  # October: the tenth value
+    assert row.injected_kwh == Decimal("390") and generation_ratio(row) == Decimal("100.0")

@@ -156,3 +156,34 @@ def test_the_unit_page_lists_its_alerts_with_who_must_act(web):
     page = client.get(f"/unidades/{unit_id}").text
     assert 'data-alert="bill_missing"' in page and "Fatura não chegou" in page and "Quem deve agir: Operador" in page
     assert "Fatura atrasada (não chegou no prazo)" in page  # the state's label, no longer empty
+
+
+def test_expected_generation_is_registered_from_the_report_and_printed_in_both_forms(web):
+    ana = web.user("ana@solar.example.com")
+    unit_id = web.unit(ana, 1)
+    client = web.login("ana@solar.example.com")
+    form = client.get(f"/unidades/{unit_id}")
+    files = [("arquivos", ("2026-11.pdf", bill("3000000001", "2026-11").pdf, "application/pdf"))]
+    client.post(f"/unidades/{unit_id}/faturas", data={"csrf_token": csrf_of(form)}, files=files)
+    page = client.get(f"/unidades/{unit_id}/relatorio")
+    assert "Geração esperada</th>" not in page.text
+    bad = client.post(f"/unidades/{unit_id}/geracao-esperada", data={"csrf_token": csrf_of(page), "geracao": "1; 2"})
+    assert bad.status_code in (400, 422) and "12" in bad.text
+    saved = client.post(f"/unidades/{unit_id}/geracao-esperada",
+                        data={"csrf_token": csrf_of(page), "geracao": "; ".join(str(400 + m) for m in range(12))},
+                        follow_redirects=True)
+    assert "Geração esperada salva." in saved.text and "Geração esperada</th>" in saved.text
+    november = {c[0]: c for c in _cells(saved.text, "relatorio")}["nov/26"]
+    assert "410\u00a0kWh" in november and 'value="400; 401; 402' in saved.text
+    assert "energia injetada na rede" in saved.text  # what the comparison is made with
+    pdf_text = _squash(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        client.get(f"/unidades/{unit_id}/relatorio.pdf").content)).pages))
+    assert "Geração esperada" in pdf_text and "410 kWh" in pdf_text
+    cleared = client.post(f"/unidades/{unit_id}/geracao-esperada", data={"csrf_token": csrf_of(page), "geracao": ""},
+                          follow_redirects=True)
+    assert "Geração esperada</th>" not in cleared.text
+    web.user("bia@solar.example.com")
+    intruder = web.login("bia@solar.example.com")
+    other = intruder.get("/unidades")
+    assert intruder.post(f"/unidades/{unit_id}/geracao-esperada",
+                         data={"csrf_token": csrf_of(other), "geracao": "1"}).status_code == 404

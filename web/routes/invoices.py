@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, File, Path, Request, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
 
 from reports.export import report_csv, report_xlsx
+from storage.generation import set_expected_generation
 from web.deps import CsrfDep, SessionDep, UserDep, WebDep
 from web.render import page
 from web.routes.units import render_unit
@@ -47,6 +49,16 @@ def report(request: Request, session: SessionDep, web: WebDep, user: UserDep, un
     """The detailed report: summary, alerts, charts and the monthly table; printable."""
     view = unit_report_view(session=session, settings=web.app.settings, integrator=user, unit_id=unit_id)
     return page(request, "report.html", {"user": user, "view": view})
+
+
+@router.post("/unidades/{unit_id}/geracao-esperada", dependencies=[CsrfDep])
+def save_expected_generation(session: SessionDep, user: UserDep, unit_id: Id,
+                             geracao: Annotated[str, Form(max_length=400)] = "") -> Response:
+    """Register the unit's expected monthly generation (1 value, or 12 from January); blank removes it."""
+    unit = own_unit(session=session, integrator=user, unit_id=unit_id)
+    set_expected_generation(session=session, unit_id=unit.id or 0, values=re.split(r"[;\n]", geracao))
+    return RedirectResponse(f"/unidades/{unit_id}/relatorio?msg=Gera%C3%A7%C3%A3o+esperada+salva.",
+                            status_code=303)
 
 
 @router.get("/unidades/{unit_id}/cliente")

@@ -18,8 +18,8 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from reports.format import brl, kwh, month_label
-from reports.monthly import SOURCE_BILL, MonthRow
+from reports.format import brl, kwh, month_label, percent
+from reports.monthly import SOURCE_BILL, MonthRow, generation_ratio
 from web.services.report_view import UnitReportView
 
 HEADER = ["Mês", "Consumo da rede", "Energia injetada", "Energia compensada", "Saldo de créditos", "Valor pago",
@@ -27,11 +27,12 @@ HEADER = ["Mês", "Consumo da rede", "Energia injetada", "Energia compensada", "
 GREEN, YELLOW = colors.HexColor("#0a6e4f"), colors.HexColor("#f2a900")
 
 
-def table_cells(row: MonthRow) -> list[str]:
-    """One row of the table, as the page prints it."""
+def table_cells(row: MonthRow, *, generation: bool = False) -> list[str]:
+    """One row of the table, as the page prints it (with the generation columns when the page has them)."""
+    extra = [kwh(row.expected_generation_kwh), percent(generation_ratio(row))] if generation else []
     return [month_label(row.month), kwh(row.consumption_kwh), kwh(row.injected_kwh), kwh(row.compensated_kwh),
             kwh(row.credit_balance_kwh), brl(row.amount_due), brl(row.without_solar), brl(row.savings),
-            brl(row.cumulative_savings), brl(row.availability_charge), brl(row.fio_b),
+            brl(row.cumulative_savings), brl(row.availability_charge), brl(row.fio_b), *extra,
             "Fatura" if row.source == SOURCE_BILL else "Histórico"]
 
 
@@ -95,11 +96,14 @@ def report_pdf(view: UnitReportView) -> bytes:
                   Table([[_energy_chart(view.rows), _balance_chart(view.rows)]]),
                   Paragraph("Consumo da rede (verde) e energia compensada (amarelo), kWh · saldo de créditos, kWh",
                             small), Spacer(1, 0.3 * cm)]
-        table = Table([HEADER, *(table_cells(r) for r in view.rows)], repeatRows=1)
-        table.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 7), ("ALIGN", (1, 1), (10, -1), "RIGHT"),
+        generation = view.show_generation
+        header = [*HEADER[:-1], "Geração esperada", "Injetada / esperada", HEADER[-1]] if generation else HEADER
+        table = Table([header, *(table_cells(r, generation=generation) for r in view.rows)], repeatRows=1)
+        table.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 7), ("ALIGN", (1, 1), (-2, -1), "RIGHT"),
                                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
                                    ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f0f3f5")])]))
         story += [table, Spacer(1, 0.3 * cm), Paragraph(view.formula, small),
+                  *([Paragraph(view.generation_basis, small)] if generation else []),
                   Paragraph("Origem “Histórico”: mês sem fatura armazenada; o consumo vem do histórico impresso na "
                             "fatura mais recente.", small),
                   Paragraph("Créditos a expirar: a fatura não informa quando os créditos expiram "

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
 from config.settings import Settings
 from reports.alerts import Alert, AlertThresholds, unit_alerts
 from reports.economics import FORMULA_PT
-from reports.monthly import ClientReport, MonthRow, client_report, monthly_rows
+from reports.monthly import GENERATION_BASIS_PT, ClientReport, MonthRow, client_report, monthly_rows
+from storage.generation import expected_generation
 from storage.models import Unit
 from storage.web_models import Integrator
 from web.services.invoices import invoices_of
@@ -27,7 +29,15 @@ class UnitReportView:
     alerts: list[Alert]
     siblings: int
     """How many other units share the holder's document (the client view has them all)."""
+    expected: list[Decimal] | None = None
+    """The expected generation registered for the unit (12 values from January), if any."""
     formula: str = FORMULA_PT
+    generation_basis: str = GENERATION_BASIS_PT
+
+    @property
+    def show_generation(self) -> bool:
+        """The generation columns appear for a generating unit or one with an expected generation."""
+        return bool(self.expected) or any(r.injected_kwh is not None for r in self.rows)
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,7 @@ class ClientReportView:
     charts: list[tuple[str, str]]
     alerts: list[Alert]
     formula: str = FORMULA_PT
+    generation_basis: str = GENERATION_BASIS_PT
 
 
 def thresholds(settings: Settings) -> AlertThresholds:
@@ -57,10 +68,12 @@ def client_units(*, session: Session, integrator: Integrator, unit: Unit) -> lis
 def unit_report_view(*, session: Session, settings: Settings, integrator: Integrator, unit_id: int) -> UnitReportView:
     """The report of one of the integrator's units (UnitNotFound for anybody else's)."""
     unit = own_unit(session=session, integrator=integrator, unit_id=unit_id)
-    rows = monthly_rows(invoices_of(session=session, unit=unit))
+    expected = expected_generation(session=session, unit_id=unit.id or 0)
+    rows = monthly_rows(invoices_of(session=session, unit=unit), expected=expected)
     alerts = unit_alerts(unit.id or 0, rows, adhesion_status=unit.adhesion_status, limits=thresholds(settings))
     siblings = len(client_units(session=session, integrator=integrator, unit=unit)) - 1
-    return UnitReportView(unit=unit, rows=rows, charts=charts(rows), alerts=alerts, siblings=siblings)
+    return UnitReportView(unit=unit, rows=rows, charts=charts(rows), alerts=alerts, siblings=siblings,
+                          expected=expected)
 
 
 def unit_label(unit: Unit) -> str:
@@ -73,7 +86,9 @@ def client_report_view(*, session: Session, settings: Settings, integrator: Inte
     """The report of the client (holder document) of one of the integrator's units."""
     unit = own_unit(session=session, integrator=integrator, unit_id=unit_id)
     units = client_units(session=session, integrator=integrator, unit=unit)
-    report = client_report([(u.id or 0, unit_label(u), invoices_of(session=session, unit=u)) for u in units])
+    plans = {u.id or 0: plan for u in units if (plan := expected_generation(session=session, unit_id=u.id or 0))}
+    report = client_report([(u.id or 0, unit_label(u), invoices_of(session=session, unit=u)) for u in units],
+                           expected=plans)
     by_id = {u.id: u for u in units}
     alerts = [a for part in report.units for a in unit_alerts(
         part.unit_id, part.rows, adhesion_status=by_id[part.unit_id].adhesion_status, limits=thresholds(settings))]

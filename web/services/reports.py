@@ -102,6 +102,8 @@ def charts(rows: Sequence[MonthRow]) -> list[tuple[str, str]]:
     energy = [Series("Consumo da rede", values("consumption_kwh"))]
     if any(v is not None for v in values("injected_kwh")):
         energy.append(Series("Energia injetada", values("injected_kwh")))
+    if any(v is not None for v in values("expected_generation_kwh")):
+        energy.append(Series("Geração esperada", values("expected_generation_kwh")))
     found = [
         ("Energia (kWh)", energy, "kWh", "bar"),
         ("Energia compensada (kWh)", [Series("Energia compensada", values("compensated_kwh"))], "kWh", "bar"),

@@ -1,4 +1,4 @@
-"""blobs: the blob table for blobs.backend = "database"
+"""blobs and plans: the blob table (blobs.backend = "database") and units' expected generation
 
 Revision ID: 0008
 Revises: 0005
@@ -26,7 +26,15 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('sha256', 'encrypted')
     )
+    op.create_table('expected_generation',
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('monthly_kwh', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('unit_id')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('expected_generation')
     op.drop_table('blob')
