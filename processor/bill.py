@@ -1,7 +1,9 @@
 """Parse: the utility's parser (processor.parse.registry) and the cross-checks that decide parsed vs needs_review.
 
 Every check the parser attaches must pass, and the installation printed on the bill must be the unit's
-(10-digit installation or 15-digit UC code). Parser errors become BillUnreadable here.
+(10-digit installation or 15-digit UC code). A 2026 bill prints only the UC code: for a unit registered by
+its installation and with no UC code yet, that is not a mismatch but a code to learn (the bill was routed
+to the unit by its inbox address). Parser errors become BillUnreadable here.
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from processor.parse.text import pdf_text
 from processor.types import ReadBill, UnlockedPdf
 
 
-def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = ()) -> ReadBill:
-    """Parse and judge one bill; `installations` are the unit's codes (empty: no installation check)."""
+def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = (),
+              uc_code_known: bool = True) -> ReadBill:
+    """Parse and judge one bill; `installations` are the unit's codes (empty: no installation check).
+
+    With `uc_code_known` False (the unit has an installation but no UC code), a bill that prints a UC code
+    and no installation is not a mismatch: its UC code is returned as `uc_code_to_learn`.
+    """
     parser = PARSERS.get(utility)
     if parser is None:
         raise BillUnreadable(f"no bill parser for utility {utility!r}")
@@ -30,6 +37,11 @@ def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = 
     reasons = [name for name, passed in bill.checks.items() if not passed]
     if not bill.checks:
         reasons.append("no_checks")
+    learn = None
     if installations and not any(installation_matches(bill, code) for code in installations):
-        reasons.append("installation_mismatch")
-    return ReadBill(pdf=pdf, bill=bill, needs_review=bool(reasons), review_reasons=tuple(reasons))
+        if not uc_code_known and bill.uc_code is not None and bill.installation is None:
+            learn = bill.uc_code
+        else:
+            reasons.append("installation_mismatch")
+    return ReadBill(pdf=pdf, bill=bill, needs_review=bool(reasons), review_reasons=tuple(reasons),
+                    uc_code_to_learn=learn)

@@ -37,6 +37,7 @@ from processor.config import MailSettings, SmtpRelay
 from processor.errors import ForwardFailed
 from storage.mail_models import Forward, Invoice
 from storage.models import Unit, utcnow
+from storage.validators import format_uc_code
 
 log = structlog.get_logger(__name__)
 _WIRE = compat32.clone(linesep="\r\n")
@@ -97,6 +98,15 @@ def _text_header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
 
 
+def _unit_number(data: dict, unit: Unit) -> str:
+    """The number the client knows: the installation (the bill's, else the unit's), else the UC code as printed."""
+    installation = data.get("installation") or unit.installation
+    if installation:
+        return installation
+    code = data.get("uc_code") or unit.uc_code
+    return format_uc_code(code) if code else "-"
+
+
 def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, settings: MailSettings) -> Message:
     """The pt-BR message for one forward (same bytes every time, bar the Date, boundary and signature).
 
@@ -106,7 +116,7 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
     data = invoice.data
     scee = data.get("scee") or {}
     year, month = invoice.reference_month.split("-")
-    installation = data.get("installation") or unit.installation or unit.uc_code or "-"
+    installation = _unit_number(data, unit)
     reissue = invoice.version > 1
     message = MIMEMultipart()
     message["From"] = _address(settings.from_address)

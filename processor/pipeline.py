@@ -306,7 +306,8 @@ def read_pdfs(pipeline: Pipeline, unit: Unit, parts) -> tuple[list[ReadBill], li
     failures: list[BillRejected] = []
     for part in parts:
         try:
-            bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility, installations=codes))
+            bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility, installations=codes,
+                                   uc_code_known=unit.uc_code is not None))
         except BillRejected as exc:
             failures.append(exc)
     return bills, failures
@@ -358,7 +359,7 @@ def _verdict(results, failures: list[BillRejected], bills: list[ReadBill]) -> tu
     notes = [f"{type(f).__name__}: {f}" for f in failures]
     for bill, result in zip(bills, results, strict=True):
         if result.status == "needs_review" and result.outcome != "duplicate":
-            notes.append(f"{bill.bill.reference_month} needs review: {', '.join(bill.review_reasons)}")
+            notes.append(f"{bill.bill.reference_month} needs review: {', '.join(result.review_reasons)}")
         if result.outcome == "reissue":
             notes.append(f"{bill.bill.reference_month} re-issued: stored as a new version")
     if all(r.outcome == "duplicate" for r in results) and not failures:

@@ -115,3 +115,6 @@ class ReadBill:
     bill: Bill
     needs_review: bool
     review_reasons: tuple[str, ...] = ()
+    uc_code_to_learn: str | None = None
+    """The UC code a 2026 bill printed for a unit known only by its installation: the unit learns it when the
+    bill is stored from its inbox (`processor.store`); an upload does not teach it."""
