@@ -27,8 +27,8 @@ TOML (all optional)::
     password_file = "/etc/faturas/smtp.pw"
     [mail.sending_domains]
     cemig = ["cemig.com.br"]
-    [mail.pdf_password_rules]
-    cemig = ["{document[0:5]}"]
+    [mail.pdf_password_rules]                        # default: cemig = ["{document[0:4]}"]
+    cemig = ["{document[0:4]}", "{document[0:5]}"]
 
 The environment overrides: FATURAS_IMAP_HOST/PORT/USER/PASSWORD/TLS/FOLDER (one account named
 `default`, replacing the TOML accounts), FATURAS_SMTP_HOST/PORT/USER/PASSWORD/TLS, FATURAS_MAIL_FROM,

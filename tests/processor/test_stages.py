@@ -79,3 +79,13 @@ def test_a_dead_local_holder_is_taken_over_at_once(engine):
         assert acquire_lease(session=session, name="outbox", owner=dead, seconds=600)
     with session_scope(engine) as session:
         assert acquire_lease(session=session, name="outbox", owner="me:1:x", seconds=600)
+
+
+def test_cemig_tries_the_holders_first_four_document_digits_by_default():
+    from processor.config import MailSettings
+
+    rules = MailSettings().pdf_password_rules["cemig"]
+    assert rules == ("{document[0:4]}",)
+    assert rule_candidates(rules, document="52998224725", installation=None, uc_code="000453314201850") == ["5299"]
+    configured = MailSettings(pdf_password_rules={"cemig": ("{document[0:5]}",)}).pdf_password_rules
+    assert configured == {"cemig": ("{document[0:5]}",)}
