@@ -36,7 +36,7 @@ def parse_cemig(text: str) -> Bill:
     """
     layout = detect_layout(text)
     by_shape = layout in LAYOUTS_2026
-    header = fields.header(text)
+    header = fields.header(text, by_shape=by_shape)
     if header.reference_month is None or header.due_date is None or header.amount_due is None:
         raise BillUnparseable(f"a {layout} bill without a readable reference month, due date and amount")
     customer_number, installation = fields.client_and_installation(text)
@@ -48,12 +48,13 @@ def parse_cemig(text: str) -> Bill:
     meter, consumption = fields.meter(text, glued=by_shape)
     rows, items_total, _ = tables.items(text, by_shape=by_shape)
     footer = fields.footer(text, by_shape=by_shape)
-    uc_code = fields.uc_code(text) if by_shape else None
+    stub_uc = footer.uc_code if footer else None
+    uc_code = fields.uc_code(text, stub=stub_uc) if by_shape else stub_uc
     bill = Bill(
         utility=UTILITY,
         layout=layout,
         installation=installation or (footer.installation if footer else None),
-        uc_code=uc_code or (footer.uc_code if footer else None),
+        uc_code=uc_code,
         customer_number=customer_number,
         reference_month=header.reference_month,
         due_date=header.due_date,

@@ -138,12 +138,34 @@ def client_and_installation(text: str) -> tuple[str | None, str | None]:
     return (match[1], match[2]) if match else (None, None)
 
 
-def header(text: str) -> Header:
-    """Reference month, due date and amount due, from the labelled header block."""
+def header(text: str, *, by_shape: bool = False) -> Header:
+    """Reference month, due date and amount due, from the labelled header block (or its unlabelled triple).
+
+    With ``by_shape`` (2026 layouts) and no triple (a consolidated block that prints the three apart), the
+    due date and total come from the payment stub and the month from the stub's written-out month
+    (``Abril/2026``), else from the only ``MMM/AAAA`` on the bill: each only when the bill names one.
+    """
     match = _HEADER_LABELLED.search(text) or _HEADER_TRIPLE.search(text)
-    if match is None:
+    if match is not None:
+        return Header(month_iso(match[1], match[2]), date_iso(match[3]), plain(match[4]))
+    if not by_shape:
         return Header(None, None, None)
-    return Header(month_iso(match[1], match[2]), date_iso(match[3]), plain(match[4]))
+    stub = footer(text, by_shape=True)
+    return Header(_reference_month(text), stub.due_date if stub else None, stub.amount_due if stub else None)
+
+
+_MONTH_NAMES = ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro",
+                "outubro", "novembro", "dezembro")
+_MONTH_WRITTEN = re.compile(r"(?<![\w/])(" + "|".join(_MONTH_NAMES) + r")/(\d{4})(?!\d)", re.IGNORECASE)
+_MONTH_ABBR = re.compile(rf"(?<![\w/])({MONTH})/(\d{{4}})(?![\d/])")
+
+
+def _reference_month(text: str) -> str | None:
+    written = {f"{m[2]}-{_MONTH_NAMES.index(m[1].lower()) + 1:02d}" for m in _MONTH_WRITTEN.finditer(text)}
+    if len(written) == 1:
+        return written.pop()
+    abbreviated = {month_iso(m[1], m[2]) for m in _MONTH_ABBR.finditer(text)}
+    return abbreviated.pop() if len(written) == 0 and len(abbreviated) == 1 else None
 
 
 def invoice(text: str) -> tuple[str | None, str | None]:
@@ -374,16 +396,19 @@ def footer(text: str, *, by_shape: bool = False) -> Footer | None:
     return Footer(match[1], None, date_iso(match[3]), plain(match[4]), uc_code=uc_digits(code) if code else None)
 
 
-def uc_code(text: str) -> str | None:
+def uc_code(text: str, *, stub: str | None = None) -> str | None:
     """The 15-digit national UC code: under ``N.º DA UNIDADE CONSUMIDORA``, else by CEMIG's shape alone.
 
     Unlabelled (some bills print it alone on a line), only a value with CEMIG's distributor id ``.018-`` counts,
-    and only when every such value on the bill is the same number: two different ones are no answer.
+    and only when every such value on the bill is the same number: two different ones are no answer. ``stub``
+    (the payment stub's UC) is the answer only when the bill shows no CEMIG-shaped code at all.
     """
     labelled = _UC_LABELLED.search(text)
     if labelled is not None:
         return uc_digits(labelled[1])
     found = {uc_digits(match[0]) for match in _UC_CEMIG.finditer(text)}
+    if not found:
+        return stub
     return found.pop() if len(found) == 1 else None
 
 

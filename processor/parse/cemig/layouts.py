@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from processor.parse.br import MONEY, MONTH, NUMBER
-from processor.parse.errors import BillLayoutUnsupported, BillUnparseable
+from processor.parse.errors import BillUnparseable
 
 PRE_NF3E = "cemig-pre-nf3e"
 """Modelo 6 "Nota Fiscal/Conta de Energia Elétrica" (JAN/2023 and before): ``SÉRIE U``, ``PTA Nº``, no key."""
@@ -80,9 +80,6 @@ def detect_layout(text: str) -> str:
     if _is_2026(text):
         if all(label.search(text) for label in _TEXT_LABELS):
             return NF3E_2026
-        if _HEADER_YEAR.search(text) is None:
-            raise BillLayoutUnsupported(
-                "a CEMIG bill keyed by the UC code, without the reference month / due date / amount row")
         return CEMIG_2026
     if _PRE_NF3E.search(text) and "chave de acesso" not in text:
         return PRE_NF3E
