@@ -7,7 +7,7 @@ header-versus-payment-stub check below).
 
 from __future__ import annotations
 
-from processor.parse.cemig import fields, tables
+from processor.parse.cemig import fields, meters, tables
 from processor.parse.cemig.layouts import LAYOUTS, LAYOUTS_2026, NF3E_2023, NF3E_2024, detect_layout
 from processor.parse.checks import standard_checks
 from processor.parse.errors import BillUnparseable
@@ -45,7 +45,7 @@ def parse_cemig(text: str) -> Bill:
         klass = fields.classification_by_shape(text, header.reference_month)
     else:
         klass = fields.classification(text, header.reference_month)
-    meter, consumption = fields.meter(text, glued=by_shape)
+    meter, consumption = meters.meter(text, glued=by_shape)
     rows, items_total, _ = tables.items(text, by_shape=by_shape)
     footer = fields.footer(text, by_shape=by_shape)
     stub_uc = footer.uc_code if footer else None
@@ -71,7 +71,7 @@ def parse_cemig(text: str) -> Bill:
         reading=klass.reading,
         meter=meter,
         consumption_kwh=consumption,
-        injection=fields.injection(text) if by_shape else None,
+        injection=meters.injection(text) if by_shape else None,
         items=rows,
         items_total=items_total,
         public_lighting=tables.public_lighting(rows),

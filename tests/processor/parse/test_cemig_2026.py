@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from processor.parse.cemig import parse_cemig
-from processor.parse.cemig.fields import split_glued
+from processor.parse.cemig.meters import split_glued
 from processor.parse.checks import checks_passed
 from processor.parse.errors import BillUnparseable
 
