@@ -84,7 +84,10 @@ _STREET = re.compile(
     r"^(?:RUA|R\.|AV|AV\.|AVENIDA|PCA|PRACA|PRAÇA|TRAVESSA|TV|ALAMEDA|AL|ROD|RODOVIA|ESTRADA|EST|LARGO|"
     r"BECO|VIA|QUADRA|SITIO|SÍTIO|FAZENDA|FAZ)\b"
 )
-_NOT_A_NAME = re.compile(r"[:$]|^[NnWw]{20,}|\d{11}-\d|^[\d\s./-]+$|DÉBITO AUTOMÁTICO|Comprovante de Pagamento|ATENÇÃO")
+_NOT_A_NAME = re.compile(
+    rf"[:$]|^[NnWw]{{20,}}|\d{{11}}-\d|^[\d\s./-]+$|DÉBITO AUTOMÁTICO|Comprovante de Pagamento|ATENÇÃO|"
+    rf"{MONTH}/\d{{4}}\s+\d{{2}}/\d{{2}}/\d{{4}}"  # the header triple printed just above the name (2026 design)
+)
 
 
 @dataclass(frozen=True)

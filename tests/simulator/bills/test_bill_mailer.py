@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import pytest
 from aiosmtpd.controller import Controller
-from tests.simulator.bills.bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
 from pypdf import PdfReader
 
 from simulator.bills.formats import br_date, br_number
@@ -26,6 +25,7 @@ from simulator.mailer import (
     generate_dkim_key,
     send_cycle,
 )
+from tests.simulator.bills.bill_profiles import GD_COMPANY, GD_HOME, PLAIN_HOME, PROFILES
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
@@ -107,7 +107,7 @@ def test_cycle_delivers_one_dkim_valid_bill_per_enrolled_profile(smtp_server, dk
         assert len(attachments) == 1
         attachment = attachments[0]
         assert attachment.get_content_type() == "application/pdf"
-        assert attachment.get_filename() == f"Conta_CEMIG_{profile.installation}_NOV2026.pdf"
+        assert attachment.get_filename() == f"Conta_CEMIG_{expected.bill.uc_code}_NOV2026.pdf"  # 2026: the UC
         pdf = attachment.get_content()
         reader = PdfReader(io.BytesIO(pdf))
         if profile.pdf_password:
