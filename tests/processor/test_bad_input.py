@@ -166,7 +166,7 @@ def test_a_cemig_pdf_protected_by_the_first_four_cpf_digits_opens_with_the_defau
 
 def test_a_bill_for_another_installation_needs_review_and_is_not_forwarded(world):
     unit = world.add_unit(1)
-    raw = bill_message(unit.inbox_address, "3000000999", "2026-10")
+    raw = bill_message(unit.inbox_address, "3000000999", "2025-10")  # the 2024 layout prints the installation
     message = _one(world, raw)
     assert message.stage == "needs_review" and "installation_mismatch" in message.error
     (invoice,) = _invoices(world)
