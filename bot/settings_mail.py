@@ -9,6 +9,7 @@ TOML (all optional)::
     dkim_key_file = "/etc/faturas/dkim.pem"          # signs forwarded bills when set
     dkim_selector = "faturas"
     max_attachment_bytes = 20971520
+    forward_unparsed = true                          # a bill in an unknown layout is still forwarded (and reviewed)
     [[mail.accounts]]                                # one per mailbox; a catch-all serves every unit
     name = "main"
     host = "imap.example.com"
@@ -60,6 +61,7 @@ _SCALARS = (  # (environment variable, key in [mail], MailSettings field)
     ("FATURAS_MAIL_SHARDS", "shards", "shards"),
     (None, "on_unconfirmed", "on_unconfirmed"),
     (None, "max_message_attempts", "max_message_attempts"),
+    (None, "forward_unparsed", "forward_unparsed"),
     (None, "sending_domains", "sending_domains"),
     (None, "pdf_password_rules", "pdf_password_rules"),
 )

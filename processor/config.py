@@ -96,6 +96,9 @@ class MailSettings(_Frozen):
     shards: int = Field(default=4, ge=1, le=64)
     on_unconfirmed: Literal["resend", "park"] = "resend"
     max_message_attempts: int = Field(default=5, ge=1)
+    forward_unparsed: bool = True
+    """An authentic (DKIM-passed) bill of the utility that no layout parser accepts is still stored, forwarded
+    with a body saying the summary is unavailable, and kept for review; off: it is quarantined unforwarded."""
 
     @field_validator("accounts")
     @classmethod

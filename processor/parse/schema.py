@@ -127,4 +127,7 @@ class Bill(_Frozen):
     barcode: str | None = None
     automatic_debit_code: str | None = None
     debts: list[Debt] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict)
+    """Where each field of a generically extracted bill came from (``linha_digitavel``, ``label``, ``shape``);
+    empty for a layout parser's reading."""
     checks: dict[str, bool] = Field(default_factory=dict)
