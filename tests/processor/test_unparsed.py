@@ -86,3 +86,20 @@ def test_with_forward_unparsed_off_or_no_valid_signature_the_unknown_layout_is_q
     with session_scope(world.engine) as session:
         assert session.exec(select(Invoice)).all() == [] and session.exec(select(Forward)).all() == []
     assert world.smtp.messages == [] and world.counts()["Quarantine"] == 2
+
+
+def test_the_forward_of_a_bill_whose_month_was_not_found_says_so():
+    from processor.config import MailSettings
+    from processor.forward import compose
+    from storage.mail_models import Forward as ForwardRow
+    from storage.models import Unit
+
+    unit = Unit(id=1, installation="3000000001", client_name="Maria", holder_document="52998224725",
+                inbox_address="uc-1@x.example", forward_to=["maria@example.com"])
+    invoice = Invoice(id=9, unit_id=1, reference_month="", status="needs_review", fingerprint="f", pdf_sha256="d",
+                      source="email", layout="generic", data={"due_date": None, "uc_code": None}, amount_due=None)
+    forward = ForwardRow(id=1, invoice_id=9, recipient="maria@example.com", message_id="<m@x.example>")
+    message = compose(forward=forward, invoice=invoice, unit=unit, pdf=b"%PDF-1.4", settings=MailSettings())
+    assert "mês não identificado" in str(message["Subject"])
+    body = message.get_payload()[0].get_payload(decode=True).decode()
+    assert "O resumo da fatura não está disponível" in body and "lido do código de barras" not in body

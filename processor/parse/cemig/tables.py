@@ -129,6 +129,8 @@ def debts(text: str) -> list[Debt]:
 
     Rows are read only after the notice's label; a bill without the notice lists no debts.
     """
+    if "NOTIFICA" not in text and "Notifica" not in text:  # a cheap test first: most bills have no notice
+        return []
     label = _DEBTS_LABEL.search(text)
     if label is None:
         return []
