@@ -68,5 +68,8 @@ def _unparsed(pdf: UnlockedPdf, bill: Bill, installations: Sequence[str], *, rea
     printed = [code for code in (bill.installation, bill.uc_code) if code]
     if installations and printed and not any(installation_matches(bill, code) for code in installations):
         reasons.append("installation_mismatch")
-    log.info("bill_read_generically", layout_error=reason[:200], fields=sorted(bill.sources))
-    return ReadBill(pdf=pdf, bill=bill, needs_review=True, review_reasons=tuple(reasons), unparsed=True)
+    # A barcode paying anyone but the utility is never forwarded, whatever the DKIM said: it is kept for review.
+    forwardable = bill.checks.get("payee_is_utility") is not False
+    log.info("bill_read_generically", layout_error=reason[:200], fields=sorted(bill.sources),
+             forwardable=forwardable)
+    return ReadBill(pdf=pdf, bill=bill, needs_review=True, review_reasons=tuple(reasons), unparsed=forwardable)

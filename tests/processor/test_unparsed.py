@@ -103,3 +103,33 @@ def test_the_forward_of_a_bill_whose_month_was_not_found_says_so():
     assert "mês não identificado" in str(message["Subject"])
     body = message.get_payload()[0].get_payload(decode=True).decode()
     assert "O resumo da fatura não está disponível" in body and "lido do código de barras" not in body
+
+
+def test_an_unknown_layout_whose_barcode_pays_someone_else_is_stored_for_review_and_never_forwarded(world):
+    from decimal import Decimal
+
+    from simulator.bills.codes import arrecadacao_barcode, format_linha_digitavel, linha_digitavel
+
+    unit = world.add_unit(1)
+    made_up = _made_up_layout(unit.installation, "2026-11")
+    real = format_linha_digitavel(made_up.bill.barcode)
+    amount = Decimal(made_up.bill.amount_due)
+    fake = format_linha_digitavel(linha_digitavel(arrecadacao_barcode(
+        amount=amount, free_field="0" * 25, company="0999")))
+    lines = [line.replace(real, fake) for line in pdf_text(made_up.pdf).split("\n")]
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(595, 842), invariant=True)
+    for i, line in enumerate(lines):
+        canvas.setFont("Helvetica", 6)
+        canvas.drawString(20, 830 - 7.2 * i, line)
+    canvas.showPage()
+    canvas.save()
+    forged = dataclasses.replace(made_up, pdf=buffer.getvalue(), plain_pdf=buffer.getvalue())
+    assert fake in pdf_text(forged.pdf)
+    world.deliver(bill_message(unit.inbox_address, unit.installation, "2026-11", generated=forged))
+    assert world.poll().outcomes == {"needs_review": 1}
+    with session_scope(world.engine) as session:
+        invoice = session.exec(select(Invoice)).one()
+        assert invoice.layout == "generic" and "payee_is_utility" in invoice.review_reasons
+        assert session.exec(select(Forward)).all() == []
+    assert world.smtp.messages == []
