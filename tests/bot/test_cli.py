@@ -80,7 +80,18 @@ def test_units_lifecycle_through_the_cli(cli, tmp_path):
     assert code == EXIT_NOT_FOUND and "no unit" in err
 
 
+@pytest.mark.parametrize("typed", [("-i", "4.533.142.018-50"), ("--uc", "4.533.142.018-50"),
+                                   ("--uc", "000453314201850")])
+def test_a_uc_code_is_accepted_as_printed_where_an_installation_is(cli, typed):
+    code, out, err = cli("units", "add", *typed, "-n", "Maria", "-d", "52998224725", "--json")
+    assert code == 0, err
+    unit = json.loads(out)
+    assert (unit["installation"], unit["uc_code"]) == (None, "000453314201850")
+    assert cli("units", "show", "4.533.142.018-50")[0] == 0
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
+    (["--uc", "4.533.142.018-5", "-n", "x", "-d", "52998224725"], EXIT_INPUT, "15-digit UC code"),
     (["-i", "123", "-n", "x", "-d", "52998224725"], EXIT_INPUT, "10-digit"),
     (["-i", "3000055479", "-n", "x", "-d", "52998224726"], EXIT_INPUT, "check digits"),
     (["-i", "3000055479", "-n", "x", "-d", "52998224725", "-f", "nope"], EXIT_INPUT, "not a valid e-mail"),
