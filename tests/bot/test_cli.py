@@ -162,6 +162,16 @@ def test_import_2000_rows_keeps_the_good_ones_and_reports_the_bad(cli, tmp_path,
     assert '"event": "unit_created"' in err  # the logs were really captured
 
 
+def test_a_csv_takes_uc_codes_as_printed_in_either_column(cli, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("installation;uc_code;client_name;holder_document\n"
+                    "4.533.142.018-50;;A;52998224725\n;2.777.942.018-25;B;11144477735\n;1.234;C;52998224725\n")
+    code, out, _ = cli("units", "import", str(path))
+    assert code == 1 and "2 unit(s) imported, 1 row(s) rejected" in out
+    listed = [json.loads(line) for line in cli("units", "list", "--json")[1].splitlines()]
+    assert sorted(unit["uc_code"] for unit in listed) == ["000277794201825", "000453314201850"]
+
+
 def test_a_csv_with_an_unknown_column_is_refused_whole(cli, tmp_path):
     path = tmp_path / "units.csv"
     path.write_text("installation,client_name,holder_document,telefone\n3000055479,A,52998224725,123\n")
