@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
-from simulator.bills.model import EPOCH, from_index, injected_exported, month_index, traits
+from simulator.bills.model import EPOCH, injected_exported, month_index, traits
 from simulator.bills.profile import InstallationProfile
 
 FIRST_CYCLE = (2026, 1)
@@ -74,6 +74,3 @@ def injection_row(profile: InstallationProfile, index: int) -> tuple[int, int, i
     previous, current = injection_register(profile, index - 1), injection_register(profile, index)
     return previous, current, current - previous
 
-
-__all__ = ["FIRST_CYCLE", "format_uc", "from_index", "gd2_share", "injection_row", "is_2026", "item_names",
-           "uc_code_for"]
