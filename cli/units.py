@@ -21,8 +21,10 @@ from storage.validators import format_document
 units_app = typer.Typer(help="Consumer units (unidades consumidoras) of your clients.", no_args_is_help=True)
 console = Console()
 
-_INSTALLATION = typer.Option(None, "--installation", "-i", help="CEMIG installation number (10 digits).")
-_UC = typer.Option(None, "--uc", help="15-digit Unidade Consumidora code (CEMIG, from 2026).")
+_INSTALLATION = typer.Option(None, "--installation", "-i",
+                             help="CEMIG installation number (10 digits); a UC code given here is taken as --uc.")
+_UC = typer.Option(None, "--uc", help="Unidade Consumidora code (CEMIG, from 2026): 15 digits or as printed, "
+                                      "e.g. 4.533.142.018-50.")
 _NAME = typer.Option(None, "--client-name", "-n", help="Client's name.")
 _DOCUMENT = typer.Option(None, "--document", "-d", help="Holder's CPF or CNPJ (with or without mask).")
 _LOGIN = typer.Option(None, "--portal-login", help="Login at the utility's portal (CPF/CNPJ or e-mail).")

@@ -9,6 +9,7 @@ TOML (all optional)::
     dkim_key_file = "/etc/faturas/dkim.pem"          # signs forwarded bills when set
     dkim_selector = "faturas"
     max_attachment_bytes = 20971520
+    forward_unparsed = true                          # a bill in an unknown layout is still forwarded (and reviewed)
     [[mail.accounts]]                                # one per mailbox; a catch-all serves every unit
     name = "main"
     host = "imap.example.com"
@@ -27,8 +28,8 @@ TOML (all optional)::
     password_file = "/etc/faturas/smtp.pw"
     [mail.sending_domains]
     cemig = ["cemig.com.br"]
-    [mail.pdf_password_rules]
-    cemig = ["{document[0:5]}"]
+    [mail.pdf_password_rules]                        # default: cemig = ["{document[0:4]}"]
+    cemig = ["{document[0:4]}", "{document[0:5]}"]
 
 The environment overrides: FATURAS_IMAP_HOST/PORT/USER/PASSWORD/TLS/FOLDER (one account named
 `default`, replacing the TOML accounts), FATURAS_SMTP_HOST/PORT/USER/PASSWORD/TLS, FATURAS_MAIL_FROM,
@@ -60,6 +61,7 @@ _SCALARS = (  # (environment variable, key in [mail], MailSettings field)
     ("FATURAS_MAIL_SHARDS", "shards", "shards"),
     (None, "on_unconfirmed", "on_unconfirmed"),
     (None, "max_message_attempts", "max_message_attempts"),
+    (None, "forward_unparsed", "forward_unparsed"),
     (None, "sending_domains", "sending_domains"),
     (None, "pdf_password_rules", "pdf_password_rules"),
 )

@@ -1,6 +1,8 @@
 """Authenticate: DKIM (dkimpy) against the utility's sending domains, under policy require | warn | off.
 
-`pass` needs a valid signature whose `d=` is one of the utility's domains (or a subdomain of one). The DNS
+`pass` needs a valid signature whose `d=` is one of the utility's domains (or a subdomain of one). Every
+signature on the message is checked, not only the first: bulk senders add their own, often on top, so a
+message passes when any valid one is the utility's. The DNS
 lookup is a parameter (`dns_txt(name: bytes, timeout=…) -> bytes | None`), so tests resolve the
 simulator's generated key from a dict; None uses dkimpy's own resolver (dnspython).
 """
@@ -27,13 +29,14 @@ def _has_signature(raw: bytes) -> bool:
     return head.startswith(b"dkim-signature:") or b"\ndkim-signature:" in head
 
 
-def check_dkim(raw: bytes, *, domains: Sequence[str], dns_txt: DnsTxtLookup | None = None) -> DkimResult:
-    """The DKIM verdict for a message; never raises for a bad signature."""
-    if not _has_signature(raw):
-        return DkimResult("none", reason="the message has no DKIM signature")
-    verifier = dkim.DKIM(raw)
+def _signatures(verifier: dkim.DKIM) -> int:
+    return sum(1 for name, _ in verifier.headers if name.lower() == b"dkim-signature")
+
+
+def _verify_one(verifier: dkim.DKIM, index: int, domains: Sequence[str],
+                dns_txt: DnsTxtLookup | None) -> DkimResult:
     try:
-        valid = verifier.verify(dnsfunc=dns_txt) if dns_txt is not None else verifier.verify()
+        valid = verifier.verify(idx=index, dnsfunc=dns_txt) if dns_txt is not None else verifier.verify(idx=index)
     except (dkim.DKIMException, ValueError, IndexError) as exc:
         return DkimResult("fail", reason=f"DKIM signature could not be verified: {exc}"[:300])
     domain = verifier.domain.decode("ascii", "replace") if verifier.domain else None
@@ -42,6 +45,30 @@ def check_dkim(raw: bytes, *, domains: Sequence[str], dns_txt: DnsTxtLookup | No
     if domain is None or not _aligned(domain, domains):
         return DkimResult("fail", domain, reason=f"signed by {domain}, not by the utility's domains {list(domains)}")
     return DkimResult("pass", domain)
+
+
+def check_dkim(raw: bytes, *, domains: Sequence[str], dns_txt: DnsTxtLookup | None = None) -> DkimResult:
+    """The DKIM verdict for a message; never raises for a bad signature.
+
+    Each signature is verified in turn; the first valid one from an allowed domain passes. Otherwise the
+    verdict is the first signature's failure, with every signing domain seen named in the reason.
+    """
+    if not _has_signature(raw):
+        return DkimResult("none", reason="the message has no DKIM signature")
+    verifier = dkim.DKIM(raw)
+    results = []
+    for index in range(max(_signatures(verifier), 1)):
+        result = _verify_one(verifier, index, domains, dns_txt)
+        if result.status == "pass":
+            return result
+        results.append(result)
+    if len(results) == 1:
+        return results[0]
+    seen = ", ".join(sorted({r.domain for r in results if r.domain})) or "none readable"
+    first = results[0]
+    return DkimResult("fail", first.domain,
+                      reason=f"none of {len(results)} DKIM signatures is a valid one of the utility's domains "
+                             f"{list(domains)} (signed by: {seen}); first: {first.reason}"[:300])
 
 
 def authenticate(raw: bytes, *, domains: Sequence[str], policy: str,

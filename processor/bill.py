@@ -1,28 +1,50 @@
 """Parse: the utility's parser (processor.parse.registry) and the cross-checks that decide parsed vs needs_review.
 
 Every check the parser attaches must pass, and the installation printed on the bill must be the unit's
-(10-digit installation or 15-digit UC code). Parser errors become BillUnreadable here.
+(10-digit installation or 15-digit UC code). A 2026 bill prints only the UC code: for a unit registered by
+its installation and with no UC code yet, that is not a mismatch but a code to learn (the bill was routed
+to the unit by its inbox address). Parser errors become BillUnreadable here, except that with
+`unparsed_fallback` (policy `mail.forward_unparsed` on an authentic bill) a page of the utility that no
+layout parser accepts is read by the generic extractor and returned `unparsed`, to be stored, forwarded
+and reviewed: a new layout is never a lost bill.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import structlog
+
 from processor.errors import BillUnreadable
+from processor.parse import generic
 from processor.parse.checks import installation_matches
-from processor.parse.errors import BillError
+from processor.parse.errors import BillError, BillUnparseable
 from processor.parse.registry import PARSERS
+from processor.parse.schema import Bill
 from processor.parse.text import pdf_text
 from processor.types import ReadBill, UnlockedPdf
 
+log = structlog.get_logger(__name__)
 
-def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = ()) -> ReadBill:
-    """Parse and judge one bill; `installations` are the unit's codes (empty: no installation check)."""
+
+def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = (),
+              uc_code_known: bool = True, unparsed_fallback: bool = False) -> ReadBill:
+    """Parse and judge one bill; `installations` are the unit's codes (empty: no installation check).
+
+    With `uc_code_known` False (the unit has an installation but no UC code), a bill that prints a UC code
+    and no installation is not a mismatch: its UC code is returned as `uc_code_to_learn`.
+    """
     parser = PARSERS.get(utility)
     if parser is None:
         raise BillUnreadable(f"no bill parser for utility {utility!r}")
+    text = None
     try:
-        bill = parser(pdf_text(pdf.readable))
+        text = pdf_text(pdf.readable)
+        bill = parser(text)
+    except BillUnparseable as exc:
+        if not (unparsed_fallback and text is not None and generic.names_utility(text, utility)):
+            raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
+        return _unparsed(pdf, generic.extract(text, utility=utility), installations, reason=str(exc))
     except BillError as exc:
         raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
     if bill.reference_month is None:
@@ -30,6 +52,24 @@ def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = 
     reasons = [name for name, passed in bill.checks.items() if not passed]
     if not bill.checks:
         reasons.append("no_checks")
+    learn = None
     if installations and not any(installation_matches(bill, code) for code in installations):
+        if not uc_code_known and bill.uc_code is not None and bill.installation is None:
+            learn = bill.uc_code
+        else:
+            reasons.append("installation_mismatch")
+    return ReadBill(pdf=pdf, bill=bill, needs_review=bool(reasons), review_reasons=tuple(reasons),
+                    uc_code_to_learn=learn)
+
+
+def _unparsed(pdf: UnlockedPdf, bill: Bill, installations: Sequence[str], *, reason: str) -> ReadBill:
+    """A bill in a layout no parser knows: always up for review, with what the generic extractor could read."""
+    reasons = ["layout_unknown", *(name for name, passed in bill.checks.items() if not passed)]
+    printed = [code for code in (bill.installation, bill.uc_code) if code]
+    if installations and printed and not any(installation_matches(bill, code) for code in installations):
         reasons.append("installation_mismatch")
-    return ReadBill(pdf=pdf, bill=bill, needs_review=bool(reasons), review_reasons=tuple(reasons))
+    # A barcode paying anyone but the utility is never forwarded, whatever the DKIM said: it is kept for review.
+    forwardable = bill.checks.get("payee_is_utility") is not False
+    log.info("bill_read_generically", layout_error=reason[:200], fields=sorted(bill.sources),
+             forwardable=forwardable)
+    return ReadBill(pdf=pdf, bill=bill, needs_review=True, review_reasons=tuple(reasons), unparsed=forwardable)

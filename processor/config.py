@@ -18,6 +18,11 @@ DkimPolicy = Literal["require", "warn", "off"]
 # A password rule is a template over the unit's data, e.g. "{document[0:5]}" = first 5 digits of the CPF/CNPJ.
 RULE_FIELD = re.compile(r"\{(document|installation|uc_code)(?:\[(-?\d*):(-?\d*)\])?\}")
 
+DEFAULT_PDF_PASSWORD_RULES: dict[str, tuple[str, ...]] = {"cemig": ("{document[0:4]}",)}
+"""Candidates tried when `mail.pdf_password_rules` is not configured. CEMIG: the holder's first four CPF/CNPJ
+digits, which one public source (AndradeSE/andrade-energy, 2026) says protected 2026 bills use
+(reference cemig-bill-layout.md §5.3, unverified elsewhere). Configured rules replace these."""
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -79,7 +84,7 @@ class MailSettings(_Frozen):
     dkim_policy: DkimPolicy = "require"
     sending_domains: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: {"cemig": ("cemig.com.br",)})
-    pdf_password_rules: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    pdf_password_rules: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DEFAULT_PDF_PASSWORD_RULES))
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     fetch_batch: int = Field(default=50, ge=2, le=1000)
     forward_max_attempts: int = Field(default=8, ge=1)
@@ -91,6 +96,9 @@ class MailSettings(_Frozen):
     shards: int = Field(default=4, ge=1, le=64)
     on_unconfirmed: Literal["resend", "park"] = "resend"
     max_message_attempts: int = Field(default=5, ge=1)
+    forward_unparsed: bool = True
+    """An authentic (DKIM-passed) bill of the utility that no layout parser accepts is still stored, forwarded
+    with a body saying the summary is unavailable, and kept for review; off: it is quarantined unforwarded."""
 
     @field_validator("accounts")
     @classmethod

@@ -37,6 +37,7 @@ from processor.config import MailSettings, SmtpRelay
 from processor.errors import ForwardFailed
 from storage.mail_models import Forward, Invoice
 from storage.models import Unit, utcnow
+from storage.validators import format_uc_code
 
 log = structlog.get_logger(__name__)
 _WIRE = compat32.clone(linesep="\r\n")
@@ -48,9 +49,16 @@ def _domain(address: str) -> str:
     return parseaddr(address)[1].rpartition("@")[2].lower() or "localhost"
 
 
-def queue_forwards(*, session: Session, invoice: Invoice, unit: Unit, settings: MailSettings) -> int:
-    """Create the outbox rows of a new invoice (none when forwarding is off or the bill needs review)."""
-    if not unit.email_bills_enabled or invoice.status != "parsed":
+def queue_forwards(*, session: Session, invoice: Invoice, unit: Unit, settings: MailSettings,
+                   unparsed: bool = False) -> int:
+    """Create the outbox rows of a new invoice (none when forwarding is off or the bill needs review).
+
+    `unparsed` (an authentic bill in a layout no parser knows, `mail.forward_unparsed` on) is forwarded
+    although it waits for review: the client gets the bill, the integrator checks its figures.
+    """
+    if not unit.email_bills_enabled:
+        return 0
+    if invoice.status != "parsed" and not (unparsed and settings.forward_unparsed):
         return 0
     count = 0
     for recipient in dict.fromkeys(a.lower() for a in unit.forward_to):
@@ -97,6 +105,62 @@ def _text_header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
 
 
+def _unit_number(data: dict, unit: Unit) -> str:
+    """The number the client knows: the installation (the bill's, else the unit's), else the UC code as printed."""
+    installation = data.get("installation") or unit.installation
+    if installation:
+        return installation
+    code = data.get("uc_code") or unit.uc_code
+    return format_uc_code(code) if code else "-"
+
+
+def _headers(message: MIMEMultipart, *, forward: Forward, invoice: Invoice, settings: MailSettings,
+             subject: str) -> None:
+    message["From"] = _address(settings.from_address)
+    message["To"] = forward.recipient
+    if settings.reply_to:
+        message["Reply-To"] = _address(settings.reply_to)
+    message["Subject"] = _text_header(subject)
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = forward.message_id
+    message["X-Faturas-Invoice"] = str(invoice.id)
+
+
+def _attach(message: MIMEMultipart, pdf: bytes, filename: str) -> None:
+    attachment = MIMEApplication(pdf, "pdf")
+    attachment.add_header("Content-Disposition", "attachment",
+                          filename=filename if filename.isascii() else ("utf-8", "", filename))
+    message.attach(attachment)
+
+
+def _compose_unparsed(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes,
+                      settings: MailSettings) -> Message:
+    """A bill in a layout no parser knows: the original PDF, and a body that says no summary is available."""
+    data = invoice.data
+    number = _unit_number(data, unit)
+    month = invoice.reference_month
+    when = f"{month[5:]}/{month[:4]}" if len(month) == 7 else "mês não identificado"
+    message = MIMEMultipart()
+    _headers(message, forward=forward, invoice=invoice, settings=settings,
+             subject=f"Fatura {unit.utility.upper()} {when} - instalação {number}")
+    lines = [
+        f"Olá, {unit.client_name}.",
+        "",
+        f"Chegou uma fatura de energia da {unit.utility.upper()} da instalação {number}. O resumo da fatura não "
+        "está disponível: ela veio num modelo novo, que ainda será conferido. Confira os valores no PDF anexo.",
+        "",
+    ]
+    if invoice.amount_due is not None:
+        lines.append(f"Valor a pagar (lido do código de barras): {_money(invoice.amount_due)}")
+    if data.get("due_date"):
+        lines.append(f"Vencimento: {_br_date(data.get('due_date'))}")
+    lines += ["", "A fatura original segue anexa em PDF.", "",
+              "Mensagem automática do serviço de faturas. Em caso de dúvida, responda a este e-mail.", ""]
+    message.attach(MIMEText("\n".join(lines), "plain", _UTF8_QP))
+    _attach(message, pdf, invoice.pdf_filename or f"fatura-{number}.pdf")
+    return message
+
+
 def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, settings: MailSettings) -> Message:
     """The pt-BR message for one forward (same bytes every time, bar the Date, boundary and signature).
 
@@ -104,9 +168,11 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
     took 2–3 ms per forward here, about a tenth of a bill's whole cost in the pipeline.
     """
     data = invoice.data
+    if invoice.layout == "generic":
+        return _compose_unparsed(forward=forward, invoice=invoice, unit=unit, pdf=pdf, settings=settings)
     scee = data.get("scee") or {}
     year, month = invoice.reference_month.split("-")
-    installation = data.get("installation") or unit.installation or unit.uc_code or "-"
+    installation = _unit_number(data, unit)
     reissue = invoice.version > 1
     message = MIMEMultipart()
     message["From"] = _address(settings.from_address)

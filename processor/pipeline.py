@@ -298,15 +298,22 @@ def _passwords(pipeline: Pipeline, unit: Unit) -> list[tuple[str, str]]:
     return out
 
 
-def read_pdfs(pipeline: Pipeline, unit: Unit, parts) -> tuple[list[ReadBill], list[BillRejected]]:  # noqa: ANN001
-    """Unlock and parse each PDF; failures are collected, not raised."""
+def read_pdfs(pipeline: Pipeline, unit: Unit, parts, *,  # noqa: ANN001
+              authentic: bool = False) -> tuple[list[ReadBill], list[BillRejected]]:
+    """Unlock and parse each PDF; failures are collected, not raised.
+
+    `authentic` (DKIM passed) with `mail.forward_unparsed` lets a bill no layout parser accepts through the
+    generic extractor instead of failing.
+    """
     passwords = _passwords(pipeline, unit)
     codes = tuple(c for c in (unit.installation, unit.uc_code) if c)
     bills: list[ReadBill] = []
     failures: list[BillRejected] = []
     for part in parts:
         try:
-            bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility, installations=codes))
+            bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility, installations=codes,
+                                   uc_code_known=unit.uc_code is not None,
+                                   unparsed_fallback=authentic and pipeline.settings.forward_unparsed))
         except BillRejected as exc:
             failures.append(exc)
     return bills, failures
@@ -326,7 +333,7 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
             dkim_result = getattr(exc, "dkim", None)
             raise
         parts = extract_pdfs(message, max_bytes=pipeline.settings.max_attachment_bytes)
-        bills, failures = read_pdfs(pipeline, unit, parts)
+        bills, failures = read_pdfs(pipeline, unit, parts, authentic=dkim_result.status == "pass")
         if not bills:
             raise failures[0]
     except BillRejected as exc:
@@ -342,11 +349,12 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
             raise LookupError(f"unit {route.unit_id} was removed while its bill was being read")
         results = [store_bill(session=session, blobs=pipeline.blobs, unit=unit, read=bill, source="email",
                               mail_message_id=row_id) for bill in bills]
-        for result in results:
+        for bill, result in zip(bills, results, strict=True):
             if result.outcome != "duplicate":
                 invoice = session.get(Invoice, result.invoice_id)
                 assert invoice is not None  # noqa: S101
-                queue_forwards(session=session, invoice=invoice, unit=unit, settings=pipeline.settings)
+                queue_forwards(session=session, invoice=invoice, unit=unit, settings=pipeline.settings,
+                               unparsed=bill.unparsed)
         stage, error = _verdict(results, failures, bills)
         _write_outcome(session, row_id, stage=stage, error=error, user_message=None, route=route, dkim=dkim_result)
     log.info("message_processed", stage=stage, unit_id=route.unit_id, bills=len(results))
@@ -358,7 +366,7 @@ def _verdict(results, failures: list[BillRejected], bills: list[ReadBill]) -> tu
     notes = [f"{type(f).__name__}: {f}" for f in failures]
     for bill, result in zip(bills, results, strict=True):
         if result.status == "needs_review" and result.outcome != "duplicate":
-            notes.append(f"{bill.bill.reference_month} needs review: {', '.join(bill.review_reasons)}")
+            notes.append(f"{bill.bill.reference_month} needs review: {', '.join(result.review_reasons)}")
         if result.outcome == "reissue":
             notes.append(f"{bill.bill.reference_month} re-issued: stored as a new version")
     if all(r.outcome == "duplicate" for r in results) and not failures:

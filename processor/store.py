@@ -1,5 +1,9 @@
 """Store: the PDF in the blob store and an Invoice row; the same (unit, month) again is a duplicate or a re-issue.
 
+A 2026 bill routed to a unit known only by its installation teaches the unit its UC code here, under the
+unit's row lock (`storage.units.learn_uc_code`); when the code belongs to another unit, or the bill came by
+upload, the bill is kept for review instead.
+
 A duplicate is the same bill again (same PDF bytes, or the same amount, due date, number and barcode —
 CEMIG re-encrypts the PDF each time it sends it); anything else for a month already stored is a re-issue:
 a new version that supersedes the previous one. A month never has two current bills.
@@ -21,7 +25,7 @@ from storage.blobs import Blobs
 from storage.invoices import add_version
 from storage.mail_models import Invoice, InvoiceStatus
 from storage.models import AdhesionStatus, Unit
-from storage.units import set_adhesion_status
+from storage.units import learn_uc_code, set_adhesion_status
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +37,7 @@ class StoreOutcome:
     invoice_id: int
     outcome: str
     status: str
+    review_reasons: tuple[str, ...] = ()
 
 
 def fingerprint(read: ReadBill) -> str:
@@ -71,10 +76,16 @@ def store_bill(*, session: Session, blobs: Blobs, unit: Unit, read: ReadBill, so
             log.info("bill_duplicate", unit_id=unit.id, reference_month=month, invoice_id=existing.id)
             return StoreOutcome(invoice_id=existing.id or 0, outcome="duplicate", status=existing.status)
     current = next((v for v in versions if v.superseded_by_id is None), None)
-    status = InvoiceStatus.NEEDS_REVIEW if read.needs_review else InvoiceStatus.PARSED
+    reasons = list(read.review_reasons)
+    if read.uc_code_to_learn is not None:
+        if source != "email":
+            reasons.append("uc_code_unconfirmed")
+        elif not learn_uc_code(session=session, unit=unit, uc_code=read.uc_code_to_learn):
+            reasons.append("uc_code_of_another_unit")
+    status = InvoiceStatus.NEEDS_REVIEW if reasons else InvoiceStatus.PARSED
     invoice = Invoice(
         unit_id=unit.id or 0, reference_month=month, status=status.value,
-        review_reasons=list(read.review_reasons), installation=bill.installation,
+        review_reasons=reasons, installation=bill.installation, uc_code=bill.uc_code,
         amount_due=_decimal(bill.amount_due), due_date=_date(bill.due_date),
         consumption_kwh=_decimal(bill.consumption_kwh),
         compensated_kwh=_decimal(bill.scee.compensated_kwh) if bill.scee else None,
@@ -91,5 +102,6 @@ def store_bill(*, session: Session, blobs: Blobs, unit: Unit, read: ReadBill, so
         log.info("unit_verified", unit_id=unit.id, reference_month=month)
     log.info("bill_stored", unit_id=unit.id, invoice_id=invoice.id, reference_month=month,
              version=invoice.version, outcome=outcome, status=status.value,
-             review_reasons=list(read.review_reasons))
-    return StoreOutcome(invoice_id=invoice.id or 0, outcome=outcome, status=status.value)
+             review_reasons=reasons)
+    return StoreOutcome(invoice_id=invoice.id or 0, outcome=outcome, status=status.value,
+                        review_reasons=tuple(reasons))

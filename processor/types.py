@@ -115,3 +115,9 @@ class ReadBill:
     bill: Bill
     needs_review: bool
     review_reasons: tuple[str, ...] = ()
+    unparsed: bool = False
+    """Read by the generic extractor (no layout parser accepted it): forwarded under `mail.forward_unparsed`
+    with a body saying the summary is unavailable, and kept for review."""
+    uc_code_to_learn: str | None = None
+    """The UC code a 2026 bill printed for a unit known only by its installation: the unit learns it when the
+    bill is stored from its inbox (`processor.store`); an upload does not teach it."""

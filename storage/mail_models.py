@@ -107,6 +107,8 @@ class Invoice(SQLModel, table=True):
     status: str = Field(max_length=16, index=True)
     review_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     installation: str | None = Field(default=None, max_length=15)
+    uc_code: str | None = Field(default=None, max_length=15)
+    """The 15-digit UC code the bill prints (2026 bills), zero-padded; None on earlier bills."""
     amount_due: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))
     due_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     consumption_kwh: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2), nullable=True))

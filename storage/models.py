@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import JSON, Column, DateTime, String, UniqueConstraint
@@ -74,6 +75,21 @@ class UnitFields(SQLModel):
     email_bills_enabled: bool | None = None
     pdf_password: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _uc_code_typed_as_installation(cls, data: Any) -> Any:
+        """A UC code given where the installation goes (CLI `-i`, CSV, form, API) is taken as the UC code."""
+        if not isinstance(data, dict):
+            return data
+        typed = data.get("installation")
+        if isinstance(typed, str) and validators.looks_like_uc_code(typed):
+            if data.get("uc_code") and validators.normalise_uc_code(str(data["uc_code"])) != \
+                    validators.normalise_uc_code(typed):
+                raise validators.UnitInputError("installation", f"{typed!r} is a UC code, and a different "
+                                                "uc_code is given too")
+            data = {**{k: v for k, v in data.items() if k != "installation"}, "uc_code": typed}
+        return data
+
     @field_validator("installation")
     @classmethod
     def _installation(cls, value: str | None) -> str | None:
@@ -90,10 +106,7 @@ class UnitFields(SQLModel):
     def _uc(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        code = validators.normalise_installation(value, field="uc_code")
-        if len(code) != 15:
-            raise validators.UnitInputError("uc_code", f"{value!r} must have 15 digits")
-        return code
+        return validators.normalise_uc_code(value)
 
     @field_validator("holder_document")
     @classmethod

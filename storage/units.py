@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy import or_
 from sqlmodel import Session, func, select
 
+from storage import validators
 from storage.errors import DuplicateUnit, SecretKeyMissing, UnitInputError, UnitNotFound
 from storage.models import AdhesionStatus, InboxAddress, Unit, UnitCreate, UnitUpdate, utcnow
 from storage.secrets import HOW_TO_CREATE, KeyRing
@@ -101,6 +102,8 @@ def get_unit(*, session: Session, ref: int | str, integrator_id: int | None = No
     With `integrator_id`, another integrator's unit is not found either (the same error: no hint it exists).
     """
     text = str(ref).strip()
+    if validators.looks_like_uc_code(text):
+        text = validators.normalise_uc_code(text)
     unit: Unit | None = None
     if text.isdigit() and len(text) < 10:
         unit = session.get(Unit, int(text))
@@ -156,6 +159,25 @@ def update_unit(*, session: Session, unit: Unit, unit_in: UnitUpdate, keys: KeyR
     session.flush()
     log.info("unit_updated", unit_id=unit.id, fields=sorted(changes))
     return unit
+
+
+def learn_uc_code(*, session: Session, unit: Unit, uc_code: str) -> bool:
+    """Give a unit registered by its installation the UC code its first 2026 bill printed.
+
+    Only the code as printed on a bill routed to the unit (never one derived from the installation). Refused
+    (False) when the unit already has another code, or another unit of the utility has this one.
+    """
+    code = validators.normalise_uc_code(uc_code)
+    if unit.uc_code is not None:
+        return unit.uc_code == code
+    if _find_duplicate(session, utility=unit.utility, installation=None, uc_code=code, exclude_id=unit.id):
+        log.warning("unit_uc_code_conflicted", unit_id=unit.id, uc_code=code)
+        return False
+    unit.uc_code = code
+    unit.updated_at = utcnow()
+    session.add(unit)
+    log.info("unit_uc_code_learned", unit_id=unit.id, installation=unit.installation, uc_code=code)
+    return True
 
 
 def remove_unit(*, session: Session, unit: Unit) -> None:

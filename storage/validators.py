@@ -82,6 +82,46 @@ def normalise_installation(value: str, *, field: str = "installation") -> str:
     return cleaned
 
 
+_UC_PRINTED = re.compile(r"^\d{1,3}(?:\.\d{3}){1,4}-\d{2}$")
+"""The UC code as 2026 bills print it: dotted every three digits from the right, a hyphen before the two
+check digits, leading zeros dropped (``4.533.142.018-50`` is ``000453314201850``)."""
+
+
+def looks_like_uc_code(value: str) -> bool:
+    """Whether a typed number is a UC code (15 digits, or the printed dotted form) rather than an installation."""
+    cleaned = value.strip().replace(" ", "")
+    return bool(_UC_PRINTED.match(cleaned)) or (cleaned.isdigit() and len(cleaned) == 15)
+
+
+def normalise_uc_code(value: str, *, field: str = "uc_code") -> str:
+    """The national 15-digit "Unidade Consumidora" code, from its 15 digits or its printed form (zero-padded).
+
+    The check digits' algorithm is not public, so they are kept as typed, never validated or computed; nor is
+    the code ever derived from an installation number (its sequential part is another number).
+    """
+    cleaned = value.strip().replace(" ", "")
+    if _UC_PRINTED.match(cleaned):
+        return digits_only(cleaned).zfill(15)
+    if cleaned.isdigit() and len(cleaned) == 15:
+        return cleaned
+    raise UnitInputError(
+        field,
+        f"{value!r} must be the 15-digit UC code or its printed form like 4.533.142.018-50",
+        user_message="Código da Unidade Consumidora inválido: use os 15 dígitos ou o número como impresso na "
+                     "fatura (ex.: 4.533.142.018-50).",
+    )
+
+
+def format_uc_code(digits: str) -> str:
+    """The UC code as bills print it: ``000453314201850`` → ``4.533.142.018-50``."""
+    body, check = digits[:-2].lstrip("0") or "0", digits[-2:]
+    groups = []
+    while body:
+        groups.insert(0, body[-3:])
+        body = body[:-3]
+    return ".".join(groups) + "-" + check
+
+
 def normalise_email(value: str, *, field: str = "email") -> str:
     """Trim and lower-case the domain; raise on syntax errors."""
     candidate = value.strip()

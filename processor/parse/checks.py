@@ -12,11 +12,14 @@ from processor.parse.checkdigits import access_key_valid, linha_digitavel_amount
 from processor.parse.schema import Bill
 
 TOLERANCE = Decimal("0.01")
-REQUIRED_FIELDS = ("installation", "reference_month", "due_date", "amount_due")
+REQUIRED_FIELDS = ("reference_month", "due_date", "amount_due")
+"""Besides the unit's number: the installation or (2026 bills) the UC code."""
 
 
 def required_fields_present(bill: Bill) -> bool:
-    """Whether the fields needed to file and route a bill were all read."""
+    """Whether the fields needed to file and route a bill were all read (installation or UC code included)."""
+    if bill.installation is None and bill.uc_code is None:
+        return False
     return all(getattr(bill, name) is not None for name in REQUIRED_FIELDS)
 
 
@@ -71,10 +74,13 @@ def _digits(value: str) -> str:
 
 
 def installation_matches(bill: Bill, expected_installation: str) -> bool:
-    """Whether the bill's installation is the unit's (digits compared, masks and leading zeros ignored)."""
-    if bill.installation is None:
-        return False
-    return _digits(bill.installation) == _digits(expected_installation) != ""
+    """Whether the bill's installation or UC code is the unit's number (masks and leading zeros ignored).
+
+    The two numbers are never derived from each other: each printed number is compared as it is.
+    """
+    expected = _digits(expected_installation)
+    printed = [_digits(code) for code in (bill.installation, bill.uc_code) if code is not None]
+    return expected != "" and expected in printed
 
 
 def checks_passed(bill: Bill, expected_installation: str | None = None) -> bool:

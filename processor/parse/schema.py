@@ -42,6 +42,24 @@ class Item(_Frozen):
     amount: str
 
 
+class Injection(_Frozen):
+    """The ``Energia Injetada`` meter row of a generating unit: the energy it sent to the grid in the cycle."""
+
+    id: str | None = None
+    previous: str | None = None
+    current: str | None = None
+    multiplier: str | None = None
+    kwh: str | None = None
+
+
+class Debt(_Frozen):
+    """One open bill listed in the ``NOTIFICAÇÃO DE DÉBITO(S)`` box: its month, amount and planned cut-off."""
+
+    month: str
+    amount: str
+    cut_off_date: str | None = None
+
+
 class Scee(_Frozen):
     """Distributed generation (SCEE) figures; absent for units without generation."""
 
@@ -79,6 +97,9 @@ class Bill(_Frozen):
     utility: str
     layout: str
     installation: str | None = None
+    """CEMIG's 10-digit "Nº da instalação"; 2026 bills no longer print it (None there)."""
+    uc_code: str | None = None
+    """The national 15-digit "Unidade Consumidora" code, zero-padded (printed ``4.533.142.018-50``), from 2026."""
     customer_number: str | None = None
     reference_month: str | None = None
     due_date: str | None = None
@@ -95,6 +116,7 @@ class Bill(_Frozen):
     reading: Reading = Field(default_factory=Reading)
     meter: Meter = Field(default_factory=Meter)
     consumption_kwh: str | None = None
+    injection: Injection | None = None
     items: list[Item] = Field(default_factory=list)
     items_total: str | None = None
     public_lighting: str | None = None
@@ -104,4 +126,8 @@ class Bill(_Frozen):
     history: list[HistoryEntry] = Field(default_factory=list)
     barcode: str | None = None
     automatic_debit_code: str | None = None
+    debts: list[Debt] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict)
+    """Where each field of a generically extracted bill came from (``linha_digitavel``, ``label``, ``shape``);
+    empty for a layout parser's reading."""
     checks: dict[str, bool] = Field(default_factory=dict)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from processor.parse.schema import Bill, Flag, HistoryEntry, Item, Meter, Reading, Scee, Tax
-from simulator.bills import codes
+from processor.parse.schema import Bill, Flag, HistoryEntry, Injection, Item, Meter, Reading, Scee, Tax
+from simulator.bills import cemig2026, codes
 from simulator.bills.formats import money, month_label, plain
 from simulator.bills.model import (
     consumption,
@@ -28,7 +28,10 @@ from simulator.bills.model import (
 from simulator.bills.profile import InstallationProfile
 
 LAYOUT = "cemig-nf3e-2024"
-"""Layout id of the generated bills (the parser's name): the NF3e DANF3E with the tax columns filled."""
+"""Layout id of the bills before 2026 (the parser's name): the NF3e DANF3E with the tax columns filled."""
+LAYOUT_2026 = "cemig-2026"
+"""Layout id of the bills from JAN/2026: the green design keyed by the UC code (`simulator.bills.render_2026`)."""
+_NAMES_2024 = {"scee": "Energia SCEE s/ ICMS", "gd1": "Energia compensada GD I", "gd2": "Energia compensada GD II"}
 
 ICMS_RATE = Decimal("18.00")
 SERIES = "000"
@@ -148,9 +151,13 @@ def tariff_modality(tariff_class: str) -> str:
 
 
 def _energy_rows(
-    year: int, month: int, energy_kwh: int, compensated: int, pis: Decimal, cofins: Decimal
+    year: int, month: int, energy_kwh: int, compensated: int, pis: Decimal, cofins: Decimal,
+    names: dict[str, str] = _NAMES_2024, gd2: int = 0,
 ) -> list[ItemRow]:
-    """The energy items: billed energy (ICMS + PIS/COFINS), then SCEE energy and its compensation credit."""
+    """The energy items: billed energy (ICMS + PIS/COFINS), then SCEE energy and its compensation credits.
+
+    ``gd2`` kWh of the compensation come from remote plants and get their own GD II row (2026 bills).
+    """
     full, scee = full_tariff(year, month), scee_tariff(year, month)
     pc_rate = (pis + cofins) / 100
     price = (full / (1 - ICMS_RATE / 100 - pc_rate)).quantize(_Q8, rounding=ROUND_HALF_UP)
@@ -178,7 +185,7 @@ def _energy_rows(
     amount = money(compensated * price)
     rows.append(
         ItemRow(
-            description="Energia SCEE s/ ICMS",
+            description=names["scee"],
             amount=amount,
             unit="kWh",
             quantity=compensated,
@@ -188,18 +195,10 @@ def _energy_rows(
             **untaxed,
         )
     )
-    rows.append(
-        ItemRow(
-            description="Energia compensada GD I",
-            amount=-money(compensated * scee),
-            unit="kWh",
-            quantity=compensated,
-            unit_price=scee,
-            tariff=scee,
-            pis_cofins=zero,
-            **untaxed,
-        )
-    )
+    for name, kwh in ((names["gd1"], compensated - gd2), (names["gd2"], gd2)):
+        if kwh:
+            rows.append(ItemRow(description=name, amount=-money(kwh * scee), unit="kWh", quantity=kwh,
+                                unit_price=scee, tariff=scee, pis_cofins=zero, **untaxed))
     return rows
 
 
@@ -220,7 +219,13 @@ def build_document(profile: InstallationProfile, cycle: str) -> BillDocument:
     pis, cofins = tax_rates(index)
 
     energy_kwh = max(state.consumption_kwh - state.compensated_kwh, t.minimum_kwh)
-    rows = _energy_rows(year, month, energy_kwh, state.compensated_kwh, pis, cofins)
+    green = cemig2026.is_2026(year, month)
+    gd2 = state.compensated_kwh * cemig2026.gd2_share(profile) // 100 if green else 0
+    rows = _energy_rows(year, month, energy_kwh, state.compensated_kwh, pis, cofins,
+                        names=cemig2026.item_names(year, month) if green else _NAMES_2024, gd2=gd2)
+    if green and state.compensated_kwh and energy_kwh == t.minimum_kwh:
+        # Credits cover everything but the minimum: 2026 bills print it as the availability cost, no kWh.
+        rows[0] = replace(rows[0], description="Custo de Disponibilidade", unit=None, quantity=None)
     pc_base = sum((row.amount - (row.icms or 0) for row in rows if row.amount > 0), Decimal("0.00"))
     pasep, cofins_value = money(pc_base * pis / 100), money(pc_base * cofins / 100)
     rows = _adjust_pis_cofins(rows, pasep + cofins_value)
@@ -257,7 +262,7 @@ def build_document(profile: InstallationProfile, cycle: str) -> BillDocument:
     flag_text = " - ".join(f"{_abbr(i, long_year=False)} Band. {FLAG_PRINTED[f]}" for i, f in flags) + "."
 
     history = []
-    for back in range(13):
+    for back in range(12 if green else 13):
         i = index - back
         kwh = state.consumption_kwh if back == 0 else consumption(profile, i)[0]
         days = state.days if back == 0 else consumption(profile, i)[1]
@@ -279,11 +284,18 @@ def build_document(profile: InstallationProfile, cycle: str) -> BillDocument:
             compensated_kwh=str(state.compensated_kwh),
             credit_balance_kwh=plain(state.balance_kwh),
         )
+    uc_code = (profile.uc_code or cemig2026.uc_code_for(profile.installation)) if green else None
+    injection = None
+    if green and profile.has_generation:
+        previous, current, exported = cemig2026.injection_row(profile, index)
+        injection = Injection(id=t.meter_id, previous=str(previous), current=str(current), multiplier="1",
+                              kwh=str(exported))
     bill = Bill(
         utility="cemig",
-        layout=LAYOUT,
-        installation=profile.installation,
-        customer_number=profile.customer_number,
+        layout=LAYOUT_2026 if green else LAYOUT,
+        installation=None if green else profile.installation,
+        uc_code=uc_code,
+        customer_number=None if green else profile.customer_number,
         reference_month=f"{year:04d}-{month:02d}",
         due_date=due.isoformat(),
         issue_date=issue.isoformat(),
@@ -306,6 +318,7 @@ def build_document(profile: InstallationProfile, cycle: str) -> BillDocument:
             id=t.meter_id, previous=str(state.meter_previous), current=str(state.meter_current), multiplier="1"
         ),
         consumption_kwh=str(state.consumption_kwh),
+        injection=injection,
         items=[item(row) for row in rows],
         items_total=plain(total),
         public_lighting=plain(cip),

@@ -14,10 +14,11 @@ from decimal import Decimal
 from pypdf import PdfReader, PdfWriter
 
 from processor.parse.schema import Bill
-from simulator.bills.billing import build_document
+from simulator.bills.billing import LAYOUT_2026, build_document
 from simulator.bills.formats import MONTH_ABBR
 from simulator.bills.profile import InstallationProfile
 from simulator.bills.render import render
+from simulator.bills.render_2026 import render_2026
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class GeneratedBill:
     linha_digitavel: str
     """The 48-digit linha digitável as printed (``83610000001-4 10120138001-7 …``)."""
     injected_kwh: Decimal
-    """SCEE credits received in the cycle (not printed on this layout; explains the balance change)."""
+    """SCEE credits received in the cycle (not printed; explains the balance change)."""
 
     @property
     def encrypted(self) -> bool:
@@ -42,15 +43,17 @@ class GeneratedBill:
 
     @property
     def filename(self) -> str:
-        """A CEMIG-like attachment name, e.g. ``Conta_CEMIG_3000055479_NOV2026.pdf``."""
+        """A CEMIG-like attachment name, e.g. ``Conta_CEMIG_3000055479_OUT2025.pdf`` (the UC code from 2026)."""
         year, month = (self.bill.reference_month or "0000-01").split("-")
-        return f"Conta_CEMIG_{self.bill.installation}_{MONTH_ABBR[int(month) - 1]}{year}.pdf"
+        number = self.bill.installation or self.bill.uc_code
+        return f"Conta_CEMIG_{number}_{MONTH_ABBR[int(month) - 1]}{year}.pdf"
 
 
 def generate_bill(profile: InstallationProfile, cycle: str) -> GeneratedBill:
     """Generate the bill of ``profile`` for ``cycle`` (``"YYYY-MM"``); raises ValueError on a bad cycle."""
     document = build_document(profile, cycle)
-    plain = render(document, conta_digital=profile.email is not None)
+    draw = render_2026 if document.bill.layout == LAYOUT_2026 else render
+    plain = draw(document, conta_digital=profile.email is not None)
     delivered = encrypt_pdf(plain, profile.pdf_password) if profile.pdf_password else plain
     digits = document.linha_digitavel
     return GeneratedBill(

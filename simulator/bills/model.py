@@ -131,16 +131,23 @@ def consumption(profile: InstallationProfile, index: int) -> tuple[int, int]:
     return max(kwh, 0), days
 
 
-def injected(profile: InstallationProfile, index: int) -> Decimal:
-    """Credits (kWh) the unit receives in the cycle ``index`` (0 without generation)."""
+def injected_exported(profile: InstallationProfile, index: int) -> int:
+    """Energy (kWh) the unit's plant sends to the grid in the cycle ``index`` (0 without generation)."""
     if not profile.has_generation:
-        return Decimal(0)
+        return 0
     t = traits(profile)
     days = (reading_date(profile, index) - reading_date(profile, index - 1)).days
     noise = rng(profile, "solar", index).uniform(0.88, 1.06)
     generated = float(t.kwp) * _SOLAR_YIELD[from_index(index)[1] - 1] * noise * days / 30
-    exported = Decimal(round(generated * (1 - t.self_share)))
-    return (exported * t.credit_share / 100).quantize(Decimal("0.01"))
+    return round(generated * (1 - t.self_share))
+
+
+def injected(profile: InstallationProfile, index: int) -> Decimal:
+    """Credits (kWh) the unit receives in the cycle ``index`` (0 without generation)."""
+    if not profile.has_generation:
+        return Decimal(0)
+    exported = Decimal(injected_exported(profile, index))
+    return (exported * traits(profile).credit_share / 100).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from simulator.bills.cemig2026 import uc_code_for
 
 
 class StoreError(ValueError):
@@ -57,6 +58,9 @@ def now_iso() -> str:
 
 
 def derive_uc_code(number: str) -> str:
-    """A stable 15-digit "Unidade Consumidora" code for a 10-digit installation number."""
-    check = int(hashlib.sha256(number.encode()).hexdigest(), 16) % 1000
-    return f"10{number}{check:03d}"
+    """A stable 15-digit "Unidade Consumidora" code for a simulated installation, the one its bills print.
+
+    Shaped like CEMIG's (``<sequential><018><check digits>``) but not readable from the number: the real
+    sequential part is another number, so the bot and the pipeline must never derive one from the other.
+    """
+    return uc_code_for(number)

@@ -80,7 +80,18 @@ def test_units_lifecycle_through_the_cli(cli, tmp_path):
     assert code == EXIT_NOT_FOUND and "no unit" in err
 
 
+@pytest.mark.parametrize("typed", [("-i", "4.533.142.018-50"), ("--uc", "4.533.142.018-50"),
+                                   ("--uc", "000453314201850")])
+def test_a_uc_code_is_accepted_as_printed_where_an_installation_is(cli, typed):
+    code, out, err = cli("units", "add", *typed, "-n", "Maria", "-d", "52998224725", "--json")
+    assert code == 0, err
+    unit = json.loads(out)
+    assert (unit["installation"], unit["uc_code"]) == (None, "000453314201850")
+    assert cli("units", "show", "4.533.142.018-50")[0] == 0
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
+    (["--uc", "4.533.142.018-5", "-n", "x", "-d", "52998224725"], EXIT_INPUT, "15-digit UC code"),
     (["-i", "123", "-n", "x", "-d", "52998224725"], EXIT_INPUT, "10-digit"),
     (["-i", "3000055479", "-n", "x", "-d", "52998224726"], EXIT_INPUT, "check digits"),
     (["-i", "3000055479", "-n", "x", "-d", "52998224725", "-f", "nope"], EXIT_INPUT, "not a valid e-mail"),
@@ -149,6 +160,16 @@ def test_import_2000_rows_keeps_the_good_ones_and_reports_the_bad(cli, tmp_path,
         assert f"PdfPw{n:04d}".encode() not in dump
         assert f"SenhaPortal{n:04d}!" not in err and f"PdfPw{n:04d}" not in err
     assert '"event": "unit_created"' in err  # the logs were really captured
+
+
+def test_a_csv_takes_uc_codes_as_printed_in_either_column(cli, tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("installation;uc_code;client_name;holder_document\n"
+                    "4.533.142.018-50;;A;52998224725\n;2.777.942.018-25;B;11144477735\n;1.234;C;52998224725\n")
+    code, out, _ = cli("units", "import", str(path))
+    assert code == 1 and "2 unit(s) imported, 1 row(s) rejected" in out
+    listed = [json.loads(line) for line in cli("units", "list", "--json")[1].splitlines()]
+    assert sorted(unit["uc_code"] for unit in listed) == ["000277794201825", "000453314201850"]
 
 
 def test_a_csv_with_an_unknown_column_is_refused_whole(cli, tmp_path):

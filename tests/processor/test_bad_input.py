@@ -153,9 +153,20 @@ def test_an_encrypted_pdf_opens_with_the_units_password_or_the_utility_rule(worl
     assert len(world.smtp.messages) == 2
 
 
+def test_a_cemig_pdf_protected_by_the_first_four_cpf_digits_opens_with_the_default_rule(world):
+    unit = world.add_unit(1)
+    assert world.settings.pdf_password_rules == {"cemig": ("{document[0:4]}",)}
+    world.deliver(bill_message(unit.inbox_address, unit.installation, "2026-10",
+                               pdf_password=unit.holder_document[:4]))
+    world.poll()
+    (message,) = _messages(world)
+    assert message.stage == "parsed" and len(world.smtp.messages) == 1
+    assert unit.holder_document[:4] not in (message.error or "")
+
+
 def test_a_bill_for_another_installation_needs_review_and_is_not_forwarded(world):
     unit = world.add_unit(1)
-    raw = bill_message(unit.inbox_address, "3000000999", "2026-10")
+    raw = bill_message(unit.inbox_address, "3000000999", "2025-10")  # the 2024 layout prints the installation
     message = _one(world, raw)
     assert message.stage == "needs_review" and "installation_mismatch" in message.error
     (invoice,) = _invoices(world)

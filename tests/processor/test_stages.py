@@ -79,3 +79,31 @@ def test_a_dead_local_holder_is_taken_over_at_once(engine):
         assert acquire_lease(session=session, name="outbox", owner=dead, seconds=600)
     with session_scope(engine) as session:
         assert acquire_lease(session=session, name="outbox", owner="me:1:x", seconds=600)
+
+
+def test_cemig_tries_the_holders_first_four_document_digits_by_default():
+    from processor.config import MailSettings
+
+    rules = MailSettings().pdf_password_rules["cemig"]
+    assert rules == ("{document[0:4]}",)
+    assert rule_candidates(rules, document="52998224725", installation=None, uc_code="000453314201850") == ["5299"]
+    configured = MailSettings(pdf_password_rules={"cemig": ("{document[0:5]}",)}).pdf_password_rules
+    assert configured == {"cemig": ("{document[0:5]}",)}
+
+
+def test_every_dkim_signature_is_checked_and_any_valid_one_of_the_utility_passes():
+    from tests.processor.mime import sign_bytes
+
+    bulk = generate_dkim_key(selector="s1", domain="bulk-mailer.example")
+    utility_signed = bill_message("a@b.example", "3000000001", "2026-10")
+    twice = sign_bytes(utility_signed, bulk)  # the bulk sender's signature on top, the utility's second
+    assert twice.index(b"d=bulk-mailer.example") < twice.index(b"d=cemig.com.br")
+    result = check_dkim(twice, domains=["cemig.com.br"], dns_txt=dns_for(cemig_key(), bulk))
+    assert (result.status, result.domain) == ("pass", "cemig.com.br")
+    # The bulk sender's key unpublished (its signature cannot verify): the utility's still passes.
+    assert check_dkim(twice, domains=["cemig.com.br"], dns_txt=dns_for(cemig_key())).status == "pass"
+    # Only the bulk sender's signature is valid: no pass, and the reason names every signing domain.
+    failed = check_dkim(twice, domains=["cemig.com.br"], dns_txt=dns_for(bulk))
+    assert failed.status == "fail" and "bulk-mailer.example" in failed.reason and "cemig.com.br" in failed.reason
+    alone = sign_bytes(bill_message("a@b.example", "3000000001", "2026-10", sign=False), bulk)
+    assert check_dkim(alone, domains=["cemig.com.br"], dns_txt=dns_for(cemig_key(), bulk)).status == "fail"

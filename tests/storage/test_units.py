@@ -9,6 +9,7 @@ from storage.units import (
     InboxPolicy,
     create_unit,
     get_unit,
+    learn_uc_code,
     list_units,
     pdf_password,
     portal_password,
@@ -156,3 +157,33 @@ def test_no_secret_is_stored_in_clear(engine, database_url, keys):
     assert b"PdfSecret-377" not in dump
     with session_scope(engine) as session:
         assert session.exec(select(InboxAddress)).first() is not None
+
+
+@pytest.mark.parametrize("typed", ["4.533.142.018-50", "000453314201850"])
+def test_a_uc_code_typed_where_the_installation_goes_is_taken_as_the_uc_code(engine, typed):
+    with session_scope(engine) as session:
+        unit = create_unit(session=session, unit_in=unit_in(1, installation=typed), keys=None, inbox=POLICY)
+        assert (unit.installation, unit.uc_code) == (None, "000453314201850")
+        assert get_unit(session=session, ref="4.533.142.018-50").id == unit.id
+    with pytest.raises(UnitInputError, match="different uc_code"):
+        unit_in(2, installation=typed, uc_code="000999999901801")
+
+
+def test_a_unit_learns_its_uc_code_once_and_never_another_units(engine):
+    with session_scope(engine) as session:
+        first = create_unit(session=session, unit_in=unit_in(1), keys=None, inbox=POLICY)
+        second = create_unit(session=session, unit_in=unit_in(2), keys=None, inbox=POLICY)
+        assert learn_uc_code(session=session, unit=first, uc_code="000453314201850") is True
+        session.flush()
+        assert first.uc_code == "000453314201850" and first.installation == "3000000001"
+        assert learn_uc_code(session=session, unit=first, uc_code="000453314201850") is True  # the same again
+        assert learn_uc_code(session=session, unit=first, uc_code="000111111101801") is False  # never replaced
+        assert learn_uc_code(session=session, unit=second, uc_code="000453314201850") is False  # first's code
+        assert second.uc_code is None and first.uc_code == "000453314201850"
+
+
+def test_updating_the_installation_with_a_uc_code_keeps_the_installation(engine):
+    with session_scope(engine) as session:
+        unit = create_unit(session=session, unit_in=unit_in(1), keys=None, inbox=POLICY)
+        update_unit(session=session, unit=unit, unit_in=UnitUpdate(installation="4.533.142.018-50"), keys=None)
+        assert (unit.installation, unit.uc_code) == ("3000000001", "000453314201850")

@@ -65,3 +65,26 @@ def test_email_lists_split_and_deduplicate():
     with pytest.raises(UnitInputError) as info:
         validators.normalise_email_list(["a@x.com", "not-an-address"])
     assert info.value.field == "forward_to"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("4.533.142.018-50", "000453314201850"), (" 000453314201850 ", "000453314201850"),
+    ("8.013.018-01", "000000801301801"), ("11.297.214.018-25", "001129721401825"),
+])
+def test_uc_codes_printed_with_leading_zeros_dropped_are_zero_padded(raw, expected):
+    assert validators.normalise_uc_code(raw) == expected
+    assert validators.looks_like_uc_code(raw)
+
+
+@pytest.mark.parametrize("printed", ["4.533.142.018-50", "8.013.018-01", "11.297.214.018-25", "123.456.789.018-99"])
+def test_uc_codes_are_formatted_back_as_bills_print_them(printed):
+    assert validators.format_uc_code(validators.normalise_uc_code(printed)) == printed
+
+
+@pytest.mark.parametrize("raw", ["3000055479", "300.005.547-9", "4.533.142.018-5", "45331420185", "1234567890123456",
+                                 "4.533.142.018.50", ""])
+def test_what_is_no_uc_code(raw):
+    assert not validators.looks_like_uc_code(raw)
+    with pytest.raises(UnitInputError, match="15-digit UC code") as info:
+        validators.normalise_uc_code(raw)
+    assert "Unidade Consumidora" in info.value.user_message

@@ -10,6 +10,23 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from tests.processor.mime import bill
 
 
+def test_the_api_takes_a_uc_code_as_printed_in_either_field(web):
+    web.user("ana@solar.example.com")
+    auth = {"Authorization": f"Bearer {web.token('ana@solar.example.com')}"}
+    with web.client() as api:
+        typed = api.post("/api/v1/units", headers=auth, json={
+            "installation": "4.533.142.018-50", "client_name": "Maria", "holder_document": "529.982.247-25"})
+        assert typed.status_code == 201, typed.text
+        assert (typed.json()["installation"], typed.json()["uc_code"]) == (None, "000453314201850")
+        again = api.post("/api/v1/units", headers=auth, json={
+            "uc_code": "000453314201850", "client_name": "Outra", "holder_document": "52998224725"})
+        assert again.status_code == 409
+        bad = api.post("/api/v1/units", headers=auth, json={
+            "uc_code": "4.533.142.018", "client_name": "X", "holder_document": "52998224725"})
+        assert bad.status_code == 400 and bad.json()["field"] == "uc_code"
+        assert "Unidade Consumidora" in bad.json()["detail"]
+
+
 def test_units_crud_adhesion_and_bills_through_the_api(web, fake_runner):
     web.user("ana@solar.example.com")
     auth = {"Authorization": f"Bearer {web.token('ana@solar.example.com')}"}

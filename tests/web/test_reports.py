@@ -64,7 +64,8 @@ def test_report_page_and_csv_export(web):
     exported = client.get(f"/unidades/{unit_id}/relatorio.csv")
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text), delimiter=";"))
-    assert len(rows) == 13 and rows[-1]["mes_referencia"] == "2026-11" and rows[-1]["origem"] == "fatura"
+    # 2026 bills print 12 months of history (the 2024 layout printed 13): 11 earlier months + the bill's own.
+    assert len(rows) == 12 and rows[-1]["mes_referencia"] == "2026-11" and rows[-1]["origem"] == "fatura"
     assert rows[-1]["valor_rs"] == bill("3000000001", "2026-11").bill.amount_due
     assert rows[0]["origem"] == "histórico" and rows[0]["valor_rs"] == ""
     pdf = client.get(f"/unidades/{unit_id}/relatorio.pdf")

@@ -7,8 +7,8 @@ header-versus-payment-stub check below).
 
 from __future__ import annotations
 
-from processor.parse.cemig import fields, tables
-from processor.parse.cemig.layouts import LAYOUTS, NF3E_2023, NF3E_2024, detect_layout
+from processor.parse.cemig import fields, meters, tables
+from processor.parse.cemig.layouts import LAYOUTS, LAYOUTS_2026, NF3E_2023, NF3E_2024, detect_layout
 from processor.parse.checks import standard_checks
 from processor.parse.errors import BillUnparseable
 from processor.parse.schema import Bill
@@ -19,8 +19,10 @@ UTILITY = "cemig"
 
 
 def _footer_matches_header(bill: Bill, footer: fields.Footer) -> bool:
-    """The payment stub repeats the due date, the total and (usually) the installation of the header."""
+    """The payment stub repeats the due date, the total and (usually) the installation or UC of the header."""
     if footer.installation is not None and footer.installation != bill.installation:
+        return False
+    if footer.uc_code is not None and footer.uc_code != bill.uc_code:
         return False
     return footer.due_date == bill.due_date and footer.amount_due == bill.amount_due
 
@@ -29,23 +31,30 @@ def parse_cemig(text: str) -> Bill:
     """Read a CEMIG bill's text (from ``processor.parse.text.pdf_text``) into a Bill with its checks.
 
     Fields the bill does not show, or that cannot be read with certainty, are None. Raises
-    BillUnparseable when the text is not a CEMIG bill or lacks the reference month, due date and amount,
-    and BillLayoutUnsupported for the 2026 redesign.
+    BillUnparseable when the text is not a CEMIG bill or lacks the reference month, due date and amount.
+    The 2026 layouts are read by the shape of their values where labels are missing (they may be images).
     """
     layout = detect_layout(text)
-    header = fields.header(text)
+    by_shape = layout in LAYOUTS_2026
+    header = fields.header(text, by_shape=by_shape)
     if header.reference_month is None or header.due_date is None or header.amount_due is None:
         raise BillUnparseable(f"a {layout} bill without a readable reference month, due date and amount")
     customer_number, installation = fields.client_and_installation(text)
     invoice_number, series = fields.invoice(text)
-    klass = fields.classification(text, header.reference_month)
-    meter, consumption = fields.meter(text)
-    rows, items_total, _ = tables.items(text)
-    footer = fields.footer(text)
+    if by_shape:
+        klass = fields.classification_by_shape(text, header.reference_month)
+    else:
+        klass = fields.classification(text, header.reference_month)
+    meter, consumption = meters.meter(text, glued=by_shape)
+    rows, items_total, _ = tables.items(text, by_shape=by_shape)
+    footer = fields.footer(text, by_shape=by_shape)
+    stub_uc = footer.uc_code if footer else None
+    uc_code = fields.uc_code(text, stub=stub_uc) if by_shape else stub_uc
     bill = Bill(
         utility=UTILITY,
         layout=layout,
         installation=installation or (footer.installation if footer else None),
+        uc_code=uc_code,
         customer_number=customer_number,
         reference_month=header.reference_month,
         due_date=header.due_date,
@@ -62,6 +71,7 @@ def parse_cemig(text: str) -> Bill:
         reading=klass.reading,
         meter=meter,
         consumption_kwh=consumption,
+        injection=meters.injection(text) if by_shape else None,
         items=rows,
         items_total=items_total,
         public_lighting=tables.public_lighting(rows),
@@ -71,8 +81,9 @@ def parse_cemig(text: str) -> Bill:
         history=tables.history(text),
         barcode=fields.linha_digitavel(text),
         automatic_debit_code=footer.automatic_debit_code if footer else None,
+        debts=tables.debts(text),
     )
-    checks = standard_checks(bill, access_key_expected=layout in (NF3E_2023, NF3E_2024))
+    checks = standard_checks(bill, access_key_expected=layout in (NF3E_2023, NF3E_2024, *LAYOUTS_2026))
     if footer is not None:
         checks["footer_matches_header"] = _footer_matches_header(bill, footer)
     return bill.model_copy(update={"checks": checks})

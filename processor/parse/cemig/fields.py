@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from processor.parse.br import (
     MONEY,
     MONTH,
-    NUMBER,
     date_after,
     date_before,
     date_iso,
@@ -21,7 +21,7 @@ from processor.parse.br import (
     month_iso,
     plain,
 )
-from processor.parse.schema import Meter, Reading
+from processor.parse.schema import Reading
 
 _DATE = r"\d{2}/\d{2}/\d{4}"
 _TIMESTAMP = r"\d{2}\.\d{2}\.\d{4}\s+às\s+\d{2}:\d{2}:\d{2}"
@@ -57,12 +57,24 @@ _SUPPLY_LINE = re.compile(
     r"(\d{2}/\d{2})\s+(\d{2}/\d{2})\s+(\d{1,3})\s+(\d{2}/\d{2})\s*$",
     re.IGNORECASE,
 )
-_METER_ROW = re.compile(
-    rf"(?m)^\s*Energia\s+kWh\s+(?:([A-Z]{{2,4}}\d{{6,}})\s+)?({NUMBER})\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s*$"
+# The national UC code as bills print it: dotted every three digits from the right, a hyphen before the two
+# check digits, leading zeros dropped (`4.533.142.018-50` = 000453314201850); or all 15 digits at once.
+UC_PRINTED = r"(?<![\d.])(?:\d{1,3}(?:\.\d{3}){1,4}-\d{2}|\d{15})(?![\d-])"
+# CEMIG's own codes carry its distributor id `018` before the check digits (REN ANEEL 1.000 art. 659-A):
+# the only shape trusted when no label names the number.
+_UC_CEMIG = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{3}){0,3}\.018-\d{2}(?![\d-])")
+_UC_LABELLED = re.compile(
+    rf"N\.?\s*[ºo°]\s*DA\s+UNIDADE\s+CONSUMIDORA\s*:?\s*({UC_PRINTED})", re.IGNORECASE
 )
 _FOOTER = re.compile(
-    r"Código\s+de\s+Débito\s+Automático\s+Instalação\s+Vencimento\s+Total\s+a\s+pagar\s+"
-    rf"(?:(\d{{12,13}})\s+)?(?:(\d{{10}})\s+)?({_DATE})\s+R\$\s?({MONEY})(?!\d)"
+    r"Código\s+de\s+Débito\s+Automático\s+(?:Instalação|N\.?\s*[ºo°]\s*da\s+Unidade\s+Consumidora)\s+"
+    rf"Vencimento\s+Total\s+a\s+pagar\s+(?:(\d{{12,13}})\s+)?(?:(\d{{10}}|{UC_PRINTED})\s+)?"
+    rf"({_DATE})\s+R\$\s?({MONEY})(?!\d)",
+    re.IGNORECASE,
+)
+# The same stub when its labels are images: débito code, UC, due date, "R$ total" in a row.
+_FOOTER_SHAPE = re.compile(
+    rf"(?<!\d)(\d{{12,13}})\s+({UC_PRINTED})\s+({_DATE})\s+R\$\s?({MONEY})(?!\d)"
 )
 _LINHA = re.compile(r"(?<!\d)(\d{11})-(\d)\s+(\d{11})-(\d)\s+(\d{11})-(\d)\s+(\d{11})-(\d)(?!\d)")
 
@@ -72,7 +84,10 @@ _STREET = re.compile(
     r"^(?:RUA|R\.|AV|AV\.|AVENIDA|PCA|PRACA|PRAÇA|TRAVESSA|TV|ALAMEDA|AL|ROD|RODOVIA|ESTRADA|EST|LARGO|"
     r"BECO|VIA|QUADRA|SITIO|SÍTIO|FAZENDA|FAZ)\b"
 )
-_NOT_A_NAME = re.compile(r"[:$]|^[NnWw]{20,}|\d{11}-\d|^[\d\s./-]+$|DÉBITO AUTOMÁTICO|Comprovante de Pagamento|ATENÇÃO")
+_NOT_A_NAME = re.compile(
+    rf"[:$]|^[NnWw]{{20,}}|\d{{11}}-\d|^[\d\s./-]+$|DÉBITO AUTOMÁTICO|Comprovante de Pagamento|ATENÇÃO|"
+    rf"{MONTH}/\d{{4}}\s+\d{{2}}/\d{{2}}/\d{{4}}"  # the header triple printed just above the name (2026 design)
+)
 
 
 @dataclass(frozen=True)
@@ -86,12 +101,13 @@ class Header:
 
 @dataclass(frozen=True)
 class Footer:
-    """The payment stub: "Código de Débito Automático / Instalação / Vencimento / Total a pagar"."""
+    """The payment stub: "Código de Débito Automático / Instalação (or UC) / Vencimento / Total a pagar"."""
 
     automatic_debit_code: str | None
     installation: str | None
     due_date: str | None
     amount_due: str | None
+    uc_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,12 +127,34 @@ def client_and_installation(text: str) -> tuple[str | None, str | None]:
     return (match[1], match[2]) if match else (None, None)
 
 
-def header(text: str) -> Header:
-    """Reference month, due date and amount due, from the labelled header block."""
+def header(text: str, *, by_shape: bool = False) -> Header:
+    """Reference month, due date and amount due, from the labelled header block (or its unlabelled triple).
+
+    With ``by_shape`` (2026 layouts) and no triple (a consolidated block that prints the three apart), the
+    due date and total come from the payment stub and the month from the stub's written-out month
+    (``Abril/2026``), else from the only ``MMM/AAAA`` on the bill: each only when the bill names one.
+    """
     match = _HEADER_LABELLED.search(text) or _HEADER_TRIPLE.search(text)
-    if match is None:
+    if match is not None:
+        return Header(month_iso(match[1], match[2]), date_iso(match[3]), plain(match[4]))
+    if not by_shape:
         return Header(None, None, None)
-    return Header(month_iso(match[1], match[2]), date_iso(match[3]), plain(match[4]))
+    stub = footer(text, by_shape=True)
+    return Header(_reference_month(text), stub.due_date if stub else None, stub.amount_due if stub else None)
+
+
+_MONTH_NAMES = ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro",
+                "outubro", "novembro", "dezembro")
+_MONTH_WRITTEN = re.compile(r"(?<![\w/])(" + "|".join(_MONTH_NAMES) + r")/(\d{4})(?!\d)", re.IGNORECASE)
+_MONTH_ABBR = re.compile(rf"(?<![\w/])({MONTH})/(\d{{4}})(?![\d/])")
+
+
+def _reference_month(text: str) -> str | None:
+    written = {f"{m[2]}-{_MONTH_NAMES.index(m[1].lower()) + 1:02d}" for m in _MONTH_WRITTEN.finditer(text)}
+    if len(written) == 1:
+        return written.pop()
+    abbreviated = {month_iso(m[1], m[2]) for m in _MONTH_ABBR.finditer(text)}
+    return abbreviated.pop() if len(written) == 0 and len(abbreviated) == 1 else None
 
 
 def invoice(text: str) -> tuple[str | None, str | None]:
@@ -197,23 +235,103 @@ def classification(text: str, reference_month: str | None) -> Classification:
     )
 
 
-def meter(text: str) -> tuple[Meter, str | None]:
-    """The ``Energia kWh`` row of *Informações Técnicas*: the meter and its metered consumption (kWh)."""
-    match = _METER_ROW.search(text)
-    if match is None:
-        return Meter(), None
-    return (
-        Meter(id=match[1], previous=plain(match[2]), current=plain(match[3]), multiplier=plain(match[4])),
-        plain(match[5]),
+_SUPPLY_BY_INITIAL = {"m": "monofasico", "b": "bifasico", "t": "trifasico"}
+_SUPPLY_WORD = re.compile(r"\b(Monof[áa]sico|Bif[áa]sico|Trif[áa]sico)", re.IGNORECASE)
+# Reading dates by their shape alone, glued or not: `13/08 14/09 32 12/10`, `18/0621/07 3320/08`.
+_READING_SHAPE = re.compile(r"(?<![\d/])(\d{2}/\d{2})\s*(\d{2}/\d{2})\s*(\d{1,2})\s*(\d{2}/\d{2})(?![\d/])")
+_MODALITY = re.compile(
+    r"\b(?:Convencional|Tarifa\s+Branca|Branca|THS\s+(?:Verde|Azul)|Verde|Azul)(?:\s+(?:B[1-4]|A[1-4]|A3a|AS))?\b"
+)
+
+
+def _reading_by_shape(text: str, reference_month: str | None) -> Reading:
+    """The first dd/mm dd/mm days dd/mm group whose days agree with its two dates (the year is inferred)."""
+    for match in _READING_SHAPE.finditer(text):
+        reading = _reading(match[1], match[2], match[3], match[4], reference_month)
+        if reading.previous and reading.current:
+            elapsed = date.fromisoformat(reading.current) - date.fromisoformat(reading.previous)
+            if elapsed.days == reading.days:
+                return reading
+    return Reading()
+
+
+def classification_by_shape(text: str, reference_month: str | None) -> Classification:
+    """Class, modality, supply type and reading dates when the block's labels are images (2026 design).
+
+    Anchored on the values: the supply type word, a class name at the start of a line near it, the modality
+    (``Convencional B1``) and the reading-date group whose day count fits. A subclass is read only from the
+    class line (``Residencial Residencial Convencional B1``); cells printed one per line leave it None.
+    """
+    labelled = classification(text, reference_month)
+    if labelled.supply_type is not None:
+        return labelled
+    supply = _SUPPLY_WORD.search(text)
+    if supply is None:
+        return Classification(reading=_reading_by_shape(text, reference_month))
+    lines = text.split("\n")
+    at = text.count("\n", 0, supply.start())
+    window = lines[max(0, at - 4) : at + 4]
+    tariff_class = subclass = modality = None
+    for line in window:
+        found, sub, mod = _split_class_line(line.strip())
+        if found is not None:
+            tariff_class, subclass, modality = found, sub, mod
+            break
+    if modality is None:
+        modality_match = _MODALITY.search("\n".join(window))
+        modality = modality_match[0] if modality_match else None
+    if tariff_class is not None and subclass and modality is None:
+        subclass = None  # without the modality the subclass cannot be told from the rest of the line
+    return Classification(
+        tariff_class=tariff_class,
+        tariff_subclass=subclass,
+        tariff_modality=modality,
+        supply_type=_SUPPLY_BY_INITIAL[supply[1][0].lower()],
+        reading=_reading_by_shape("\n".join(window), reference_month)
+        if _READING_SHAPE.search("\n".join(window)) else _reading_by_shape(text, reference_month),
     )
 
 
-def footer(text: str) -> Footer | None:
-    """The payment stub under ``Código de Débito Automático Instalação Vencimento Total a pagar``."""
+def uc_digits(printed: str) -> str | None:
+    """A printed UC code (``4.533.142.018-50``) as its 15 digits, zero-padded; None if it has more than 15."""
+    digits = re.sub(r"\D", "", printed)
+    return digits.zfill(15) if 0 < len(digits) <= 15 else None
+
+
+def footer(text: str, *, by_shape: bool = False) -> Footer | None:
+    """The payment stub under ``Código de Débito Automático Instalação|N.º da Unidade Consumidora …``.
+
+    With ``by_shape`` (2026 layouts, whose labels may be images) an unlabelled row of débito code, dotted
+    UC code, due date and ``R$`` total is accepted too.
+    """
     match = _FOOTER.search(text)
+    if match is None and by_shape:
+        shaped = _FOOTER_SHAPE.search(text)
+        if shaped is None:
+            return None
+        return Footer(shaped[1], None, date_iso(shaped[3]), plain(shaped[4]), uc_code=uc_digits(shaped[2]))
     if match is None:
         return None
-    return Footer(match[1], match[2], date_iso(match[3]), plain(match[4]))
+    code = match[2]
+    if code is not None and len(code) == 10 and code.isdigit():
+        return Footer(match[1], code, date_iso(match[3]), plain(match[4]))
+    return Footer(match[1], None, date_iso(match[3]), plain(match[4]), uc_code=uc_digits(code) if code else None)
+
+
+def uc_code(text: str, *, stub: str | None = None) -> str | None:
+    """The 15-digit national UC code: under ``N.º DA UNIDADE CONSUMIDORA``, else by CEMIG's shape alone.
+
+    Unlabelled (some bills print it alone on a line), only a value with CEMIG's distributor id ``.018-`` counts,
+    and only when every such value on the bill is the same number: two different ones are no answer. ``stub``
+    (the payment stub's UC) is the answer only when the bill shows no CEMIG-shaped code at all.
+    """
+    labelled = _UC_LABELLED.search(text)
+    if labelled is not None:
+        return uc_digits(labelled[1])
+    found = {uc_digits(match[0]) for match in _UC_CEMIG.finditer(text)}
+    if not found:
+        return stub
+    return found.pop() if len(found) == 1 else None
 
 
 def linha_digitavel(text: str) -> str | None:

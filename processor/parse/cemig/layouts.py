@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from processor.parse.br import MONEY, MONTH, NUMBER
-from processor.parse.errors import BillLayoutUnsupported, BillUnparseable
+from processor.parse.errors import BillUnparseable
 
 PRE_NF3E = "cemig-pre-nf3e"
 """Modelo 6 "Nota Fiscal/Conta de Energia Elétrica" (JAN/2023 and before): ``SÉRIE U``, ``PTA Nº``, no key."""
@@ -13,10 +13,15 @@ NF3E_2023 = "cemig-nf3e-2023"
 """DANF3E (NF3e, modelo 66) from FEV/2023, tax columns of the items table left blank."""
 NF3E_2024 = "cemig-nf3e-2024"
 """DANF3E with the PIS/COFINS and ICMS columns filled (from mid-2024)."""
+NF3E_2026 = "cemig-nf3e-2026"
+"""The DANF3E keyed by the national 15-digit "Unidade Consumidora" code (JAN/2026 on): the 2024 tables with
+``N.º DA UNIDADE CONSUMIDORA`` in place of ``Nº DO CLIENTE`` / ``Nº DA INSTALAÇÃO``, section labels in text."""
 CEMIG_2026 = "cemig-2026"
-"""The JAN/2026 redesign keyed by the national 15-digit "Unidade Consumidora" code: not parsed yet."""
+"""The green 2026 design (QR code on top, consolidated block) whose section labels may be images: read by the
+shape of its values, not by labels."""
 
-LAYOUTS = (PRE_NF3E, NF3E_2023, NF3E_2024, CEMIG_2026)
+LAYOUTS = (PRE_NF3E, NF3E_2023, NF3E_2024, NF3E_2026, CEMIG_2026)
+LAYOUTS_2026 = (NF3E_2026, CEMIG_2026)
 
 _ISSUER = re.compile(r"CEMIG DISTRIBUI[ÇC][ÃA]O|06\.981\.180/0001-16|06981180000116")
 _DANF3E = re.compile(r"DOCUMENTO AUXILIAR DA NOTA FISCAL DE ENERGIA EL[ÉE]TRICA ELETR[ÔO]NICA|chave de acesso:")
@@ -24,6 +29,13 @@ _PRE_NF3E = re.compile(r"S[ÉE]RIE\s+U\b|\bPTA\s+N[ºo°]")
 # The new code's label; capitalised, unlike "unidade consumidora" in the older bills' free text.
 _UC_2026 = re.compile(
     r"N\.?\s*[ºo°]\s*DA\s+UNIDADE\s+CONSUMIDORA|UNIDADE\s+CONSUMIDORA|Unidade\s+Consumidora\s*:?\s*[\d.\-]{9,}"
+)
+_UC_CEMIG_SHAPE = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{3}){0,3}\.018-\d{2}(?![\d-])")
+# The 2024 DANF3E's section labels as text: all present means the table-labelled 2026 DANF3E.
+_TEXT_LABELS = (
+    re.compile(r"Itens\s+da\s+Fatura"),
+    re.compile(r"Referente\s+a\b"),
+    re.compile(r"Classe\s+Subclasse"),
 )
 _INSTALLATION_LABEL = re.compile(r"N[ºo°]\s*DA\s*INSTALA[ÇC][ÃA]O")
 _HEADER_YEAR = re.compile(rf"(?<![\w/]){MONTH}/(\d{{4}})\s+\d{{2}}/\d{{2}}/\d{{4}}\s+{MONEY}")
@@ -42,20 +54,33 @@ def _is_2026_without_installation(text: str) -> bool:
     return header is not None and int(header[1]) >= 2026 and _INSTALLATION_LABEL.search(text) is None
 
 
+def _is_2026(text: str) -> bool:
+    """Whether the bill is keyed by the UC code (2026 on).
+
+    That is: the UC label, a CEMIG-shaped UC (``….018-DV``) with no installation label, or a 2026 header
+    without ``Nº DA INSTALAÇÃO``.
+    """
+    if _UC_2026.search(text):
+        return True
+    if _INSTALLATION_LABEL.search(text):
+        return False
+    return _UC_CEMIG_SHAPE.search(text) is not None or _is_2026_without_installation(text)
+
+
 def detect_layout(text: str) -> str:
     """Name the layout of a CEMIG bill's text.
 
-    Raises BillUnparseable when the text is not a CEMIG bill or matches no known layout, and
-    BillLayoutUnsupported for the 2026 redesign.
+    Raises BillUnparseable when the text is not a CEMIG bill or matches no known layout. The 2026 bills are
+    ``cemig-nf3e-2026`` when the DANF3E section labels are text, else ``cemig-2026`` (the green design).
     """
     if not text.strip():
         raise BillUnparseable("the bill text is empty")
     if not is_cemig(text):
         raise BillUnparseable("the text does not name CEMIG Distribuição as its issuer")
-    if _UC_2026.search(text) or _is_2026_without_installation(text):
-        raise BillLayoutUnsupported(
-            f"CEMIG layout {CEMIG_2026!r} (15-digit Unidade Consumidora) is not supported yet",
-        )
+    if _is_2026(text):
+        if all(label.search(text) for label in _TEXT_LABELS):
+            return NF3E_2026
+        return CEMIG_2026
     if _PRE_NF3E.search(text) and "chave de acesso" not in text:
         return PRE_NF3E
     if _DANF3E.search(text):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from processor.parse.br import MONTH, NUMBER, decimals, is_number, month_iso, plain
-from processor.parse.schema import Flag, HistoryEntry, Item, Scee, Tax
+from processor.parse.br import MONEY, MONTH, NUMBER, date_iso, decimals, is_number, month_iso, plain
+from processor.parse.schema import Debt, Flag, HistoryEntry, Item, Scee, Tax
 
 _ITEMS_HEADER = re.compile(r"(?m)^\s*Itens\s+da\s+Fatura\b.*$(?:\n\s*ICMS\s+ICMS\s*$)?")
 _TOTAL = re.compile(rf"^\s*TOTAL\s+({NUMBER})(?:\s+{NUMBER})*\s*$")
@@ -24,6 +24,14 @@ _SCEE_COMPENSATED = re.compile(
     r"^(?:Energia\s+compensada\s+GD|Compensa[çc][ãa]o\s+GD|Energia\s+injetada|Energia\s+comp\.\s+adicional)", re.I
 )
 _PUBLIC_LIGHTING = re.compile(r"^Contrib\.?\s+Ilum", re.I)
+_TOTAL_LINE = re.compile(rf"(?m)^\s*TOTAL\s+{NUMBER}(?:\s+{NUMBER})*\s*$")
+_NOT_AN_ITEM = re.compile(rf"^\s*(?:{MONTH}/\d{{4}}|\d{{2}}/\d{{2}}/\d{{4}})\b|\d{{11}}-\d")
+"""Header triples (``SET/2026 17/10/2026 266,06``) and linha digitável blocks end an unlabelled items table."""
+_DEBTS_LABEL = re.compile(r"NOTIFICA[ÇC][ÃA]O\s+DE\s+D[ÉE]BITO\(?S?\)?", re.I)
+_DEBT_ROW = re.compile(rf"(?<![\d/])(\d{{2}})/(\d{{4}})\s+({MONEY})(?:[ \t]+(\d{{2}}/\d{{2}}/\d{{4}}))?(?![\d,])")
+_DEBTS_SCOPE = 900
+"""Characters after the notice's label where its rows are looked for."""
+_UNIT_PRICE_SLACK = Decimal("0.01")
 
 
 def _item(line: str) -> Item | None:
@@ -52,18 +60,36 @@ def _item(line: str) -> Item | None:
     unit_price = None
     if before and decimals(before[-1]) > 2:
         unit_price = plain(before.pop())
+    quantity = None
+    if unit_price is not None and before and _is_quantity(before[-1], unit_price, numbers[position]):
+        quantity = plain(before.pop())  # a row printed without its unit: `Energia Elétrica 201 1,17263918 235,69`
     description = " ".join(head + before)
     if not description or any(decimals(token) for token in before):
         return None
-    return Item(description=description, unit_price=unit_price, amount=plain(numbers[position]))
+    return Item(description=description, quantity=quantity, unit_price=unit_price, amount=plain(numbers[position]))
 
 
-def items(text: str) -> tuple[list[Item], str | None, bool]:
+def _is_quantity(token: str, unit_price: str, amount: str) -> bool:
+    """Whether ``token`` is the row's quantity: quantity × unit price gives the amount (to the cent per unit)."""
+    if decimals(token) != 0:
+        return False
+    quantity = Decimal(plain(token))
+    if quantity <= 0:
+        return False
+    expected = quantity * Decimal(unit_price)
+    return abs(expected - abs(Decimal(plain(amount)))) <= max(_UNIT_PRICE_SLACK * quantity / 100, Decimal("0.05"))
+
+
+def items(text: str, *, by_shape: bool = False) -> tuple[list[Item], str | None, bool]:
     """The rows between the items table header and ``TOTAL``, the TOTAL amount, and whether every row read.
 
-    Lines after TOTAL (``Bandeira … - Já Incluído no valor a pagar``) are informative and never items.
+    Lines after TOTAL (``Bandeira … - Já Incluído no valor a pagar``) are informative and never items. With
+    ``by_shape`` (2026 layouts, whose table header may be an image) and no header, the rows are the item-shaped
+    lines right above the ``TOTAL`` row.
     """
     header = _ITEMS_HEADER.search(text)
+    if header is None and by_shape:
+        return _items_above_total(text)
     if header is None:
         return [], None, False
     rows: list[Item] = []
@@ -80,6 +106,44 @@ def items(text: str) -> tuple[list[Item], str | None, bool]:
             continue
         rows.append(item)
     return rows, None, False
+
+
+def _items_above_total(text: str) -> tuple[list[Item], str | None, bool]:
+    total_match = _TOTAL_LINE.search(text)
+    if total_match is None:
+        return [], None, False
+    total = _TOTAL.match(total_match[0])
+    rows: list[Item] = []
+    for line in reversed(text[: total_match.start()].split("\n")):
+        if not line.strip():
+            continue
+        item = None if _NOT_AN_ITEM.search(line) else _item(line)
+        if item is None:
+            break
+        rows.insert(0, item)
+    return rows, plain(total[1]) if total else None, bool(rows)
+
+
+def debts(text: str) -> list[Debt]:
+    """The open bills of the ``NOTIFICAÇÃO DE DÉBITO(S)`` box: ``03/2026 445,00 14/05/2026`` (month, amount, cut-off).
+
+    Rows are read only after the notice's label; a bill without the notice lists no debts.
+    """
+    if "NOTIFICA" not in text and "Notifica" not in text:  # a cheap test first: most bills have no notice
+        return []
+    label = _DEBTS_LABEL.search(text)
+    if label is None:
+        return []
+    found: list[Debt] = []
+    for match in _DEBT_ROW.finditer(text[label.end() : label.end() + _DEBTS_SCOPE]):
+        month = int(match[1])
+        if not 1 <= month <= 12:
+            continue
+        debt = Debt(month=f"{match[2]}-{match[1]}", amount=plain(match[3]),
+                    cut_off_date=date_iso(match[4]) if match[4] else None)
+        if debt not in found:
+            found.append(debt)
+    return found
 
 
 def public_lighting(rows: list[Item]) -> str | None:

@@ -12,7 +12,7 @@ from processor.parse.cemig import parse_cemig
 from processor.parse.cemig.layouts import detect_layout
 from processor.parse.cemig.tables import flags, items
 from processor.parse.checks import checks_passed, installation_matches
-from processor.parse.errors import BillError, BillLayoutUnsupported, BillUnparseable
+from processor.parse.errors import BillUnparseable
 from processor.parse.registry import PARSERS
 
 ISSUER = "CEMIG DISTRIBUIÇÃO S.A. CNPJ 06.981.180/0001-16 / INSC. ESTADUAL 062.322136.0087."
@@ -280,19 +280,26 @@ TOTAL                                                                  266,06
 """
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        REDESIGN_2026,
-        NF3E_2024.replace("Nº DA INSTALAÇÃO", "N.º DA UNIDADE CONSUMIDORA"),
-    ],
-)
-def test_the_2026_redesign_is_not_supported_yet(text):
-    with pytest.raises(BillLayoutUnsupported, match="cemig-2026") as raised:
-        parse_cemig(text)
-    assert isinstance(raised.value, BillUnparseable)
-    assert isinstance(raised.value, BillError)
-    assert "ainda não é suportado" in raised.value.user_message
+def test_the_unlabelled_2026_text_of_a_third_party_test_parses_by_the_shape_of_its_values():
+    bill = parse_cemig(REDESIGN_2026)
+    assert bill.layout == "cemig-2026"
+    assert (bill.installation, bill.uc_code) == (None, "000300456789012")  # from the stub: not a CEMIG `.018-`
+    assert (bill.reference_month, bill.due_date, bill.amount_due) == ("2026-09", "2026-10-17", "266.06")
+    assert (bill.tariff_class, bill.tariff_modality, bill.supply_type) == ("Residencial", "Convencional B1",
+                                                                           "bifasico")
+    assert bill.reading.model_dump() == {"previous": "2026-08-13", "current": "2026-09-14", "days": 32,
+                                         "next": "2026-10-12"}
+    assert (bill.meter.id, bill.consumption_kwh) == ("PPB212308067", "201")
+    assert [item.amount for item in bill.items] == ["235.69", "30.37"] and bill.items_total == "266.06"
+    assert bill.checks["footer_matches_header"] and bill.checks["items_sum_matches_total"]
+    assert bill.checks["access_key_check_digit"] is False  # a DANF3E prints its key: this excerpt lacks it
+
+
+def test_the_uc_label_in_a_2024_table_layout_is_the_2026_danf3e():
+    bill = parse_cemig(NF3E_2024.replace("Nº DA INSTALAÇÃO", "N.º DA UNIDADE CONSUMIDORA"))
+    assert bill.layout == "cemig-nf3e-2026"
+    assert bill.installation == "3000000001"  # the stub still says "Instalação" in this text
+    assert bill.uc_code is None  # "7000000001 3000000001" under the label is no UC code
 
 
 def test_a_2026_bill_in_the_2024_layout_still_parses():

@@ -33,7 +33,8 @@ PROFILES = [
         ]
     )
 ]
-CYCLES = ["2023-01", "2024-07", "2025-12", "2026-06"]
+CYCLES = ["2023-01", "2024-07", "2025-12", "2026-01", "2026-05", "2026-11"]
+"""The 2024 DANF3E until DEZ/2025, the green 2026 design (labels as pictures, UC code) from JAN/2026."""
 
 
 @pytest.mark.parametrize("cycle", CYCLES)
@@ -42,4 +43,9 @@ def test_simulated_bill_round_trip(profile, cycle):
     generated = generate_bill(profile, cycle)
     bill = parse_cemig(pdf_text(generated.plain_pdf))
     assert bill.model_dump(exclude={"checks"}) == generated.bill.model_dump(exclude={"checks"})
-    assert checks_passed(bill, expected_installation=profile.installation), bill.checks
+    assert bill.layout == ("cemig-2026" if cycle >= "2026-01" else "cemig-nf3e-2024")
+    number = generated.bill.installation or generated.bill.uc_code
+    assert number is not None and checks_passed(bill, expected_installation=number), bill.checks
+    if cycle >= "2026-01":
+        assert bill.installation is None and bill.uc_code is not None
+        assert not checks_passed(bill, expected_installation=profile.installation)  # never derived

@@ -107,7 +107,7 @@ def test_cycle_delivers_one_dkim_valid_bill_per_enrolled_profile(smtp_server, dk
         assert len(attachments) == 1
         attachment = attachments[0]
         assert attachment.get_content_type() == "application/pdf"
-        assert attachment.get_filename() == f"Conta_CEMIG_{profile.installation}_NOV2026.pdf"
+        assert attachment.get_filename() == f"Conta_CEMIG_{expected.bill.uc_code}_NOV2026.pdf"  # 2026: the UC
         pdf = attachment.get_content()
         reader = PdfReader(io.BytesIO(pdf))
         if profile.pdf_password:
