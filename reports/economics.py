@@ -5,15 +5,16 @@ All of it comes from the bill's own item lines.
 The formula, shown to the integrator in the report's footnote (`FORMULA_PT`):
 
     kWh sem FV      = consumo medido (the energy the meter took from the grid: billed + compensated)
-    tarifa cheia    = "Preço Unit." of the bill's "Energia Elétrica" line (R$/kWh, taxes included)
+    tarifa cheia    = "Preço Unit." of the bill's "Energia Elétrica" line (R$/kWh, taxes included), or of its
+                      "Custo de Disponibilidade" line where a 2026 bill bills the minimum that way
     sem FV (R$)     = valor pago − itens de energia + kWh sem FV × tarifa cheia
     economia (R$)   = sem FV − valor pago
 
 "Itens de energia" are the lines that exist because of how the energy was billed and compensated (Energia
 Elétrica, Energia SCEE, Energia compensada, Compensação GD, Energia injetada, Custo de Disponibilidade and its
 Ajuste); everything else on the bill (public lighting, fines, interest, Bônus Itaipu) would be there without
-solar too and is kept as it is. A bill without an "Energia Elétrica" line with a unit price gives no tariff,
-and so no "sem FV": never a guess.
+solar too and is kept as it is. A bill with neither line priced gives no tariff, and so no "sem FV": never a
+guess (the SCEE lines' prices leave out taxes and cannot stand in).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 FORMULA_PT = ("Valor sem energia solar = valor pago − itens de energia e compensação da fatura + consumo medido "
-              "(kWh) × preço unitário da linha “Energia Elétrica” da própria fatura (tributos incluídos). "
-              "Economia = valor sem energia solar − valor pago.")
+              "(kWh) × preço unitário da linha “Energia Elétrica” (ou “Custo de Disponibilidade”) da própria "
+              "fatura, tributos incluídos. Economia = valor sem energia solar − valor pago.")
 
 _ENERGY_PREFIXES = ("energia", "en comp", "compensacao", "custo de disponibilidade", "ajuste custo disponibilidade",
                     "ajuste de custo de disponibilidade", "consumo")
 _FULL_TARIFF = ("energia eletrica", "consumo")
+_MINIMUM_TARIFF = ("custo de disponibilidade",)
 _AVAILABILITY = ("custo de disponibilidade", "ajuste custo disponibilidade", "ajuste de custo de disponibilidade")
 _FIO_B = ("fio b", "componente fio", "comp. fio", "desconto comp. fio", "ajuste de desconto c. fio")
 CENT = Decimal("0.01")
@@ -73,7 +75,7 @@ def bill_economics(data: dict[str, Any], *, amount_due: Decimal | None, consumpt
     energy: list[Decimal] = []
     availability: list[Decimal] = []
     fio_b: list[Decimal] = []
-    tariff = None
+    tariff = minimum = None
     for item in items:
         name = normalise(str(item["description"]))
         amount = decimal_or_none(item.get("amount"))
@@ -88,6 +90,9 @@ def bill_economics(data: dict[str, Any], *, amount_due: Decimal | None, consumpt
         price = decimal_or_none(item.get("unit_price"))
         if tariff is None and price and price > 0 and name.startswith(_FULL_TARIFF):
             tariff = price
+        if minimum is None and price and price > 0 and name.startswith(_MINIMUM_TARIFF):
+            minimum = price
+    tariff = tariff or minimum
     energy_total = _sum(energy)
     without_solar = savings = None
     if tariff is not None and amount_due is not None and consumption_kwh is not None and energy_total is not None:
@@ -98,9 +103,14 @@ def bill_economics(data: dict[str, Any], *, amount_due: Decimal | None, consumpt
 
 
 def injected_kwh(data: dict[str, Any]) -> Decimal | None:
-    """The energy the unit injected into the grid this cycle, where the bill prints it (generating units)."""
+    """The energy the unit injected into the grid this cycle, where the bill prints it (generating units).
+
+    The bill schema's `injection` is the `Energia Injetada` meter row (2025–2026 bills).
+    """
+    injection = data.get("injection") or {}
     scee = data.get("scee") or {}
-    for value in (scee.get("injected_kwh") if isinstance(scee, dict) else None, data.get("injected_kwh")):
+    for value in (injection.get("kwh") if isinstance(injection, dict) else None,
+                  scee.get("injected_kwh") if isinstance(scee, dict) else None):
         found = decimal_or_none(value)
         if found is not None:
             return found

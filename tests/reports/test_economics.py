@@ -61,7 +61,7 @@ def test_availability_charge_fio_b_and_injected_energy_are_read_where_the_bill_i
                       {"description": "Custo de Disponibilidade", "amount": "117.25"},
                       {"description": "Ajuste Custo Disponibilidade", "amount": "-92.21"},
                       {"description": "Componente Fio B", "amount": "12.34"}],
-            "scee": {"injected_kwh": "992"}}
+            "injection": {"id": "PRB212101622", "previous": "919", "current": "1911", "multiplier": "1", "kwh": "992"}}
     economics = bill_economics(data, amount_due=Decimal("200.00"), consumption_kwh=Decimal("300"))
     assert economics.availability_charge == Decimal("25.04")
     assert economics.fio_b == Decimal("12.34")
@@ -113,7 +113,7 @@ def test_expected_generation_is_set_per_calendar_month_and_compared_with_injecte
             assert "expected_generation" in str(exc)
         else:
             raise AssertionError(f"{bad} was accepted")
-    data = _golden("3004298116-10-2023") | {"scee": {**_golden("3004298116-10-2023")["scee"], "injected_kwh": "390"}}
+    data = _golden("3004298116-10-2023") | {"injection": {"kwh": "390"}}
     (row,) = [r for r in monthly_rows([_invoice(data)], expected=plan) if r.source == "fatura"]
     assert row.expected_generation_kwh == Decimal("390")  # October: the tenth value
     assert row.injected_kwh == Decimal("390") and generation_ratio(row) == Decimal("100.0")

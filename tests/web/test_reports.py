@@ -100,10 +100,12 @@ def _squash(text: str) -> str:
 def test_savings_client_group_exports_and_the_pdf_agree_with_the_page(web):
     """Two units of one holder; figures computed by hand from the generated bills' own lines.
 
-    3000000001, nov/26: energy lines 57,26 + 190,25 − 183,29 = 64,22; 364 kWh × 1,14526658 = 416,88;
+    3000000001, nov/26 (2026 design, the minimum billed as Custo de Disponibilidade at 1,14526658 R$/kWh):
+    energy lines 57,26 + 190,25 − 139,51 − 43,78 = 64,22; 364 kWh × 1,14526658 = 416,88;
     without solar 107,59 − 64,22 + 416,88 = 460,25; savings 352,66.
-    3000000002, nov/26: 229,05 + 98,76 − 95,14 = 232,67; 363 × 1,14526658 = 415,73; without solar
-    278,17 − 232,67 + 415,73 = 461,23; savings 183,06. The client's nov/26 savings: 535,72.
+    3000000002, nov/26 (Energia Elétrica at 1,14526658): 229,05 + 98,76 − 95,14 = 232,67;
+    363 × 1,14526658 = 415,73; without solar 278,17 − 232,67 + 415,73 = 461,23; savings 183,06.
+    The client's nov/26 savings: 535,72.
     """
     ana = web.user("ana@solar.example.com")
     first = web.unit(ana, 1, holder_document="29141777638")
@@ -167,7 +169,8 @@ def test_expected_generation_is_registered_from_the_report_and_printed_in_both_f
     files = [("arquivos", ("2026-11.pdf", bill("3000000001", "2026-11").pdf, "application/pdf"))]
     client.post(f"/unidades/{unit_id}/faturas", data={"csrf_token": csrf_of(form)}, files=files)
     page = client.get(f"/unidades/{unit_id}/relatorio")
-    assert "Geração esperada</th>" not in page.text
+    assert "Geração esperada</th>" in page.text  # a generating unit: its bills print the injected energy
+    assert {c[0]: c for c in _cells(page.text, "relatorio")}["nov/26"][12] == "—"  # nothing expected yet
     bad = client.post(f"/unidades/{unit_id}/geracao-esperada", data={"csrf_token": csrf_of(page), "geracao": "1; 2"})
     assert bad.status_code in (400, 422) and "12" in bad.text
     saved = client.post(f"/unidades/{unit_id}/geracao-esperada",
@@ -182,7 +185,7 @@ def test_expected_generation_is_registered_from_the_report_and_printed_in_both_f
     assert "Geração esperada" in pdf_text and "410 kWh" in pdf_text
     cleared = client.post(f"/unidades/{unit_id}/geracao-esperada", data={"csrf_token": csrf_of(page), "geracao": ""},
                           follow_redirects=True)
-    assert "Geração esperada</th>" not in cleared.text
+    assert {c[0]: c for c in _cells(cleared.text, "relatorio")}["nov/26"][12] == "—"
     web.user("bia@solar.example.com")
     intruder = web.login("bia@solar.example.com")
     other = intruder.get("/unidades")
