@@ -35,6 +35,8 @@ from sqlmodel import Session
 
 from processor.config import MailSettings, SmtpRelay
 from processor.errors import ForwardFailed
+from reports.economics import bill_economics
+from reports.format import brl, kwh, month_label
 from storage.mail_models import Forward, Invoice
 from storage.models import Unit, utcnow
 from storage.validators import format_uc_code
@@ -161,6 +163,20 @@ def _compose_unparsed(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: by
     return message
 
 
+def _summary(invoice: Invoice) -> list[str]:
+    """The three-line summary an integrator's client reads first: amount, savings with solar, credit balance."""
+    economics = bill_economics(invoice.data, amount_due=invoice.amount_due, consumption_kwh=invoice.consumption_kwh)
+    if economics.savings is None or economics.savings <= 0:
+        return []
+    month = month_label(invoice.reference_month)
+    return [f"Resumo de {month}:",
+            f"- Valor da fatura: {brl(invoice.amount_due)}",
+            f"- Economia com energia solar: {brl(economics.savings)} (sem energia solar, seriam "
+            f"{brl(economics.without_solar)})",
+            f"- Saldo de créditos: {kwh(invoice.credit_balance_kwh)}",
+            ""]
+
+
 def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, settings: MailSettings) -> Message:
     """The pt-BR message for one forward (same bytes every time, bar the Date, boundary and signature).
 
@@ -193,6 +209,7 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
          f"Chegou a fatura de energia da {unit.utility.upper()} da instalação {installation}, referente a "
          f"{month}/{year}."),
         "",
+        *_summary(invoice),
         f"Valor a pagar: {_money(invoice.amount_due)}",
         f"Vencimento: {_br_date(data.get('due_date'))}",
         f"Consumo: {_number(data.get('consumption_kwh'), 'kWh')}",

@@ -2,5 +2,5 @@
 
 Month by month: savings against a bill without solar, credits, alerts, and pt-BR formatting for every output.
 Pure computation over stored bills: it may import `storage` only, so the dashboard, the service (digests,
-webhooks) and the forwarded e-mail's summary can all use it.
+webhooks) and the forwarded e-mail's summary (`processor/forward.py`) can all use it.
 """

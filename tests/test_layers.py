@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ALLOWED: dict[str, frozenset[str]] = {
     "storage": frozenset(),
     "flows": frozenset(),
-    "processor": frozenset({"storage"}),
+    "processor": frozenset({"reports", "storage"}),
     "simulator": frozenset({"processor"}),
     "reports": frozenset({"storage"}),
     "config": frozenset({"processor", "storage"}),

@@ -29,6 +29,12 @@ def test_a_bill_is_stored_forwarded_once_and_moved_to_processed(world):
     assert "instalação 3000000001" in forwarded["Subject"]
     body = forwarded.get_body(("plain",)).get_content()
     assert "Valor a pagar: R$" in body and "Linha digitável:" in body and "Vencimento:" in body
+    # The summary, by hand from the generated bill's lines: energy lines 57,10 + 136,00 − 99,81 − 31,52 = 61,77;
+    # 275 kWh × 1,14191401 (Custo de Disponibilidade) = 314,03; without solar 105,14 − 61,77 + 314,03 = 357,40.
+    lines = body.replace("\r\n", "\n")
+    assert "Resumo de out/26:\n- Valor da fatura: R$\u00a0105,14\n" in lines
+    assert "- Economia com energia solar: R$\u00a0252,26 (sem energia solar, seriam R$\u00a0357,40)" in lines
+    assert "- Saldo de créditos: 93,99\u00a0kWh" in lines
     attachments = list(forwarded.iter_attachments())
     assert len(attachments) == 1 and attachments[0].get_content().startswith(b"%PDF-")
 
