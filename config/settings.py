@@ -88,6 +88,7 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
      "report_amount_above_last_year_pct"),
     ("FATURAS_REPORT_CREDIT_GROWTH_MONTHS", "report.credit_growth_months", "report_credit_growth_months"),
     ("FATURAS_BLOBS_BACKEND", "blobs.backend", "blobs_backend"),
+    ("FATURAS_REPORT_DIGEST", "report.digest", "report_digest"),
 )
 
 
@@ -134,6 +135,8 @@ class Settings(BaseModel):
     """Alert when a bill's amount is this much above the same month last year."""
     report_credit_growth_months: int = Field(default=6, ge=2, le=60)
     """Alert when the credit balance grew this many months in a row."""
+    report_digest: bool = False
+    """Send each integrator a daily e-mail with the alerts of their units (through the SMTP relay)."""
     blobs_backend: Literal["file", "database"] = "file"
     """Where bill PDFs, screenshots and traces are kept: the data folder's blobs/, or the database."""
 

@@ -34,6 +34,7 @@ from flows.browser import BrowserSettings
 from processor.authenticate import DnsTxtLookup
 from processor.outbox import send_outbox
 from processor.pipeline import poll_once
+from service.digest import send_digests
 from service.idle import IdleWatcher
 from service.watchdog import check_overdue
 from storage.adhesion import prune_artifacts
@@ -154,6 +155,13 @@ class Service:
         return {"queued": report.queued, "delivered": report.delivered, "retried": report.retried,
                 "failed": report.failed}
 
+    def digest(self) -> dict:
+        """Today's alert digests, once a day per integrator (when report.digest is on)."""
+        if not self.app.settings.report_digest:
+            return {"enabled": False}
+        report = send_digests(self.app, today=datetime.now(UTC).date())
+        return {"sent": report.sent, "skipped": report.skipped, "failed": report.failed}
+
     def watchdog(self) -> dict:
         """Verified units whose next bill is late."""
         with session_scope(self.app.engine) as session:
@@ -190,6 +198,7 @@ class Service:
             ("outbox", self.outbox, settings.outbox_interval_s),
             ("webhooks", self.webhooks, 30.0),
             ("watchdog", self.watchdog, 3600.0),
+            ("digest", self.digest, 3600.0),
             ("retention", self.retention, 86400.0),
         )
         self._intervals = {name: seconds for name, _, seconds in jobs}

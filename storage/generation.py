@@ -1,7 +1,7 @@
-"""The expected monthly generation an integrator registers for a generating unit (from the system's sizing).
+"""What the report keeps besides bills: a unit's expected generation, and the integrators' daily alert digests.
 
-Kept as 12 values, January to December; one value given means the same every month. The report compares it
-with what the bills show (`reports.monthly`).
+The expected monthly generation (from the system's sizing) is kept as 12 values, January to December; one
+value given means the same every month. The report compares it with what the bills show (`reports.monthly`).
 """
 
 from __future__ import annotations
@@ -67,3 +67,17 @@ def expected_generation(*, session: Session, unit_id: int) -> list[Decimal] | No
     """The unit's 12 monthly values, or None when none is registered."""
     row = session.get(ExpectedGeneration, unit_id)
     return [Decimal(v) for v in row.monthly_kwh] if row is not None else None
+
+
+class AlertDigest(SQLModel, table=True):
+    """One integrator's daily alert digest, claimed before it is sent: at most one e-mail a day.
+
+    With several workers the primary key decides who sends; after a crash a claimed day is not sent again.
+    """
+
+    __tablename__ = "alert_digest"
+
+    integrator_id: int = Field(foreign_key="integrator.id", primary_key=True, ondelete="CASCADE")
+    day: str = Field(primary_key=True, max_length=10)
+    alerts: int = 0
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

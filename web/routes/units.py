@@ -12,6 +12,7 @@ from sqlmodel import Session
 from processor.uploads import ImportResult
 from reports.alerts import unit_alerts
 from reports.monthly import monthly_rows
+from service.digest import thresholds
 from storage.models import NEXT_ACTOR, AdhesionStatus, Unit, UnitCreate
 from storage.validators import UnitInputError
 from storage.web_models import Integrator
@@ -22,7 +23,6 @@ from web.errors import NotFound
 from web.render import page
 from web.services.adhesion import adhesion_view, screenshot_blob
 from web.services.invoices import forwards_by_invoice, invoices_of
-from web.services.report_view import thresholds
 from web.services.units import add_unit, change_unit, email_settings_update, import_csv, own_unit, search_units
 
 router = APIRouter(include_in_schema=False)

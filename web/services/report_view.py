@@ -8,9 +8,10 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from config.settings import Settings
-from reports.alerts import Alert, AlertThresholds, unit_alerts
+from reports.alerts import Alert, unit_alerts
 from reports.economics import FORMULA_PT
 from reports.monthly import GENERATION_BASIS_PT, ClientReport, MonthRow, client_report, monthly_rows
+from service.digest import thresholds
 from storage.generation import expected_generation
 from storage.models import Unit
 from storage.web_models import Integrator
@@ -50,13 +51,6 @@ class ClientReportView:
     alerts: list[Alert]
     formula: str = FORMULA_PT
     generation_basis: str = GENERATION_BASIS_PT
-
-
-def thresholds(settings: Settings) -> AlertThresholds:
-    """The alert rules' limits from the settings' `[report]` table."""
-    return AlertThresholds(consumption_above_average_pct=settings.report_consumption_above_average_pct,
-                           amount_above_last_year_pct=settings.report_amount_above_last_year_pct,
-                           credit_growth_months=settings.report_credit_growth_months)
 
 
 def client_units(*, session: Session, integrator: Integrator, unit: Unit) -> list[Unit]:

@@ -1,4 +1,4 @@
-"""blobs and plans: the blob table (blobs.backend = "database") and units' expected generation
+"""blobs and reports: the blob table (blobs.backend = "database"), expected generation, alert digests
 
 Revision ID: 0008
 Revises: 0006
@@ -33,8 +33,17 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('unit_id')
     )
+    op.create_table('alert_digest',
+    sa.Column('integrator_id', sa.Integer(), nullable=False),
+    sa.Column('day', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('alerts', sa.Integer(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['integrator_id'], ['integrator.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('integrator_id', 'day')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('alert_digest')
     op.drop_table('expected_generation')
     op.drop_table('blob')
