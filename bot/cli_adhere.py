@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import click
@@ -108,9 +109,27 @@ def show(ctx: typer.Context, unit: str = typer.Argument(..., help="Unit id, inst
                       attempt.outcome or "running", attempt.step_reached or "-", str(attempt.submissions),
                       ", ".join(a["name"] for a in attempt.artifacts) or "-", attempt.message or "")
     console.print(table)
+    _print_portal_evidence(app, history)
     if any(a.artifacts for a in history):
         console.print("Artifacts are encrypted. Export them with `faturas adhere artifacts ATTEMPT --out DIR`, "
                       "then open a trace with `.venv/bin/playwright show-trace DIR/trace-1.zip`.")
+
+
+def _print_portal_evidence(app, history: list[AdhesionAttempt]) -> None:  # noqa: ANN001 - AppContext
+    """The newest attempt's portal_changed evidence: where it stopped, what it awaited, the ARIA snapshot."""
+    for attempt in history:
+        kept = [a for a in attempt.artifacts if a.get("kind") == "portal_evidence"]
+        if not kept:
+            continue
+        blobs = BlobStore(app.settings.data_dir / "blobs")
+        evidence = json.loads(blobs.get(kept[0]["blob"], keys=app.keys()))
+        console.print(f"attempt {attempt.id} stopped at {evidence.get('step')} on {evidence.get('url')}")
+        console.print(f"waiting for: {', '.join(evidence.get('waiting_for') or []) or '-'}")
+        console.print(f"rejected candidates: {', '.join(evidence.get('rejected') or []) or '-'}")
+        console.print(f"clicked: {', '.join(evidence.get('clicked') or []) or '-'}")
+        console.print("ARIA snapshot of the page:")
+        console.print(evidence.get("aria_snapshot") or "(none)", markup=False, highlight=False)
+        return
 
 
 @adhere_app.command("artifacts")
