@@ -68,13 +68,14 @@ async def pick(screens: Screens, candidates: Locator, *, step: str, purpose: str
     return visible.nth(allowed[0])
 
 
-async def click(screens: Screens, target: Locator, *, step: str) -> str:
+async def click(screens: Screens, target: Locator, *, step: str, timeout_s: float | None = None) -> str:
     """Click `target` after checking its name against the deny list; returns the name clicked."""
     (item,) = await names_of(target) or [{"name": "", "href": ""}]
     if denied(item["name"]):
         raise await screens.changed(step, f"refused to click {item['name']!r}: it is on the deny list",
                                     rejected=[item["name"]])
-    await target.scroll_into_view_if_needed()
-    await target.click()
+    timeout = None if timeout_s is None else timeout_s * 1000
+    await target.scroll_into_view_if_needed(timeout=timeout)
+    await target.click(timeout=timeout)
     screens.clicked.append(item["name"])
     return item["name"]

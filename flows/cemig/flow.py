@@ -23,7 +23,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from flows.base import AdhesionRequest, AdhesionResult, ChallengePolicy, StepHook, UtilityFlow
 from flows.cemig import intents
-from flows.cemig.screens import RECOGNISERS, Screen, Screens
+from flows.cemig.screens import RECOGNISERS, Screen, Screens, interstitial
 from flows.errors import ChallengeRequired, FlowError, PortalUnavailable
 
 log = structlog.get_logger(__name__)
@@ -68,6 +68,16 @@ class CemigFlow(UtilityFlow):
         screens = Screens(page, timeout_s=self.action_timeout_ms / 1000, secrets=(request.portal_password,))
         self.screens = screens
         progress = _Progress()
+        # The handler only asks "is any interstitial showing?": the first match answers it (several may show).
+        overlay = interstitial(page).first
+
+        async def close_overlay() -> None:
+            # An interstitial may pop up at any moment (a survey a second after the page settled): Playwright
+            # runs this before any action it would block.
+            with contextlib.suppress(FlowError, PlaywrightError):
+                await intents.close_interstitials(screens, step="interstitial")
+
+        await page.add_locator_handler(overlay, close_overlay)
         try:
             for restart in range(self.retry.max_restarts + 1):
                 try:
@@ -82,6 +92,8 @@ class CemigFlow(UtilityFlow):
             raise AssertionError("unreachable")  # pragma: no cover
         finally:
             screens.detach()
+            with contextlib.suppress(PlaywrightError):
+                await page.remove_locator_handler(overlay)
 
     async def _step(self, name: str, progress: _Progress, on_step: StepHook | None,
                     action: Callable[[], Awaitable[T]]) -> T:
@@ -230,7 +242,6 @@ class CemigFlow(UtilityFlow):
             progress.login = target
         if _names_address(confirmation, target):
             return  # the portal's answer names the address it now holds
-        progress.steps.append("verify_email")
 
         async def verify() -> None:
             await self._go_home(screens, progress, "verify_email")

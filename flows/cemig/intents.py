@@ -7,6 +7,7 @@ placeholder, through `controls.pick` (deny list, no guessing); CSS only for docu
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -52,20 +53,31 @@ async def close_interstitials(screens: Screens, *, step: str) -> None:
         page.locator("#onetrust-reject-all-handler"))
     banner = page.get_by_role("button", name=pattern("cookie_button")).or_(page.locator("#onetrust-banner-sdk"))
     if await cookies.filter(visible=True).count():
-        target = await pick(screens, cookies, step=step, purpose="reject cookies")
-        await click(screens, target, step=step)  # type: ignore[arg-type]
+        target = await pick(screens, cookies, step=step, purpose="reject cookies", required=False, timeout_s=0.5)
+        if target is not None:  # else it was answered meanwhile (the locator handler got there first)
+            await click(screens, target, step=step)
         await expect(banner.filter(visible=True)).to_have_count(0)
         return
     dialogs = page.get_by_role("dialog").or_(page.get_by_role("alertdialog")).filter(visible=True)
-    dialog = await pick(screens, dialogs, step=step, purpose="find the interstitial", required=False, timeout_s=1)
-    if dialog is None:
-        return  # it went away by itself (a toast, an auto-closing notice)
+    if not await dialogs.count():
+        return  # it went away by itself (a toast, an auto-closing notice) or the locator handler closed it
+    # Dialogs stack: the last one opened is on top, and the only one a person could close first.
+    dialog = dialogs.last
     close = (dialog.get_by_role("button", name=pattern("close", whole=True))
              .or_(dialog.get_by_role("link", name=pattern("close", whole=True)))
              .or_(dialog.get_by_role("button", name=pattern("close"))))
-    target = await pick(screens, close, step=step, purpose="close the interstitial", timeout_s=2,
-                        prefer=pattern("close", whole=True), interchangeable=True)
-    await click(screens, target, step=step)  # type: ignore[arg-type]
+    target = await pick(screens, close, step=step, purpose="close the interstitial",
+                        prefer=pattern("close", whole=True), interchangeable=True, required=False)
+    if target is None:
+        if not await dialog.is_visible():
+            return  # closed meanwhile (by the locator handler, or by itself)
+        raise await screens.changed(step, "no control to close the interstitial")
+    try:
+        await click(screens, target, step=step, timeout_s=2)
+    except PlaywrightError:
+        if await dialog.is_visible():
+            raise
+        return
     log.info("interstitial_closed", step=step)
     try:
         await expect(dialog).to_be_hidden()
@@ -180,12 +192,8 @@ async def set_access_email(screens: Screens, target: str, *, step: str = "save_e
     needed saving). Never types a password here: a form that asks for one is PortalChanged.
     """
     page = screens.page
-    field = await pick(screens, page.get_by_role("textbox", name=pattern("email_field")).or_(
-        page.get_by_placeholder(pattern("email_field"))), step=step, purpose="find the e-mail field",
-        required=False, timeout_s=2)
-    if field is None:  # structure: the only text field of a form headed "e-mail"
-        field = await pick(screens, page.get_by_role("textbox"), step=step, purpose="find the e-mail field")
-    current = (await field.input_value()).strip()  # type: ignore[union-attr]
+    field = await _email_field(screens, step)
+    current = (await field.input_value()).strip()
     if current.lower() == target.lower():
         return current, None
     if await page.get_by_label(pattern("password_field")).filter(visible=True).count():
@@ -203,10 +211,20 @@ async def set_access_email(screens: Screens, target: str, *, step: str = "save_e
 
 async def read_access_email(screens: Screens, *, step: str) -> str:
     """The e-mail the access-data form holds."""
+    return (await (await _email_field(screens, step)).input_value()).strip()
+
+
+async def _email_field(screens: Screens, step: str) -> Locator:
+    """The field labelled e-mail, or by structure the only text field of the form (whatever its label)."""
     page = screens.page
+    with contextlib.suppress(AssertionError):
+        await expect(loading(page)).to_have_count(0)  # the form's data may still be on its way
     field = await pick(screens, page.get_by_role("textbox", name=pattern("email_field")).or_(
-        page.get_by_placeholder(pattern("email_field"))), step=step, purpose="read the e-mail field")
-    return (await field.input_value()).strip()  # type: ignore[union-attr]
+        page.get_by_placeholder(pattern("email_field"))), step=step, purpose="find the e-mail field",
+        required=False, timeout_s=1)
+    if field is None:  # structure: the only text field of a form headed "e-mail"
+        field = await pick(screens, page.get_by_role("textbox"), step=step, purpose="find the e-mail field")
+    return field  # type: ignore[return-value]
 
 
 def _code_regex(code: str) -> re.Pattern[str]:

@@ -128,7 +128,7 @@ RECOGNISERS: dict[Screen, Recogniser] = {r.screen: r for r in (
     Recogniser(Screen.CONTA_NOT_ENROLLED, lambda p: [
         p.get_by_role("button", name=pattern("enrol")).or_(p.get_by_role("link", name=pattern("enrol")))],
         negatives=lambda p: [_text(p, "enrolled"), p.get_by_role("checkbox", name=pattern("terms"))]),
-    Recogniser(Screen.ACCESS_DATA, lambda p: [_email_field(p)],
+    Recogniser(Screen.ACCESS_DATA, lambda p: [_email_field(p), p.get_by_role("heading", name=pattern("access_data"))],
                negatives=lambda p: [p.get_by_role("button", name=pattern("login_button", whole=True))],
                paths=_path(r"/DadosAcesso", r"/dados-de-acesso", r"/perfil", r"/meus-dados")),
     Recogniser(Screen.INSTALLATIONS, lambda p: [
@@ -145,10 +145,15 @@ RECOGNISERS: dict[Screen, Recogniser] = {r.screen: r for r in (
     Recogniser(Screen.HOME, lambda p: [
         p.get_by_role("heading", name=re.compile(r"Servi[cç]os essenciais", re.I)),
         p.get_by_role("link", name=pattern("logged_in")), p.get_by_role("button", name=pattern("logged_in")),
-        p.get_by_role("link", name=pattern("conta_digital")), p.get_by_role("button", name=pattern("conta_digital"))],
+        p.get_by_role("link", name=pattern("conta_digital"))],
         negatives=lambda p: [_password(p)],
         paths=_path(r"/Home(/Index)?/?$", r"/portal/home/?$", r"/inicio/?$")),
 )}
+
+
+def interstitial(page: Page) -> Locator:
+    """Anything that may pop up over the journey and must be closed first (for `page.add_locator_handler`)."""
+    return reduce(Locator.or_, _interstitials(page))
 
 
 def loading(page: Page) -> Locator:
@@ -268,8 +273,8 @@ class Screens:
         """The page's ARIA snapshot, secrets removed ("" when the page cannot give one)."""
         try:
             text = await self.page.locator("body").aria_snapshot(timeout=5000)
-        except PlaywrightError:
-            return ""
+        except PlaywrightError as exc:
+            return f"(no ARIA snapshot: {type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
         for secret in self.secrets:
             if secret:
                 text = text.replace(secret, "[REDACTED]")

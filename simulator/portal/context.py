@@ -67,7 +67,9 @@ class InjectedFault(Exception):  # noqa: N818 - a control-flow signal, not an er
 
 
 def home_url(variant: str) -> str:
-    """Where each variant's home lives: the Next.js portal's ``/portal/home`` or the legacy ``/Home``."""
+    """Where each variant's home lives: ``/portal/home`` (Next.js-like), ``/Home`` (legacy), the SPA's route."""
+    if variant == "spa":
+        return "/portal/inicio"
     return "/portal/home" if variant == "new" else "/Home"
 
 
