@@ -55,7 +55,11 @@ async def close_interstitials(screens: Screens, *, step: str) -> None:
     if await cookies.filter(visible=True).count():
         target = await pick(screens, cookies, step=step, purpose="reject cookies", required=False, timeout_s=0.5)
         if target is not None:  # else it was answered meanwhile (the locator handler got there first)
-            await click(screens, target, step=step)
+            try:
+                await click(screens, target, step=step, timeout_s=2)
+            except PlaywrightError:
+                if await cookies.filter(visible=True).count():
+                    raise  # still there: not a race with the locator handler
         await expect(banner.filter(visible=True)).to_have_count(0)
         return
     dialogs = page.get_by_role("dialog").or_(page.get_by_role("alertdialog")).filter(visible=True)

@@ -81,6 +81,7 @@ WORDINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "access_data": (
         ("Editar dados de acesso", "§4 (user menu)"), ("Dados de acesso", "§4"), ("Alterar dados de acesso", PV),
         ("Meus dados de acesso", PV), ("Editar acesso", PV),
+        ("Editar Informações", "§4 (legacy AGV manual, 1.7 Editar Informações)"),
     ),
     "email_field": (("E-mail", "§4"), ("Email", PV), ("Endereço de e-mail", PV), ("Novo e-mail", PV),
                     ("E-mail de acesso", PV), ("Seu e-mail", PV)),
