@@ -38,8 +38,6 @@ class _Progress:
     steps: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     submissions: int = 0
-    failed_submissions: int = 0
-    """Submissions the portal answered with an error page (it did not take them: one more is allowed)."""
     login: str | None = None
     """The login to use from now on, when changing the access e-mail changed it."""
     home_path: str | None = None
@@ -166,20 +164,23 @@ class CemigFlow(UtilityFlow):
             if state == Screen.CONTA_ENROLLED:
                 bills_to = await intents.read_where_bills_go(screens)
                 if bills_to is None or intents.address_matches(bills_to, target):
+                    if progress.submissions:  # submitted before a restart: this run did enrol it
+                        progress.changes.append("enrolled")
                     return self._result(progress, await _evidence(screens))
                 # Enrolled, but bills go elsewhere: the access e-mail drives Conta Digital; fix it and look again.
                 log.info("adhesion_enrolled_elsewhere", bills_to_domain=bills_to.rpartition("@")[2])
                 continue
-            if progress.submissions > progress.failed_submissions:
+            if progress.submissions:
+                # An error after the confirming click does not say whether the portal took it (it may have
+                # recorded it, then failed): never a second submission, a person decides.
                 raise await screens.changed("confirm_adhesion", "Conta Digital still offers the adhesion after one "
                                                                 "was submitted: not submitting it twice")
-            progress.submissions += 1
-            try:
-                evidence = await self._step("confirm_adhesion", progress, on_step,
-                                            lambda: intents.accept_terms(screens))
-            except PortalUnavailable:
-                progress.failed_submissions += 1  # the portal answered with an error page: it did not take it
-                raise
+
+            def submitted() -> None:
+                progress.submissions += 1
+
+            evidence = await self._step("confirm_adhesion", progress, on_step,
+                                        lambda: intents.accept_terms(screens, on_submit=submitted))
             progress.changes.append("enrolled")
             state = await self._step("verify_enrolled", progress, on_step,
                                      lambda: self._open_conta_digital(screens, code, progress))

@@ -7,8 +7,10 @@ placeholder, through `controls.pick` (deny list, no guessing); CSS only for docu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
+from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 import structlog
@@ -253,11 +255,19 @@ async def select_installation(screens: Screens, code: str, *, step: str = "selec
     switch = (page.get_by_role("link", name=pattern("switch_installation"))
               .or_(page.get_by_role("button", name=pattern("switch_installation"))))
     target = await pick(screens, switch, step=step, purpose="switch installation",
-                        prefer=re.compile(r"Trocar", re.I))
+                        prefer=re.compile(r"Trocar", re.I), required=False, timeout_s=2)
+    if target is None:
+        # Legacy AGV (§3.1): the switch sits in a collapsed dropdown that shows the current installation.
+        dropdown = await pick(screens, page.get_by_role("button", expanded=False, name=re.compile(r"\d{10}")),
+                              step=step, purpose="open the installation dropdown")
+        await click(screens, dropdown, step=step)  # type: ignore[arg-type]
+        target = await pick(screens, switch, step=step, purpose="switch installation",
+                            prefer=re.compile(r"Trocar", re.I))
     await click(screens, target, step=step)  # type: ignore[arg-type]
     await settle(screens, {Screen.INSTALLATIONS}, step=step)
     search = page.get_by_label(pattern("installation_search")).or_(
-        page.get_by_placeholder(pattern("installation_search"))).and_(page.get_by_role("textbox"))
+        page.get_by_placeholder(pattern("installation_search"))).and_(
+            page.get_by_role("textbox").or_(page.get_by_role("searchbox")))
     box = await pick(screens, search, step=step, purpose="search the installation", required=False, timeout_s=1)
     if box is not None:
         await box.fill(code)
@@ -268,13 +278,15 @@ async def select_installation(screens: Screens, code: str, *, step: str = "selec
         else:
             await box.press("Enter")
     code_re = _code_regex(code)
-    chosen = (page.get_by_role("button", name=code_re).or_(page.get_by_role("radio", name=code_re))
+    # A button naming the installation must also say "Selecionar" (the header's dropdown names it too).
+    chosen = (page.get_by_role("button", name=code_re).filter(has_text=pattern("select_button"))
+              .or_(page.get_by_role("radio", name=code_re))
               .or_(page.get_by_role("listitem").filter(has_text=code_re).get_by_role("button", name=pattern(
                   "select_button"))).or_(page.get_by_role("row").filter(has_text=code_re).get_by_role(
                       "button", name=pattern("select_button"))))
-    home_or_list = await _race_selection(screens, chosen, step)
+    home_or_list = await _race_selection(screens, chosen, step, box)
     if home_or_list == "home":
-        return Observation(Screen.HOME, frozenset({Screen.HOME}), page.url)
+        return await settle(screens, {Screen.HOME}, step=step)
     if home_or_list == "not_found":
         message = " ".join(item["name"] for item in await names_of(
             page.get_by_role("alert").or_(page.get_by_text(pattern("not_found"))).filter(visible=True)))
@@ -289,15 +301,19 @@ async def select_installation(screens: Screens, code: str, *, step: str = "selec
     return await settle(screens, {Screen.HOME}, step=step)
 
 
-async def _race_selection(screens: Screens, chosen: Locator, step: str) -> str:
-    """After a search: "home" (selected already), "not_found", or "list" (the installation is listed)."""
+async def _race_selection(screens: Screens, chosen: Locator, step: str, box: Locator | None = None) -> str:
+    """After a search: "home" (it selected and left the list), "not_found", or "list" (the installation is listed)."""
     page = screens.page
     not_found = page.get_by_role("alert").or_(page.get_by_text(pattern("not_found"))).filter(visible=True)
-    home = page.get_by_role("heading", name=re.compile(r"Servi[cç]os essenciais", re.I)).filter(visible=True)
-    try:
-        await expect(chosen.filter(visible=True).or_(not_found).or_(home)).not_to_have_count(0)
-    except AssertionError:
-        raise await screens.changed(step, "after the search neither the installation nor a message showed") from None
+    waits = [asyncio.ensure_future(expect(chosen.filter(visible=True).or_(not_found)).not_to_have_count(0))]
+    if box is not None:
+        waits.append(asyncio.ensure_future(expect(box).to_be_hidden()))  # a new page: the search took it home
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if all(task.exception() is not None for task in done):
+        raise await screens.changed(step, "after the search neither the installation nor a message showed")
     if await not_found.count():
         return "not_found"
     if await chosen.filter(visible=True).count():
@@ -360,11 +376,12 @@ async def read_where_bills_go(screens: Screens, *, step: str = "conta_digital") 
     return found.pop() if found else None
 
 
-async def accept_terms(screens: Screens, *, step: str = "confirm_adhesion") -> str:
+async def accept_terms(screens: Screens, *, on_submit: Callable[[], None], step: str = "confirm_adhesion") -> str:
     """"Aderir" → the checkbox inside the terms (scrolled to the end when it starts disabled) → confirm.
 
-    Returns the confirmation text. The caller counts the submission before calling: a failure after the
-    confirming click must not lead to a second one.
+    Returns the confirmation text. `on_submit` is called just before the click that submits (the
+    confirming button, or "Aderir" itself when no terms follow it), so the caller counts a submission
+    whose outcome a failure leaves unknown, and never makes a second one.
     """
     page = screens.page
     enrol = await pick(screens, page.get_by_role("button", name=pattern("enrol")).or_(
@@ -373,6 +390,7 @@ async def accept_terms(screens: Screens, *, step: str = "confirm_adhesion") -> s
     await click(screens, enrol, step="adhesion_terms")  # type: ignore[arg-type]
     seen = await settle(screens, {Screen.TERMS, Screen.CONFIRMATION, Screen.CONTA_ENROLLED}, step="adhesion_terms")
     if seen.screen != Screen.TERMS:
+        on_submit()  # "Aderir" itself submitted it
         return await _confirmation_text(screens)
     dialogs = page.get_by_role("dialog").filter(visible=True).filter(has=page.get_by_role("checkbox"))
     scope = dialogs if await dialogs.count() == 1 else page.locator("body")
@@ -393,6 +411,7 @@ async def accept_terms(screens: Screens, *, step: str = "confirm_adhesion") -> s
         has_not_text=pattern("close", whole=True)), step=step, purpose="confirm the adhesion",
         prefer=pattern("confirm", whole=True))
     await expect(confirm).to_be_enabled()  # type: ignore[arg-type]
+    on_submit()
     await click(screens, confirm, step=step)  # type: ignore[arg-type]
     await settle(screens, {Screen.CONFIRMATION, Screen.CONTA_ENROLLED}, step=step)
     return await _confirmation_text(screens)

@@ -143,3 +143,52 @@ def test_perturbations_are_a_function_of_the_seed():
     many = [Perturbation.of(seed) for seed in range(1, 200)]
     assert any(not p.solvable for p in many) and any(p.mask_email for p in many)
     assert any(p.scroll_terms for p in many) and any(p.interstitials for p in many) and any(p.delays for p in many)
+
+
+SCENARIOS = {
+    # name: (customer scenario, password typed, installation asked for, installations of the login, expected)
+    "invalid_credentials": ({}, "Senha-errada", "3000055479", ("3000055479",), "LoginRejected"),
+    "installation_not_found": ({}, None, "3999999999", ("3000055479", "3000055480"), "InstallationNotFound"),
+    "other_installation": ({}, None, "3000055480", ("3000055479", "3000055480"), "enrolled"),
+    "session_expired": ({"session_expiry": {"step": "conta_digital"}}, None, "3000055479", ("3000055479",),
+                        "enrolled"),
+    "503_after_the_adhesion": ({"faults": [{"step": "adhesion_confirm", "status": 503, "times": 1, "when": "after"}]},
+                               None, "3000055479", ("3000055479",), "enrolled"),
+}
+
+
+@pytest.mark.parametrize("family", ["spa", "agv", "new", "legacy"])
+def test_the_adhesion_scenarios_end_in_their_state_on_every_family(browser_settings, simulator, family):
+    simulator.admin.set_scenario({"variant": family})
+    failures = []
+
+    async def go() -> None:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**browser_settings.launch_options())
+            try:
+                for n, (name, (extra, password, asked, numbers, expected)) in enumerate(SCENARIOS.items()):
+                    customer = simulator.add_customer(
+                        name="Maria Aparecida Souza", document=make_cpf(random.Random(n)), email=f"m{n}@example.com",
+                        installations=tuple(f"{x[:-2]}{n}{x[-1]}" for x in numbers),
+                        scenario={"variant": family, **extra})
+                    installation = f"{asked[:-2]}{n}{asked[-1]}"
+                    request = AdhesionRequest(portal_login=customer.document,
+                                              portal_password=password or customer.password,
+                                              installation=installation, uc_code=None,
+                                              target_email=f"uc-{n}@faturas.example.com", holder_name=customer.name)
+                    outcome, clicked = await run_once(browser, simulator.url, request)
+                    got = type(outcome).__name__ if isinstance(outcome, Exception) else outcome.state
+                    report = simulator.admin.report()
+                    insts = {i["installation"]: i for c in report["customers"] if c["id"] == customer.id
+                             for i in c["installations"]}
+                    submitted = sum(i["adhesion_submissions"] for i in insts.values())
+                    if got != expected or submitted != (1 if expected == "enrolled" else 0) or (
+                            expected == "enrolled" and not insts[installation]["enrolled"]):
+                        failures.append(f"{family}/{name}: {outcome!r} with {submitted} submissions")
+                    if [c for c in clicked if denied(c)]:
+                        failures.append(f"{family}/{name}: clicked {clicked}")
+            finally:
+                await browser.close()
+
+    run_async(go())
+    assert not failures, "\n".join(failures)
