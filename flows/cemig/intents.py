@@ -65,30 +65,27 @@ async def close_interstitials(screens: Screens, *, step: str) -> None:
         await expect(banner.filter(visible=True)).to_have_count(0)
         return
     dialogs = page.get_by_role("dialog").or_(page.get_by_role("alertdialog")).filter(visible=True)
-    if not await dialogs.count():
-        return  # it went away by itself (a toast, an auto-closing notice) or the locator handler closed it
-    # Dialogs stack: the last one opened is on top, and the only one a person could close first.
-    dialog = dialogs.last
-    close = (dialog.get_by_role("button", name=pattern("close", whole=True))
-             .or_(dialog.get_by_role("link", name=pattern("close", whole=True)))
-             .or_(dialog.get_by_role("button", name=pattern("close"))))
-    target = await pick(screens, close, step=step, purpose="close the interstitial",
-                        prefer=pattern("close", whole=True), interchangeable=True, required=False)
-    if target is None:
-        if not await dialog.is_visible():
-            return  # closed meanwhile (by the locator handler, or by itself)
-        raise await screens.changed(step, "no control to close the interstitial")
-    try:
-        await click(screens, target, step=step, timeout_s=2)
-    except PlaywrightError:
-        if await dialog.is_visible():
-            raise
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + screens.timeout_s
+    while loop.time() < deadline:
+        if not await dialogs.count():
+            return  # it went away by itself (a toast, an auto-closing notice) or the locator handler closed it
+        # Dialogs stack: the last one opened is on top, and the only one a person could close first.
+        dialog = dialogs.last
+        close = (dialog.get_by_role("button", name=pattern("close", whole=True))
+                 .or_(dialog.get_by_role("link", name=pattern("close", whole=True)))
+                 .or_(dialog.get_by_role("button", name=pattern("close"))))
+        target = await pick(screens, close, step=step, purpose="close the interstitial", timeout_s=1,
+                            prefer=pattern("close", whole=True), interchangeable=True, required=False)
+        if target is None:
+            continue  # the dialog on top changed meanwhile (closed, or the next one opened): look again
+        try:
+            await click(screens, target, step=step, timeout_s=2)
+        except PlaywrightError:
+            continue  # closed under our hand by the locator handler: look again
+        log.info("interstitial_closed", step=step)
         return
-    log.info("interstitial_closed", step=step)
-    try:
-        await expect(dialog).to_be_hidden()
-    except AssertionError:
-        raise await screens.changed(step, "the interstitial did not close") from None
+    raise await screens.changed(step, "an interstitial stayed open: no control to close it")
 
 
 async def log_in(screens: Screens, identifier: str, password: str, *, step: str = "login") -> Observation:
