@@ -166,7 +166,7 @@ def loading(page: Page) -> Locator:
 
 @dataclass(frozen=True)
 class Observation:
-    """What `observe` saw: the screen on top, every screen that matched, and the address."""
+    """What `observe` saw: the screen on top (the first of PRIORITY that matched), and the address."""
 
     screen: Screen
     seen: frozenset[Screen]
@@ -262,6 +262,7 @@ class Screens:
             if any([await self._count(n) for n in negatives[screen]]):
                 continue
             seen.append(screen)
+            break  # the first in PRIORITY is the screen on top: the others need not be asked (CPU)
         if not seen and not await self._count(loading(self.page)):
             path = self.page.url
             seen = [s for s in screens if any(p.search(path) for p in RECOGNISERS[s].paths)]
