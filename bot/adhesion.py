@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -128,7 +129,7 @@ def _prepare(app: AppContext, unit_id: int) -> _Prepared | UnitOutcome:
             unit_id=unit.id or unit_id, utility=unit.utility, storage_state=state,
             request=AdhesionRequest(portal_login=unit.portal_login, portal_password=password,
                                     installation=unit.installation, uc_code=unit.uc_code,
-                                    target_email=unit.inbox_address))
+                                    target_email=unit.inbox_address, holder_name=unit.client_name))
 
 
 def _finish_without_run(session, unit: Unit, message: str) -> None:  # noqa: ANN001 - sqlmodel Session
@@ -249,8 +250,9 @@ async def _run_attempt(app: AppContext, login: _LoginContext, prepared: _Prepare
             await tracer.begin(Path(tmp))
             result = await flow.adhere(context, prepared.request, challenge=_challenge_policy(
                 app, options, browser_settings), on_step=on_step, around_login=tracer.paused)
-        except Exception:
+        except Exception as exc:
             try:
+                _keep_portal_evidence(app, prepared, exc)
                 await _keep_evidence(app, context, tracer, prepared, failed=True)
             finally:
                 await login.close()
@@ -290,6 +292,19 @@ async def _keep_evidence(app: AppContext, context: BrowserContext, tracer: _Trac
     for index, part in enumerate(parts, start=1):
         clean = scrub_zip(part.read_bytes(), secrets)
         prepared.artifacts.append({"kind": "trace", "name": f"trace-{index}.zip", "blob": blobs.put(clean, keys=keys)})
+
+
+def _keep_portal_evidence(app: AppContext, prepared: _Prepared, error: BaseException) -> None:
+    """What a PortalChanged saw (URL, awaited screens, rejected candidates, ARIA snapshot), encrypted."""
+    evidence = getattr(error, "evidence", None)
+    if not isinstance(error, PortalChanged) or not evidence:
+        return
+    text = json.dumps(evidence, ensure_ascii=False, indent=2)
+    for secret in (prepared.request.portal_password,):
+        text = text.replace(secret, "[REDACTED]")
+    blobs = blob_store(app)
+    prepared.artifacts.append({"kind": "portal_evidence", "name": "portal-evidence.json",
+                               "blob": blobs.put(text.encode(), keys=app.keys())})
 
 
 def _record_step(app: AppContext, attempt_id: int, step: str) -> None:

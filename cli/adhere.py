@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from typer.core import TyperGroup
 
 from bot.runs import options_for_run, run_units, units_for_run
 from cli.support import EXIT_FAILED, app_context
+from config.context import AppContext
 from config.wiring import blob_store
 from storage.adhesion import attempts_of, prune_artifacts
 from storage.engine import session_scope
@@ -91,9 +93,26 @@ def show(ctx: typer.Context, unit: str = typer.Argument(..., help="Unit id, inst
                       attempt.outcome or "running", attempt.step_reached or "-", str(attempt.submissions),
                       ", ".join(a["name"] for a in attempt.artifacts) or "-", attempt.message or "")
     console.print(table)
+    _print_portal_evidence(app, history)
     if any(a.artifacts for a in history):
         console.print("Artifacts are encrypted. Export them with `faturas adhere artifacts ATTEMPT --out DIR`, "
                       "then open a trace with `.venv/bin/playwright show-trace DIR/trace-1.zip`.")
+
+
+def _print_portal_evidence(app: AppContext, history: list[AdhesionAttempt]) -> None:
+    """The newest attempt's portal_changed evidence: where it stopped, what it awaited, the ARIA snapshot."""
+    for attempt in history:
+        kept = [a for a in attempt.artifacts if a.get("kind") == "portal_evidence"]
+        if not kept:
+            continue
+        evidence = json.loads(blob_store(app).get(kept[0]["blob"], keys=app.keys()))
+        console.print(f"attempt {attempt.id} stopped at {evidence.get('step')} on {evidence.get('url')}")
+        console.print(f"waiting for: {', '.join(evidence.get('waiting_for') or []) or '-'}")
+        console.print(f"rejected candidates: {', '.join(evidence.get('rejected') or []) or '-'}")
+        console.print(f"clicked: {', '.join(evidence.get('clicked') or []) or '-'}")
+        console.print("ARIA snapshot of the page:")
+        console.print(evidence.get("aria_snapshot") or "(none)", markup=False, highlight=False)
+        return
 
 
 @adhere_app.command("artifacts")

@@ -24,6 +24,8 @@ class AdhesionRequest:
     installation: str | None
     uc_code: str | None
     target_email: str
+    holder_name: str | None = None
+    """The client's name as the unit records it: the portal's user menu is labelled with it (reference §4)."""
 
     def __post_init__(self) -> None:
         if not self.installation and not self.uc_code:

@@ -78,3 +78,10 @@ class PortalChanged(FlowError):
 
     user_message = ("O portal da concessionária mudou e o robô não reconheceu a página. A equipe técnica "
                     "foi avisada; a captura da tela foi guardada.")
+
+    def __init__(self, message: str, *, step: str | None = None, user_message: str | None = None,
+                 evidence: dict | None = None) -> None:
+        super().__init__(message, step=step, user_message=user_message)
+        self.evidence = evidence
+        """What the step saw: `url`, `waiting_for`, `rejected` candidates, `clicked`, `aria_snapshot`
+        (secrets removed). None when the error was raised without looking at the page."""

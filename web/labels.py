@@ -50,11 +50,13 @@ STEP_LABELS = {
     "cookie_banner": "Aviso de cookies",
     "login": "Login na Agência Virtual",
     "post_login_dialog": "Avisos após o login",
+    "interstitial": "Avisos e janelas do portal",
     "select_installation": "Escolha da instalação",
     "access_data": "Dados de acesso",
     "save_email": "Cadastro do e-mail",
     "verify_email": "Conferência do e-mail cadastrado",
     "conta_digital": "Conta Digital",
+    "adhesion_terms": "Termo de adesão",
     "confirm_adhesion": "Confirmação da adesão",
     "verify_enrolled": "Conferência da adesão",
 }

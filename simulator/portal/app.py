@@ -15,7 +15,7 @@ import secrets
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
-from simulator.portal import admin, routes_account, routes_auth, routes_services
+from simulator.portal import admin, routes_account, routes_auth, routes_services, routes_spa
 from simulator.portal.captcha import SITE_KEY, Captcha
 from simulator.portal.context import TEMPLATES_DIR, Portal, install_handlers
 from simulator.portal.sessions import Sessions
@@ -47,6 +47,6 @@ def create_app(store: Store, *, admin_token: str, secret_key: bytes | None = Non
         form_token=form_token,
     )
     install_handlers(app)
-    for module in (routes_auth, routes_account, routes_services, admin):
+    for module in (routes_auth, routes_account, routes_services, routes_spa, admin):
         app.include_router(module.router)
     return app

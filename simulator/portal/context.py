@@ -67,7 +67,9 @@ class InjectedFault(Exception):  # noqa: N818 - a control-flow signal, not an er
 
 
 def home_url(variant: str) -> str:
-    """Where each variant's home lives: the Next.js portal's ``/portal/home`` or the legacy ``/Home``."""
+    """Where each variant's home lives: ``/portal/home`` (Next.js-like), ``/Home`` (legacy), the SPA's route."""
+    if variant == "spa":
+        return "/portal/inicio"
     return "/portal/home" if variant == "new" else "/Home"
 
 
@@ -120,8 +122,11 @@ async def enter(request: Request, step: str) -> Visit:
 def render(request: Request, template: str, variant: str, status_code: int = 200, **context: Any) -> Response:
     """Render a pt-BR page in the given markup variant (``new`` or ``legacy``)."""
     portal = portal_of(request)
+    if variant == "agv" and (TEMPLATES_DIR / "agv" / template).exists():
+        template = f"agv/{template}"  # the classic AGV family has its own markup and wording
     context.update(
-        variant=variant, legacy=variant == "legacy", layout=f"layout_{variant}.html", home_url=home_url(variant),
+        variant=variant, legacy=variant in ("legacy", "agv"), layout=f"layout_{variant}.html",
+        home_url=home_url(variant),
         show_cookie_banner=CONSENT_COOKIE not in request.cookies,
     )
     return portal.templates.TemplateResponse(request, template, context, status_code=status_code)

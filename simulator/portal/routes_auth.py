@@ -29,7 +29,8 @@ def _login_page(request: Request, *, captcha: str, error: str | None = None, not
     portal = portal_of(request)
     site = scenarios.effective(portal.store, None)
     return render(
-        request, "login.html", site.variant, error=error, notice=notice, identifier=identifier,
+        request, "spa_login.html" if site.variant == "spa" else "login.html", site.variant, error=error,
+        notice=notice, identifier=identifier,
         captcha_mode=captcha, site_key=portal.captcha.site_key, form_token=portal.form_token,
     )
 
@@ -69,7 +70,11 @@ async def login_submit(request: Request) -> Response:
     scenario = scenarios.effective(store, customer.id if customer else None)
     await obstacles(portal, scenario, "login")
 
+    xhr = request.headers.get("x-requested-with") == "XMLHttpRequest"  # the single-page login posts by fetch
+
     def again(error: str, captcha: str = scenario.captcha) -> Response:
+        if xhr:
+            return JSONResponse({"error": error})
         return _login_page(request, captcha=captcha, error=error, identifier=identifier)
 
     if not secrets.compare_digest(str(form.get("__RequestVerificationToken") or ""), portal.form_token):
@@ -93,7 +98,8 @@ async def login_submit(request: Request) -> Response:
     store.record_login(customer.id)
     installations = store.installations(customer.id)
     session = portal.sessions.create(customer.id, installations[0].number if installations else None)
-    response = RedirectResponse(home_url(scenario.variant), status_code=303)
+    response: Response = (JSONResponse({"redirect": home_url(scenario.variant)}) if xhr
+                          else RedirectResponse(home_url(scenario.variant), status_code=303))
     response.set_cookie(COOKIE_NAME, portal.sessions.sign(session.id), httponly=True, samesite="lax", path="/")
     return response
 

@@ -73,7 +73,9 @@ class Scenario(BaseModel):
     """Every obstacle at once; a field left out falls back to the site scenario, then to the default."""
 
     model_config = ConfigDict(extra="forbid")
-    variant: Literal["new", "legacy"] | None = None
+    variant: Literal["new", "legacy", "spa", "agv"] | None = None
+    perturb_seed: int | None = Field(default=None, ge=0)
+    """Seeded perturbations (simulator.portal.perturb) of the ``spa`` family; 0 or absent: none."""
     captcha: Literal["off", "checkbox", "always-fail"] | None = None
     post_login_modal: bool | None = None
     delay: Delay | None = None
@@ -92,6 +94,7 @@ class Effective:
     delay: Delay | None
     faults: tuple[Fault, ...]
     session_expiry: SessionExpiry | None
+    perturb_seed: int = 0
 
 
 def site_scenario(store: Store) -> Scenario:
@@ -140,6 +143,7 @@ def effective(store: Store, customer_id: int | None) -> Effective:
         delay=pick("delay", None),  # type: ignore[arg-type]
         faults=tuple(pick("faults", [])),  # type: ignore[arg-type]
         session_expiry=pick("session_expiry", None),  # type: ignore[arg-type]
+        perturb_seed=int(pick("perturb_seed", 0)),  # type: ignore[arg-type]
     )
 
 

@@ -82,3 +82,24 @@ def test_failed_unit_exit_code_history_and_artifacts(cli, bot_app, simulator, tm
     assert code == 0
     assert (tmp_path / "art" / "failure.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "art" / "trace-1.zip").read_bytes().startswith(b"PK")
+
+
+def test_a_wording_outside_the_vocabulary_is_portal_changed_and_show_prints_its_aria_snapshot(cli, bot_app,
+                                                                                            simulator):
+    from simulator.portal.perturb import Perturbation
+    from tests.bot.conftest import add_unit
+
+    seed = next(s for s in range(1, 500) if not Perturbation.of(s).solvable)
+    simulator.admin.set_scenario({"variant": "spa"})
+    customer = simulator.add_customer(password="Senha-Secreta-Evidencia-9",
+                                      scenario={"variant": "spa", "perturb_seed": seed})
+    add_unit(bot_app, customer)
+    code, out, err = cli("adhere", customer.installations[0])
+    assert code == EXIT_FAILED and "portal_changed" in out
+    code, out, _ = cli("adhere", "show", customer.installations[0])
+    assert code == 0 and "ARIA snapshot of the page:" in out and "waiting for:" in out
+    assert "- heading" in out  # the snapshot itself, in Playwright's YAML form
+    assert customer.password not in out
+    report = simulator.admin.report()
+    assert not [e for e in report["events"] if e["kind"] == "destructive_clicked"]
+    assert all(i["adhesion_submissions"] == 0 for c in report["customers"] for i in c["installations"])

@@ -1,0 +1,294 @@
+"""Recognising CEMIG's screens: several independent signals per screen, raced against one deadline.
+
+Each `Recogniser` lists signals (texts in any role, field labels and placeholders, button and link names)
+any one of which is enough, URL paths that count once the page has stopped loading, and negatives (what
+would make it another screen). `Screens.observe(expected, …)` waits, web-first, for whichever expected
+screen shows next, including changes inside the same document (a dialog, a client-side route, a toast);
+it keeps waiting while the page is loading and ends in `PortalChanged` with evidence at the deadline.
+Error pages, session expiry and interstitials are always raced, whatever the step expects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import reduce
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator, Page, Response, expect
+
+from flows.cemig.vocabulary import fold, pattern
+from flows.errors import PortalChanged
+
+SLICE_S = 0.5
+"""How long one web-first wait runs before URL paths and loading indicators are looked at again."""
+LOADING_GRACE_S = 20.0
+"""How much longer than its deadline a step keeps waiting while the page says it is still loading."""
+
+
+class Screen(StrEnum):
+    """The screens of the adhesion journey."""
+
+    SESSION_EXPIRED = "session_expired"
+    ERROR = "error"
+    LOGIN_REJECTED = "login_rejected"
+    INTERSTITIAL = "interstitial"
+    CONFIRMATION = "confirmation"
+    EMAIL_SAVED = "email_saved"
+    TERMS = "terms"
+    CONTA_ENROLLED = "conta_digital_enrolled"
+    CONTA_NOT_ENROLLED = "conta_digital_not_enrolled"
+    ACCESS_DATA = "access_data_form"
+    INSTALLATIONS = "installation_list"
+    CAPTCHA = "captcha"
+    LOGIN = "login_form"
+    HOME = "logged_in_home"
+
+
+PRIORITY = tuple(Screen)
+"""When several screens show at once, the first in this order is the one on screen (a dialog over the
+home page is an interstitial; the terms over Conta Digital are the terms)."""
+ALWAYS = frozenset({Screen.SESSION_EXPIRED, Screen.ERROR, Screen.INTERSTITIAL})
+WEAK = frozenset({Screen.HOME})
+"""Screens whose signals (the header, the services grid) also show around other screens: they count only
+once the page has stopped loading, or at the deadline."""
+
+
+@dataclass(frozen=True)
+class Recogniser:
+    """How one screen is recognised: signals (any one enough), URL paths, and negatives."""
+
+    screen: Screen
+    signals: Callable[[Page], list[Locator]]
+    negatives: Callable[[Page], list[Locator]] = lambda page: []
+    paths: tuple[re.Pattern[str], ...] = ()
+
+
+def _text(page: Page, concept: str) -> Locator:
+    return page.get_by_text(pattern(concept))
+
+
+def _dialogs(page: Page) -> Locator:
+    return page.get_by_role("dialog").or_(page.get_by_role("alertdialog"))
+
+
+def _not_interstitial(page: Page) -> list[str]:
+    return ["terms", "done", "enrol", "saved", "enrolled", "access_data", "user_menu_hint"]
+
+
+def _interstitials(page: Page) -> list[Locator]:
+    dialogs = _dialogs(page)
+    for concept in _not_interstitial(page):
+        dialogs = dialogs.filter(has_not_text=pattern(concept))
+    dialogs = dialogs.filter(has_not=page.get_by_role("checkbox"))
+    return [
+        dialogs,
+        # OneTrust's banner has no role of its own: its documented ids are the stable handle (third party).
+        page.locator("#onetrust-banner-sdk"),
+        page.get_by_role("button", name=pattern("cookie_button")),
+    ]
+
+
+def _password(page: Page) -> Locator:
+    return page.get_by_label(pattern("password_field")).or_(page.get_by_placeholder(pattern("password_field")))
+
+
+def _email_field(page: Page) -> Locator:
+    return page.get_by_role("textbox", name=pattern("email_field")).or_(
+        page.get_by_placeholder(pattern("email_field")))
+
+
+def _path(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
+RECOGNISERS: dict[Screen, Recogniser] = {r.screen: r for r in (
+    Recogniser(Screen.SESSION_EXPIRED, lambda p: [_text(p, "session_expired")], paths=_path(r"sess[aã]o=expirada")),
+    Recogniser(Screen.ERROR, lambda p: [p.get_by_role("heading", name=pattern("unavailable")),
+                                        p.get_by_role("alert").filter(has_text=pattern("unavailable"))]),
+    Recogniser(Screen.LOGIN_REJECTED, lambda p: [
+        p.get_by_role("alert").filter(has_text=re.compile(r"\S")),
+        _text(p, "login_error"), _text(p, "locked")], negatives=lambda p: [_text(p, "session_expired")]),
+    Recogniser(Screen.INTERSTITIAL, _interstitials),
+    Recogniser(Screen.CONFIRMATION, lambda p: [_text(p, "done")],
+               negatives=lambda p: [p.get_by_role("checkbox", checked=False)]),
+    Recogniser(Screen.EMAIL_SAVED, lambda p: [_text(p, "saved")]),
+    Recogniser(Screen.TERMS, lambda p: [
+        p.get_by_role("heading", name=pattern("terms")),
+        _dialogs(p).filter(has_text=pattern("terms")),
+        p.get_by_role("region", name=pattern("terms")),
+        p.get_by_role("checkbox", name=pattern("terms"))],
+        negatives=lambda p: [_text(p, "done")]),
+    Recogniser(Screen.CONTA_ENROLLED, lambda p: [
+        _text(p, "enrolled"), p.get_by_role("button", name=re.compile(r"Cancelar ades|Descadastr", re.I))],
+        negatives=lambda p: [p.get_by_role("checkbox", name=pattern("terms"))]),
+    Recogniser(Screen.CONTA_NOT_ENROLLED, lambda p: [
+        p.get_by_role("button", name=pattern("enrol")).or_(p.get_by_role("link", name=pattern("enrol")))],
+        negatives=lambda p: [_text(p, "enrolled"), p.get_by_role("checkbox", name=pattern("terms"))]),
+    Recogniser(Screen.ACCESS_DATA, lambda p: [_email_field(p), p.get_by_role("heading", name=pattern("access_data"))],
+               negatives=lambda p: [p.get_by_role("button", name=pattern("login_button", whole=True))],
+               paths=_path(r"/DadosAcesso", r"/dados-de-acesso", r"/perfil", r"/meus-dados")),
+    Recogniser(Screen.INSTALLATIONS, lambda p: [
+        p.get_by_role("heading", name=pattern("installations")),
+        p.get_by_label(pattern("installation_search")), p.get_by_placeholder(pattern("installation_search"))]),
+    Recogniser(Screen.CAPTCHA, lambda p: [
+        p.get_by_text(pattern("captcha")),
+        # reCAPTCHA and the image captcha are widgets without accessible names; their documented markup
+        # (the Google iframe, div.g-recaptcha, #captchaImg, reference §2.1) is the only handle.
+        p.locator("iframe[src*='recaptcha'], .g-recaptcha, #captchaImg")]),
+    Recogniser(Screen.LOGIN, lambda p: [_password(p), p.get_by_role("heading", name=pattern("login_heading"))],
+               negatives=lambda p: [p.get_by_role("heading", name=pattern("access_data"))],
+               paths=_path(r"/login(/index)?/?$", r"/auth/")),
+    Recogniser(Screen.HOME, lambda p: [
+        p.get_by_role("heading", name=re.compile(r"Servi[cç]os essenciais", re.I)),
+        p.get_by_role("link", name=pattern("logged_in")), p.get_by_role("button", name=pattern("logged_in")),
+        p.get_by_role("link", name=pattern("conta_digital"))],
+        negatives=lambda p: [_password(p)],
+        paths=_path(r"/Home(/Index)?/?$", r"/portal/home/?$", r"/inicio/?$")),
+)}
+
+
+def interstitial(page: Page) -> Locator:
+    """Anything that may pop up over the journey and must be closed first (for `page.add_locator_handler`)."""
+    return reduce(Locator.or_, _interstitials(page))
+
+
+def loading(page: Page) -> Locator:
+    """What says the page is still loading: spinners, "Carregando…", busy regions."""
+    return (page.get_by_role("progressbar").or_(page.get_by_text(pattern("loading")))
+            # aria-busy is a state without a role, and #divCarregando the legacy AGV's documented spinner
+            # (reference §2.1): neither has an accessible name to find it by.
+            .or_(page.locator("[aria-busy='true'], #divCarregando"))).filter(visible=True)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What `observe` saw: the screen on top (the first of PRIORITY that matched), and the address."""
+
+    screen: Screen
+    seen: frozenset[Screen]
+    url: str
+
+
+@dataclass
+class Screens:
+    """The open tab, what recognising and acting need, and what happened on it."""
+
+    page: Page
+    timeout_s: float = 15.0
+    last_status: int = 200
+    secrets: tuple[str, ...] = ()
+    clicked: list[str] = field(default_factory=list)
+    """Every control the bot clicked, by name, in order (tests assert nothing destructive is here)."""
+
+    def __post_init__(self) -> None:
+        self.page.on("response", self._remember_status)
+
+    def _remember_status(self, response: Response) -> None:
+        if response.request.resource_type == "document" and response.frame == self.page.main_frame:
+            self.last_status = response.status
+
+    def detach(self) -> None:
+        """Stop listening to the tab (it may serve the next unit of the same login)."""
+        self.page.remove_listener("response", self._remember_status)
+
+    async def observe(self, expected: Iterable[Screen], *, step: str, timeout_s: float | None = None,
+                      rejected: Iterable[str] = ()) -> Observation:
+        """Wait for whichever of `expected` (or an error, session expiry, interstitial) shows next.
+
+        Raises PortalChanged with evidence (URL, ARIA snapshot, what was awaited) when none shows by the
+        deadline; the deadline moves on, up to LOADING_GRACE_S, while the page says it is loading.
+        """
+        wanted = frozenset(expected) | ALWAYS
+        if Screen.LOGIN in wanted:
+            wanted -= {Screen.SESSION_EXPIRED}  # the login page may say why it is shown: it is still the login
+        screens = [s for s in PRIORITY if s in wanted]
+        signals = {s: reduce(Locator.or_, RECOGNISERS[s].signals(self.page)).filter(visible=True) for s in screens}
+        negatives = {s: [n.filter(visible=True) for n in RECOGNISERS[s].negatives(self.page)] for s in screens}
+        anything = reduce(Locator.or_, signals.values())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (timeout_s if timeout_s is not None else self.timeout_s)
+        hard_deadline = deadline + LOADING_GRACE_S
+        while True:
+            found = await self._classify(screens, signals, negatives, weak_ok=loop.time() >= deadline)
+            if found is not None:
+                return found
+            now = loop.time()
+            if now >= deadline:
+                if now < hard_deadline and await self._count(loading(self.page)):
+                    deadline = min(hard_deadline, now + SLICE_S)
+                else:
+                    raise await self.changed(step, f"none of {sorted(s.value for s in expected)} showed",
+                                             waiting_for=[s.value for s in expected], rejected=list(rejected))
+            try:
+                await expect(anything).not_to_have_count(0, timeout=max(50, min(SLICE_S, deadline - now) * 1000))
+            except AssertionError:
+                continue
+            except PlaywrightError:
+                continue  # the document changed under the query: look again
+            blocked = [n for s in screens for n in negatives[s]]
+            if blocked and await self._classify(screens, signals, negatives, weak_ok=True) is None:
+                # Signals show, but so do their negatives: wait for the page to settle one way or the other.
+                try:
+                    await expect(reduce(Locator.or_, blocked)).to_have_count(
+                        0, timeout=max(50, min(SLICE_S, max(0.0, deadline - loop.time())) * 1000))
+                except (AssertionError, PlaywrightError):
+                    continue
+
+    async def _count(self, locator: Locator) -> int:
+        try:
+            return await locator.count()
+        except PlaywrightError:
+            return 0
+
+    async def _classify(self, screens: list[Screen], signals: dict[Screen, Locator],
+                        negatives: dict[Screen, list[Locator]], *, weak_ok: bool) -> Observation | None:
+        seen: list[Screen] = []
+        busy: bool | None = None
+        for screen in screens:
+            if screen in WEAK and not weak_ok:
+                if busy is None:
+                    busy = bool(await self._count(loading(self.page)))
+                if busy:
+                    continue
+            if screen == Screen.ERROR and self.last_status >= 500:
+                seen.append(screen)
+                continue
+            if not await self._count(signals[screen]):
+                continue
+            if any([await self._count(n) for n in negatives[screen]]):
+                continue
+            seen.append(screen)
+            break  # the first in PRIORITY is the screen on top: the others need not be asked (CPU)
+        if not seen and not await self._count(loading(self.page)):
+            path = self.page.url
+            seen = [s for s in screens if any(p.search(path) for p in RECOGNISERS[s].paths)]
+        if not seen:
+            return None
+        return Observation(seen[0], frozenset(seen), self.page.url)
+
+    async def snapshot(self) -> str:
+        """The page's ARIA snapshot, secrets removed ("" when the page cannot give one)."""
+        try:
+            text = await self.page.locator("body").aria_snapshot(timeout=5000)
+        except PlaywrightError as exc:
+            return f"(no ARIA snapshot: {type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "[REDACTED]")
+        return text
+
+    async def changed(self, step: str, reason: str, *, waiting_for: list[str] | None = None,
+                      rejected: list[str] | None = None) -> PortalChanged:
+        """A PortalChanged for `step` carrying the evidence a developer needs (raise it)."""
+        evidence = {"step": step, "url": self.page.url, "waiting_for": waiting_for or [],
+                    "rejected": rejected or [], "clicked": list(self.clicked), "aria_snapshot": await self.snapshot()}
+        return PortalChanged(f"{step}: {reason}", step=step, evidence=evidence)
+
+
+def same_words(a: str, b: str) -> bool:
+    """Whether two names are the same words, ignoring accents, case and spacing."""
+    return " ".join(fold(a).split()) == " ".join(fold(b).split())
