@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from processor.authenticate import DnsTxtLookup, authenticate
 from processor.bill import read_bill
-from processor.claim import claim, parse_message, read_headers
+from processor.claim import claim, parse_message, read_headers, record_headers
 from processor.config import MailAccount, MailSettings
 from processor.errors import BillRejected, MailboxBusy, MailboxUnavailable
 from processor.extract import extract_pdfs
@@ -45,6 +45,8 @@ from storage.secrets import KeyRing
 from storage.units import pdf_password
 
 log = structlog.get_logger(__name__)
+UNREADABLE_MESSAGE = ("O e-mail não pôde ser lido depois de várias tentativas e foi movido para a Quarentena; "
+                      "confira-o na caixa de e-mail e, se for uma fatura, envie o PDF manualmente.")
 
 
 @dataclass(frozen=True)
@@ -239,26 +241,37 @@ def _note_uidvalidity(engine: Engine, account: MailAccount, uidvalidity: int) ->
 
 def _handle(pipeline: Pipeline, mailbox: Mailbox, fetched: FetchedMessage, resumed_id: int | None,
             units: _Units) -> str | None:
-    """Claim (or resume) one message and run it through the stages; returns its outcome."""
-    message = parse_message(fetched.raw)
-    headers = read_headers(message)
-    row_id = resumed_id or claim(engine=pipeline.engine, mailbox=mailbox, fetched=fetched, headers=headers)
+    """Claim (or resume) one message by UID, then read and process it under the guard; returns its outcome.
+
+    Nothing is parsed before the claim: a message the `email` package cannot read (a broken RFC 2047
+    word, MIME nested thousands deep) still has its row, fails inside the guard, and after
+    `max_message_attempts` passes ends `unreadable` and goes to Quarantine; the shard goes on.
+    """
+    row_id = resumed_id or claim(engine=pipeline.engine, mailbox=mailbox, fetched=fetched)
     if row_id is None:
         return None
     with structlog.contextvars.bound_contextvars(uid=fetched.uid, mail_message_id=row_id):
-        if resumed_id is not None and _give_up(pipeline.engine, row_id, pipeline.settings.max_message_attempts):
-            return MessageStage.UNREADABLE.value
         try:
+            if resumed_id is not None and _give_up(pipeline.engine, row_id, pipeline.settings.max_message_attempts):
+                return MessageStage.UNREADABLE.value
+            message = parse_message(fetched.raw)
+            record_headers(engine=pipeline.engine, row_id=row_id, headers=read_headers(message))
             return _process(pipeline, row_id, fetched, message, units)
         except Exception as exc:  # noqa: BLE001 - one bad message never stops the pass; it is retried
-            log.exception("message_failed", error=type(exc).__name__)
-            with session_scope(pipeline.engine) as session:
-                row = session.get(MailMessage, row_id)
-                if row is not None:
-                    row.error = f"{type(exc).__name__}: {exc}"[:2000]
-                    row.updated_at = utcnow()
-                    session.add(row)
+            # a RecursionError traceback is thousands of frames: the error name is enough evidence
+            log.error("message_failed", error=type(exc).__name__, exc_info=not isinstance(exc, RecursionError))
+            _note_failure(pipeline.engine, row_id, exc)
             return None
+
+
+def _note_failure(engine: Engine, row_id: int, exc: Exception) -> None:
+    """Record why a claimed message failed; it stays claimed, to be retried next pass."""
+    with session_scope(engine) as session:
+        row = session.get(MailMessage, row_id)
+        if row is not None:
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.updated_at = utcnow()
+            session.add(row)
 
 
 def _give_up(engine: Engine, row_id: int, max_attempts: int) -> bool:
@@ -271,6 +284,7 @@ def _give_up(engine: Engine, row_id: int, max_attempts: int) -> bool:
         if row.attempts > max_attempts:
             row.stage = MessageStage.UNREADABLE.value
             row.error = f"processing failed {max_attempts} times; last error: {row.error or 'a crash'}"[:2000]
+            row.user_message = UNREADABLE_MESSAGE
             log.error("message_abandoned", attempts=row.attempts)
         session.add(row)
         return row.stage != MessageStage.CLAIMED.value
