@@ -74,6 +74,12 @@ class UnitFields(SQLModel):
     email_bills_enabled: bool | None = None
     pdf_password: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: object) -> object:
+        # The one check of lengths and control characters for CSV, API and dashboard (storage.validators).
+        return validators.check_plain_text(data)
+
     @field_validator("installation")
     @classmethod
     def _installation(cls, value: str | None) -> str | None:
@@ -102,7 +108,7 @@ class UnitFields(SQLModel):
 
     @field_validator("forward_to", mode="before")
     @classmethod
-    def _forward(cls, value: list[str] | str | None) -> list[str] | None:
+    def _forward(cls, value: object) -> list[str] | None:
         return None if value is None else validators.normalise_email_list(value)
 
     @field_validator("portal_login")

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from bot.unit_csv import MAX_CSV_BYTES
 from processor.uploads import ImportResult
 from storage.models import NEXT_ACTOR, AdhesionStatus, Unit, UnitCreate
 from storage.validators import UnitInputError
@@ -89,7 +90,8 @@ def import_form(request: Request, user: UserDep) -> Response:
 async def import_file(request: Request, web: WebDep, user: UserDep,
                       arquivo: Annotated[UploadFile, File()]) -> Response:
     """Import units from a CSV and show the per-row report."""
-    report = import_csv(app=web.app, integrator=user, data=await arquivo.read())
+    # Read at most one byte past the limit: a bigger file is refused without being held whole in memory.
+    report = import_csv(app=web.app, integrator=user, data=await arquivo.read(MAX_CSV_BYTES + 1))
     return page(request, "import.html", {"user": user, "report": report})
 
 
