@@ -17,6 +17,16 @@ users_app = typer.Typer(help="Integrators who use the dashboard and the API.", n
 console = Console()
 
 
+def proxy_options(trusted: tuple[str, ...]) -> dict:
+    """Uvicorn's proxy options: X-Forwarded-* are read only when sent by one of `trusted` (none by default).
+
+    Trusting them from anyone lets any client pick the address the login rate limit counts.
+    """
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted)}
+
+
 def serve(ctx: typer.Context,
           host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
           port: int = typer.Option(8000, "--port", help="TCP port (with --sandbox, 0 picks a free one)."),
@@ -62,7 +72,7 @@ def serve(ctx: typer.Context,
         runner = ServiceAdhesionRunner(app, wake=service.adhere_now)  # one bot per unit: the service's
     try:
         uvicorn.run(create_app(app, runner=runner), host=host, port=port, log_level=app.settings.log_level,
-                    proxy_headers=True)
+                    **proxy_options(app.settings.web_trusted_proxies))
     finally:
         if service is not None:
             service.shutdown()

@@ -7,6 +7,7 @@ anyone log in. Passwords arrive already hashed (argon2, see `web.security`).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -110,19 +111,43 @@ def close_session(*, session: Session, token: str) -> None:
 
 # --- failed logins (rate limit) ---
 
-def record_failed_login(*, session: Session, email: str, client: str) -> None:
-    """Remember a failed login for the rate limit."""
-    session.add(LoginAttempt(email=email.strip().lower()[:254], client=client[:64]))
+@dataclass(frozen=True)
+class LoginCounts:
+    """Login attempts in the window (each counted before its password is checked), by what they share."""
+
+    pair: int      # this client address and this e-mail
+    email: int     # this e-mail, from any address
+    client: int    # this client address, for any e-mail
 
 
-def failed_logins(*, session: Session, email: str, client: str, window_s: int) -> int:
-    """Failed logins in the window for this e-mail or this client address (whichever is higher)."""
+def reserve_login_attempt(*, session: Session, email: str, client: str) -> int:
+    """Record an attempt before its password is checked; the caller commits before counting.
+
+    Counting only after one's own row is committed makes the limit atomic: of N concurrent attempts,
+    the k-th to commit sees at least k, so no more than the limit ever reach the password check.
+    """
+    row = LoginAttempt(email=email.strip().lower()[:254], client=client[:64])
+    session.add(row)
+    session.flush()
+    return row.id or 0
+
+
+def login_counts(*, session: Session, email: str, client: str, window_s: int) -> LoginCounts:
+    """Attempts in the window for (client, e-mail), for the e-mail and for the client address."""
     since = utcnow() - timedelta(seconds=window_s)
-    counts = []
-    for column, value in ((LoginAttempt.email, email.strip().lower()), (LoginAttempt.client, client)):
-        query = select(func.count()).select_from(LoginAttempt).where(column == value, col(LoginAttempt.at) > since)
-        counts.append(int(session.exec(query).one()))
-    return max(counts)
+    email = email.strip().lower()
+
+    def count(*conditions) -> int:  # noqa: ANN002
+        query = select(func.count()).select_from(LoginAttempt).where(col(LoginAttempt.at) > since, *conditions)
+        return int(session.exec(query).one())
+
+    return LoginCounts(pair=count(LoginAttempt.email == email, LoginAttempt.client == client[:64]),
+                       email=count(LoginAttempt.email == email), client=count(LoginAttempt.client == client[:64]))
+
+
+def forget_login_attempt(*, session: Session, attempt_id: int) -> None:
+    """Drop a reserved attempt that turned out to be a successful login."""
+    session.exec(delete(LoginAttempt).where(col(LoginAttempt.id) == attempt_id))  # type: ignore[call-overload]
 
 
 def clear_failed_logins(*, session: Session, email: str) -> None:
