@@ -20,7 +20,7 @@ from storage.errors import (
     UnitInputError,
     UnitNotFound,
 )
-from storage.integrators import IntegratorNotFound
+from storage.integrators import IntegratorNotFound, TokenNotFound
 
 # One exit code per error family, so scripts can tell them apart.
 EXIT_FAILED = 1       # the command ran but some items failed (rejected rows, failed units)
@@ -43,6 +43,7 @@ _EXIT_CODES: tuple[tuple[type[FaturasError], int], ...] = (
     (BillRejected, EXIT_INPUT),
     (MessageNotFound, EXIT_NOT_FOUND),
     (IntegratorNotFound, EXIT_NOT_FOUND),
+    (TokenNotFound, EXIT_NOT_FOUND),
     (MailboxUnavailable, EXIT_UNAVAILABLE),
     (MailboxBusy, EXIT_UNAVAILABLE),
     (ForwardFailed, EXIT_UNAVAILABLE),

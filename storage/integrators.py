@@ -34,6 +34,12 @@ class DuplicateIntegrator(FaturasError):
     user_message = "Já existe um usuário com este e-mail."
 
 
+class TokenNotFound(FaturasError):
+    """No API token with that id or prefix (for this integrator)."""
+
+    user_message = "Token não encontrado."
+
+
 def sha256(token: str) -> str:
     """The stored form of a token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -176,3 +182,42 @@ def integrator_of_token(*, session: Session, token: str) -> Integrator | None:
     session.add(row)
     integrator = session.get(Integrator, row.integrator_id)
     return integrator if integrator is not None and integrator.active else None
+
+
+def tokens_of(*, session: Session, integrator_id: int) -> list[ApiToken]:
+    """An integrator's API tokens (revoked ones too), newest first."""
+    query = select(ApiToken).where(ApiToken.integrator_id == integrator_id).order_by(col(ApiToken.id).desc())
+    return list(session.exec(query).all())
+
+
+def revoke_token(*, session: Session, ref: str, integrator_id: int | None = None) -> ApiToken:
+    """Revoke a token by id or by its printed prefix (`fat_…`); with `integrator_id`, only one of theirs.
+
+    The token stops working at once; revoking it again keeps the first revocation time. TokenNotFound
+    for an unknown token, another integrator's, or a prefix that names several tokens.
+    """
+    query = select(ApiToken)
+    if ref.isdigit():
+        query = query.where(ApiToken.id == int(ref))
+    else:
+        query = query.where(ApiToken.prefix == ref[:16])
+    if integrator_id is not None:
+        query = query.where(ApiToken.integrator_id == integrator_id)
+    rows = list(session.exec(query).all())
+    if len(rows) != 1:
+        raise TokenNotFound(f"no single API token {ref!r}" + (" (the prefix names several)" if rows else ""))
+    (row,) = rows
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        log.info("api_token_revoked", integrator_id=row.integrator_id, token_id=row.id)
+    return row
+
+
+def set_integrator_active(*, session: Session, integrator: Integrator, active: bool) -> None:
+    """Disable (or enable again) an integrator: a disabled one's sessions and tokens stop working at once."""
+    integrator.active = active
+    session.add(integrator)
+    if not active:
+        session.exec(delete(WebSession).where(col(WebSession.integrator_id) == integrator.id))  # type: ignore[call-overload]
+    log.info("integrator_enabled" if active else "integrator_disabled", integrator_id=integrator.id)

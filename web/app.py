@@ -23,7 +23,7 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
     adds the sandbox-only controls and their routes.
     """
     from web.api import api_router
-    from web.routes import auth, invoices, units
+    from web.routes import auth, invoices, tokens, units
     from web.routes import sandbox as sandbox_routes
 
     settings = app_context.settings
@@ -49,6 +49,7 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
     app.include_router(auth.router)
     app.include_router(units.router)
     app.include_router(invoices.router)
+    app.include_router(tokens.router)
     if sandbox is not None:
         app.include_router(sandbox_routes.router)
     app.include_router(api_router, prefix="/api/v1")
