@@ -60,6 +60,8 @@ _SCALARS = (  # (environment variable, key in [mail], MailSettings field)
     ("FATURAS_MAIL_SHARDS", "shards", "shards"),
     (None, "on_unconfirmed", "on_unconfirmed"),
     (None, "max_message_attempts", "max_message_attempts"),
+    ("FATURAS_MAIL_PDF_MEMORY_LIMIT_MB", "pdf_memory_limit_mb", "pdf_memory_limit_mb"),
+    (None, "pdf_timeout_s", "pdf_timeout_s"),
     (None, "sending_domains", "sending_domains"),
     (None, "pdf_password_rules", "pdf_password_rules"),
 )

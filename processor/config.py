@@ -91,6 +91,11 @@ class MailSettings(_Frozen):
     shards: int = Field(default=4, ge=1, le=64)
     on_unconfirmed: Literal["resend", "park"] = "resend"
     max_message_attempts: int = Field(default=5, ge=1)
+    # Each PDF is unlocked and parsed in a child process with this much address space above the parent's
+    # and this timeout (processor.isolate): a compression bomb or a looping PDF costs a bill, not a worker.
+    # 0 reads in-process (benchmarks of the parser alone).
+    pdf_memory_limit_mb: int = Field(default=512, ge=0)
+    pdf_timeout_s: float = Field(default=60.0, gt=0)
 
     @field_validator("accounts")
     @classmethod

@@ -29,6 +29,7 @@ from processor.errors import BillRejected, MailboxBusy, MailboxUnavailable
 from processor.extract import extract_pdfs
 from processor.fetch import ensure_folders, fetch_messages, folder_state, open_mailbox
 from processor.forward import queue_forwards
+from processor.isolate import read_isolated
 from processor.outbox import OutboxReport, send_outbox
 from processor.route import route as route_message
 from processor.settle import settle
@@ -313,14 +314,20 @@ def _passwords(pipeline: Pipeline, unit: Unit) -> list[tuple[str, str]]:
 
 
 def read_pdfs(pipeline: Pipeline, unit: Unit, parts) -> tuple[list[ReadBill], list[BillRejected]]:  # noqa: ANN001
-    """Unlock and parse each PDF; failures are collected, not raised."""
+    """Unlock and parse each PDF (in a limited child process, see processor.isolate); failures are collected."""
     passwords = _passwords(pipeline, unit)
     codes = tuple(c for c in (unit.installation, unit.uc_code) if c)
     bills: list[ReadBill] = []
     failures: list[BillRejected] = []
+    limit = pipeline.settings.pdf_memory_limit_mb * 2**20
     for part in parts:
         try:
-            bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility, installations=codes))
+            if limit:
+                bills.append(read_isolated(part, passwords=passwords, utility=unit.utility, installations=codes,
+                                           limit_bytes=limit, timeout_s=pipeline.settings.pdf_timeout_s))
+            else:
+                bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility,
+                                       installations=codes))
         except BillRejected as exc:
             failures.append(exc)
     return bills, failures
