@@ -12,6 +12,10 @@ from web.errors import install_error_handlers
 from web.sandbox import Sandbox
 from web.security import load_or_create_secret
 from web.services.adhesion import AdhesionRunner
+from web.upload_guard import UploadGuard
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
@@ -43,7 +47,12 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Everything the pages use is served from here; no inline scripts or styles, no framing.
+        response.headers.setdefault("Content-Security-Policy", CSP)
         return response
+
+    # Outermost: oversized or anonymous uploads are refused before FastAPI reads (and spools) a body.
+    app.add_middleware(UploadGuard, engine_of=lambda: app_context.engine)
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(auth.router)

@@ -49,7 +49,7 @@ def test_a_csv_over_the_size_limit_is_refused_on_the_dashboard_with_a_clear_mess
     big = b"installation,client_name,holder_document\n" + b"3000000021,Cliente,52998224725\n" * (MAX_CSV_BYTES // 30)
     answer = client.post("/unidades/importar", data={"csrf_token": csrf_of(client.get("/unidades/importar"))},
                          files={"arquivo": ("unidades.csv", big, "text/csv")})
-    assert answer.status_code == 400 and "limite de 5 MiB" in answer.text
+    assert answer.status_code == 413 and "limite de 5 MiB" in answer.text  # refused from its headers
 
 
 def test_an_unbalanced_quote_is_refused_on_the_dashboard_with_its_line(web):
