@@ -62,6 +62,11 @@ def _serve(conn, limit_bytes: int) -> None:  # noqa: ANN001 - a multiprocessing 
         import processor.parse.text as text
 
         text._PDFIUM = threading.Lock()  # another thread of the parent may have held it at fork time
+        # Drop every descriptor inherited from the parent but stdio and our pipe: a listening socket kept
+        # open here would stop the parent from binding its port again after a restart.
+        keep = conn.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
         ceiling = _address_space() + limit_bytes
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
         while True:
