@@ -35,6 +35,7 @@ from sqlmodel import Session
 
 from processor.config import MailSettings, SmtpRelay
 from processor.errors import ForwardFailed
+from processor.extract import safe_filename
 from storage.mail_models import Forward, Invoice
 from storage.models import Unit, utcnow
 
@@ -140,7 +141,8 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
         "",
     ]
     message.attach(MIMEText("\n".join(lines), "plain", _UTF8_QP))
-    filename = invoice.pdf_filename or f"fatura-{installation}-{year}-{month}.pdf"
+    # Sanitised again: bills stored before names were cleaned at extraction may hold a path.
+    filename = safe_filename(invoice.pdf_filename) or f"fatura-{installation}-{year}-{month}.pdf"
     attachment = MIMEApplication(pdf, "pdf")
     attachment.add_header("Content-Disposition", "attachment",
                           filename=filename if filename.isascii() else ("utf-8", "", filename))

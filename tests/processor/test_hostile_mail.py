@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from storage.engine import session_scope
 from storage.mail_models import MailMessage
-from tests.processor.mime import bill_message, plain_message
+from tests.processor.mime import bill, bill_message, plain_message
 
 # An RFC 2047 word whose base64 payload is not base64: `email.header.decode_header` raises HeaderParseError.
 BROKEN_WORD = "=?utf-8?b?idna\x1b$B'?="
@@ -61,3 +61,39 @@ def test_hostile_headers_and_deep_mime_never_stop_the_shard(world):
     assert rows[3].user_message
     assert world.counts() == {"INBOX": 0, "Processed": 3, "Quarantine": 2}
     assert len(world.smtp.messages) == 3  # nothing forwarded twice
+
+
+def _zip_of(name: str, data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_zip_holding_a_pdf_is_refused_by_name_not_stored_as_the_pdf(world):
+    unit = world.add_unit(1)
+    generated = bill(unit.installation, "2026-10")
+    raw = plain_message(unit.inbox_address, attachments=[(_zip_of("fatura.pdf", generated.pdf), "application/zip",
+                                                          "fatura.zip", "attachment")])
+    world.deliver(raw)
+    world.poll()
+    (row,) = _rows(world).values()
+    assert row.stage == "unreadable" and "fatura.zip is a ZIP archive" in row.error and "ZIP" in row.user_message
+    assert world.counts()["Quarantine"] == 1 and world.smtp.messages == []
+
+
+def test_a_path_traversal_attachment_name_is_forwarded_as_a_plain_base_name(world):
+    unit = world.add_unit(1)
+    generated = bill(unit.installation, "2026-10")
+    raw = plain_message(unit.inbox_address, attachments=[(generated.pdf, "application/pdf",
+                                                          "../../etc/cron.d/..\\evil\\conta.pdf", "attachment")])
+    world.deliver(raw)
+    world.poll()
+    (row,) = _rows(world).values()
+    assert row.stage == "parsed"
+    (sent,) = world.smtp.messages
+    names = [part.get_filename() for part in sent.message.walk() if part.get_filename()]
+    assert names == ["conta.pdf"]
