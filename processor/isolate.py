@@ -62,6 +62,10 @@ def _serve(conn, limit_bytes: int) -> None:  # noqa: ANN001 - a multiprocessing 
         import processor.parse.text as text
 
         text._PDFIUM = threading.Lock()  # another thread of the parent may have held it at fork time
+        # The parent's Python signal handlers (the service's SIGTERM → stop flag) would keep this child alive
+        # when multiprocessing terminates it at exit, and the parent would wait for it forever.
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(number, signal.SIG_DFL)
         # Drop every descriptor inherited from the parent but stdio and our pipe: a listening socket kept
         # open here would stop the parent from binding its port again after a restart.
         keep = conn.fileno()
