@@ -1,6 +1,8 @@
 """Onboarding: run the utility's adhesion flow for units, record every attempt, keep evidence of failures.
 
-One browser, one context per unit, `concurrency` units at a time. Inside an attempt the flow restarts
+One browser, one context per unit, `concurrency` units at a time. A saved session or a live context only
+ever serves units whose own stored credentials opened it (same integrator, login and password: see
+storage.adhesion.credential_scope). Inside an attempt the flow restarts
 itself on transient failures; across attempts this module retries transient outcomes with backoff.
 States that need a person (wrong password, captcha, unknown installation, portal changed) are never
 retried automatically.
@@ -35,6 +37,8 @@ from flows.errors import (
 from flows.registry import FLOWS
 from flows.solver import TwoCaptchaSolver
 from storage.adhesion import (
+    CredentialScope,
+    credential_scope,
     finish_attempt,
     forget_browser_state,
     load_browser_state,
@@ -92,6 +96,7 @@ class _Prepared:
     utility: str
     request: AdhesionRequest
     storage_state: dict | None
+    scope: CredentialScope
     attempt_id: int = 0
     artifacts: list[dict] = field(default_factory=list)
 
@@ -124,9 +129,11 @@ def _prepare(app: AppContext, unit_id: int) -> _Prepared | UnitOutcome:
             _finish_without_run(session, unit, message)
             return UnitOutcome(unit.id or unit_id, AdhesionStatus.INVALID_CREDENTIALS, message, attempts=0)
         app.redactor.register(password)
-        state = load_browser_state(session=session, utility=unit.utility, portal_login=unit.portal_login, keys=keys)
+        scope = credential_scope(keys=keys, utility=unit.utility, integrator_id=unit.integrator_id,
+                                 portal_login=unit.portal_login, password=password)
+        state = load_browser_state(session=session, scope=scope, keys=keys)
         return _Prepared(
-            unit_id=unit.id or unit_id, utility=unit.utility, storage_state=state,
+            unit_id=unit.id or unit_id, utility=unit.utility, storage_state=state, scope=scope,
             request=AdhesionRequest(portal_login=unit.portal_login, portal_password=password,
                                     installation=unit.installation, uc_code=unit.uc_code,
                                     target_email=unit.inbox_address, holder_name=unit.client_name))
@@ -198,20 +205,25 @@ class _Tracer:
 
 
 class _LoginContext:
-    """The browser context of one portal login, reused by that login's units while they succeed.
+    """The browser context of one set of credentials, reused by the units that hold them while they succeed.
 
-    Units of different logins never share a context (cookies, storage and the saved session stay apart).
-    After a failed attempt the context is closed, so the next attempt or unit starts from a clean one.
+    Units of different logins, integrators or passwords never share a context (cookies, storage and the
+    saved session stay apart): `open` closes a live context opened for another scope. After a failed
+    attempt the context is closed, so the next attempt or unit starts from a clean one.
     """
 
     def __init__(self, browser: Browser, browser_settings: BrowserSettings, options: AdhesionOptions) -> None:
         self.browser, self.browser_settings, self.options = browser, browser_settings, options
         self.context: BrowserContext | None = None
         self.tracer: _Tracer | None = None
+        self.scope_key: str | None = None
 
-    async def open(self, storage_state: dict | None) -> tuple[BrowserContext, _Tracer]:
-        """The live context, or a new one restoring `storage_state` (the login's saved session)."""
+    async def open(self, storage_state: dict | None, scope_key: str) -> tuple[BrowserContext, _Tracer]:
+        """The live context of `scope_key`, or a new one restoring `storage_state` (that scope's saved session)."""
+        if self.context is not None and self.scope_key != scope_key:
+            await self.close()  # opened by other credentials: never lent
         if self.context is None or self.tracer is None:
+            self.scope_key = scope_key
             context_args: dict = {"locale": "pt-BR", "timezone_id": "America/Sao_Paulo"}
             if storage_state:
                 context_args["storage_state"] = storage_state
@@ -224,7 +236,7 @@ class _LoginContext:
 
     async def close(self) -> None:
         """Close the context (a HAR being recorded is written now)."""
-        context, self.context, self.tracer = self.context, None, None
+        context, self.context, self.tracer, self.scope_key = self.context, None, None, None
         if context is not None:
             with contextlib.suppress(Exception):
                 await context.close()
@@ -239,7 +251,7 @@ async def _run_attempt(app: AppContext, login: _LoginContext, prepared: _Prepare
                       navigation_timeout_ms=browser_settings.navigation_timeout_ms,
                       retry=RetryPolicy(max_restarts=3, backoff_s=(options.backoff_s / 5, options.backoff_s / 2,
                                                                     options.backoff_s)))
-    context, tracer = await login.open(prepared.storage_state)
+    context, tracer = await login.open(prepared.storage_state, prepared.scope.key)
     with tempfile.TemporaryDirectory(prefix="faturas-trace-") as tmp:
 
         def on_step(step: str) -> None:
@@ -264,15 +276,17 @@ async def _run_attempt(app: AppContext, login: _LoginContext, prepared: _Prepare
             await login.close()
             raise
         with session_scope(app.engine) as session:
-            portal_login = result.new_portal_login or prepared.request.portal_login
+            scope = prepared.scope
             if result.new_portal_login:
+                scope = credential_scope(keys=app.keys(), utility=scope.utility, integrator_id=scope.integrator_id,
+                                         portal_login=result.new_portal_login,
+                                         password=prepared.request.portal_password)
                 # The portal now logs in with the inbox address; without this the next login would fail.
                 unit = get_unit(session=session, ref=prepared.unit_id)
                 unit.portal_login = result.new_portal_login
                 session.add(unit)
                 log.info("portal_login_changed", reason="access e-mail is the login")
-            save_browser_state(session=session, utility=prepared.utility, portal_login=portal_login,
-                               state=dict(state), keys=app.keys())
+            save_browser_state(session=session, scope=scope, state=dict(state), keys=app.keys())
         return result
 
 
@@ -362,8 +376,7 @@ async def adhere_unit(app: AppContext, login: _LoginContext, unit_id: int, optio
                                  browser_settings.retention_days)
                 if isinstance(result, LoginRejected | ChallengeRequired) and prepared.storage_state:
                     with session_scope(app.engine) as session:
-                        forget_browser_state(session=session, utility=prepared.utility,
-                                             portal_login=prepared.request.portal_login)
+                        forget_browser_state(session=session, scope=prepared.scope)
                 if not result.transient or number == options.attempts:
                     return outcome
             await asyncio.sleep(options.backoff_s * number)  # backoff between attempts
@@ -392,8 +405,9 @@ async def adhere_units(app: AppContext, unit_ids: list[int], options: AdhesionOp
                        should_stop: Callable[[], bool] = lambda: False) -> list[UnitOutcome]:
     """Enrol several units with one browser and `options.concurrency` contexts at a time.
 
-    Units of the same portal login run one after the other in one context (one login, one session, no
-    two sessions of a login racing each other); different logins never share a context. Outcomes come
+    Units of the same portal login run one after the other (no two sessions of a login racing each
+    other); among them, only units with the same integrator and password share a context. Different
+    logins never share a context. Outcomes come
     back in the order of `unit_ids`. Once `should_stop()` is true, units not yet started are left alone
     (they are not in the result).
     """
@@ -416,7 +430,7 @@ async def adhere_units(app: AppContext, unit_ids: list[int], options: AdhesionOp
                             if on_done is not None:
                                 on_done(outcome)
                     finally:
-                        await login.close()
+                        await login.close()  # the next scope of this login (if any) opens its own
 
             await asyncio.gather(*(one_login(ids) for ids in _by_login(app, unit_ids)))
             return [outcomes[unit_id] for unit_id in dict.fromkeys(unit_ids) if unit_id in outcomes]
@@ -425,15 +439,25 @@ async def adhere_units(app: AppContext, unit_ids: list[int], options: AdhesionOp
 
 
 def _by_login(app: AppContext, unit_ids: list[int]) -> list[list[int]]:
-    """The units grouped by (utility, portal login), groups and units in the order given; duplicates dropped."""
-    groups: dict[tuple[str, str], list[int]] = {}
+    """The units grouped by (utility, portal login), groups and units in the order given; duplicates dropped.
+
+    Within a group, the units of one credential scope (integrator + password) come together, so a
+    context is reused only inside a scope (`_LoginContext.open` closes it between scopes).
+    """
+    groups: dict[tuple[str, str], dict[str, list[int]]] = {}
+    keys = app.keys()
     with session_scope(app.engine) as session:
         for unit_id in dict.fromkeys(unit_ids):
             try:
                 unit = get_unit(session=session, ref=unit_id)
+                password = portal_password(unit=unit, keys=keys)
             except Exception:  # noqa: BLE001 - adhere_unit reports it the same way as before grouping
-                groups[("", f"unit:{unit_id}")] = [unit_id]
+                groups[("", f"unit:{unit_id}")] = {"": [unit_id]}
                 continue
-            key = (unit.utility, unit.portal_login or f"unit:{unit_id}")
-            groups.setdefault(key, []).append(unit_id)
-    return list(groups.values())
+            if not unit.portal_login or not password:
+                groups[("", f"unit:{unit_id}")] = {"": [unit_id]}
+                continue
+            scope = credential_scope(keys=keys, utility=unit.utility, integrator_id=unit.integrator_id,
+                                     portal_login=unit.portal_login, password=password)
+            groups.setdefault((unit.utility, unit.portal_login), {}).setdefault(scope.key, []).append(unit_id)
+    return [[unit_id for ids in scopes.values() for unit_id in ids] for scopes in groups.values()]

@@ -20,7 +20,7 @@ from storage.errors import (
     UnitInputError,
     UnitNotFound,
 )
-from storage.integrators import IntegratorNotFound
+from storage.integrators import IntegratorNotFound, TokenNotFound
 from storage.unit_csv import CsvFormatError
 
 # One exit code per error family, so scripts can tell them apart.
@@ -44,6 +44,7 @@ _EXIT_CODES: tuple[tuple[type[FaturasError], int], ...] = (
     (BillRejected, EXIT_INPUT),
     (MessageNotFound, EXIT_NOT_FOUND),
     (IntegratorNotFound, EXIT_NOT_FOUND),
+    (TokenNotFound, EXIT_NOT_FOUND),
     (MailboxUnavailable, EXIT_UNAVAILABLE),
     (MailboxBusy, EXIT_UNAVAILABLE),
     (ForwardFailed, EXIT_UNAVAILABLE),

@@ -11,7 +11,14 @@ from rich.table import Table
 from cli.support import app_context, read_secret
 from storage.engine import session_scope
 from storage.errors import UnitInputError
-from storage.integrators import assign_units, get_integrator, list_integrators
+from storage.integrators import (
+    assign_units,
+    get_integrator,
+    list_integrators,
+    revoke_token,
+    set_integrator_active,
+    tokens_of,
+)
 
 users_app = typer.Typer(help="Integrators who use the dashboard and the API.", no_args_is_help=True)
 console = Console()
@@ -102,12 +109,16 @@ def assign(ctx: typer.Context, email: str = typer.Argument(..., help="The integr
         typer.echo(f"{len(assigned)} unit(s) assigned to {integrator.email}")
 
 
-@users_app.command("token")
-def token(ctx: typer.Context, email: str = typer.Argument(..., help="The integrator's e-mail."),
-          name: str = typer.Option("api", "--name", help="A label for the token.")) -> None:
+token_app = typer.Typer(help="API bearer tokens of an integrator: create, list, revoke.", no_args_is_help=True)
+users_app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(ctx: typer.Context, email: str = typer.Argument(..., help="The integrator's e-mail."),
+                 name: str = typer.Option("api", "--name", help="A label for the token.")) -> None:
     """Create an API bearer token for an integrator; it is printed once, only its hash is kept.
 
-    Example: faturas users token ana@solar.example.com --name erp
+    Example: faturas users token create ana@solar.example.com --name erp
     """
     from web.services.accounts import new_api_token
 
@@ -115,6 +126,60 @@ def token(ctx: typer.Context, email: str = typer.Argument(..., help="The integra
         integrator = get_integrator(session=session, email=email)
         value = new_api_token(session=session, integrator=integrator, name=name)
     typer.echo(value)
+
+
+@token_app.command("list")
+def token_list(ctx: typer.Context, email: str = typer.Argument(..., help="The integrator's e-mail.")) -> None:
+    """List an integrator's tokens (id, name, prefix, use, revocation); never the token itself.
+
+    Example: faturas users token list ana@solar.example.com
+    """
+    table = Table("id", "name", "prefix", "created", "last used", "revoked")
+    with session_scope(app_context(ctx).engine) as session:
+        integrator = get_integrator(session=session, email=email)
+        for row in tokens_of(session=session, integrator_id=integrator.id or 0):
+            table.add_row(str(row.id), row.name, row.prefix, f"{row.created_at:%Y-%m-%d %H:%M}",
+                          f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "-",
+                          f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "-")
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(ctx: typer.Context,
+                 ref: str = typer.Argument(..., help="The token id (see `token list`) or its prefix (fat_…).")
+                 ) -> None:
+    """Revoke an API token: requests with it are refused from now on.
+
+    Example: faturas users token revoke 3
+    """
+    with session_scope(app_context(ctx).engine) as session:
+        row = revoke_token(session=session, ref=ref)
+    typer.echo(f"token {row.id} ({row.name}, {row.prefix}…) revoked")
+
+
+def _set_active(ctx: typer.Context, email: str, active: bool) -> None:
+    with session_scope(app_context(ctx).engine) as session:
+        integrator = get_integrator(session=session, email=email)
+        set_integrator_active(session=session, integrator=integrator, active=active)
+    typer.echo(f"integrator {integrator.email} {'enabled' if active else 'disabled'}")
+
+
+@users_app.command("disable")
+def disable(ctx: typer.Context, email: str = typer.Argument(..., help="The integrator's e-mail.")) -> None:
+    """Disable an integrator: their dashboard sessions end and their API tokens stop working (units stay).
+
+    Example: faturas users disable ana@solar.example.com
+    """
+    _set_active(ctx, email, False)
+
+
+@users_app.command("enable")
+def enable(ctx: typer.Context, email: str = typer.Argument(..., help="The integrator's e-mail.")) -> None:
+    """Enable a disabled integrator again (tokens not revoked work again; they log in again).
+
+    Example: faturas users enable ana@solar.example.com
+    """
+    _set_active(ctx, email, True)
 
 
 @users_app.command("webhook")

@@ -31,8 +31,9 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 | FATURAS_WEB_SESSION_KEY_FILE | web.session_key_file | <data_dir>/keys/web-session.key (generated when absent) |
 | FATURAS_WEB_SESSION_MAX_AGE_S | web.session_max_age_s | 43200 (12 h)                          |
 | FATURAS_WEB_SECURE_COOKIES  | web.secure_cookies   | false (set true behind HTTPS)             |
-| FATURAS_WEB_LOGIN_MAX_ATTEMPTS | web.login_max_attempts | 5 failed logins per e-mail or address … |
+| FATURAS_WEB_LOGIN_MAX_ATTEMPTS | web.login_max_attempts | 5 per (address, e-mail); ×3 per e-mail; ×10 per address |
 | FATURAS_WEB_LOGIN_WINDOW_S  | web.login_window_s   | 900 … per this many seconds               |
+| FATURAS_WEB_TRUSTED_PROXIES | web.trusted_proxies  | none: X-Forwarded-For is believed only from these |
 | FATURAS_WEBHOOK_MAX_ATTEMPTS | webhooks.max_attempts | 8                                       |
 | FATURAS_WEBHOOK_BACKOFF_S   | webhooks.backoff_s   | 30 (doubles after each failed attempt)    |
 | FATURAS_REPORT_…            | report.…             | alert thresholds (README, Configuration)  |
@@ -41,6 +42,7 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from decimal import Decimal
@@ -80,6 +82,7 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("FATURAS_WEB_SECURE_COOKIES", "web.secure_cookies", "web_secure_cookies"),
     ("FATURAS_WEB_LOGIN_MAX_ATTEMPTS", "web.login_max_attempts", "web_login_max_attempts"),
     ("FATURAS_WEB_LOGIN_WINDOW_S", "web.login_window_s", "web_login_window_s"),
+    ("FATURAS_WEB_TRUSTED_PROXIES", "web.trusted_proxies", "web_trusted_proxies"),
     ("FATURAS_WEBHOOK_MAX_ATTEMPTS", "webhooks.max_attempts", "webhook_max_attempts"),
     ("FATURAS_WEBHOOK_BACKOFF_S", "webhooks.backoff_s", "webhook_backoff_s"),
     ("FATURAS_REPORT_CONSUMPTION_ABOVE_AVERAGE_PCT", "report.consumption_above_average_pct",
@@ -127,6 +130,8 @@ class Settings(BaseModel):
     web_secure_cookies: bool = False
     web_login_max_attempts: int = Field(default=5, ge=1)
     web_login_window_s: int = Field(default=900, ge=1)
+    web_trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies whose X-Forwarded-For/-Proto are believed (IPs or CIDR blocks); none by default."""
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_s: float = Field(default=30.0, ge=0)
     report_consumption_above_average_pct: Decimal = Field(default=Decimal(30), gt=0, le=1000)
@@ -169,6 +174,20 @@ class Settings(BaseModel):
             return tuple(_duration(part) for part in value.split(",") if part.strip())
         if isinstance(value, list):
             return tuple(_duration(str(part)) for part in value)
+        return value
+
+    @field_validator("web_trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        parts = value.split(",") if isinstance(value, str) else value
+        if isinstance(parts, list | tuple):
+            proxies = tuple(str(part).strip() for part in parts if str(part).strip())
+            for proxy in proxies:
+                try:
+                    ipaddress.ip_network(proxy, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{proxy!r} is not an IP address or CIDR block") from exc
+            return proxies
         return value
 
     @field_validator("adhesion_attempts")

@@ -62,6 +62,8 @@ _SCALARS = (  # (environment variable, key in [mail], MailSettings field)
     (None, "on_unconfirmed", "on_unconfirmed"),
     (None, "max_message_attempts", "max_message_attempts"),
     (None, "forward_unparsed", "forward_unparsed"),
+    ("FATURAS_MAIL_PDF_MEMORY_LIMIT_MB", "pdf_memory_limit_mb", "pdf_memory_limit_mb"),
+    (None, "pdf_timeout_s", "pdf_timeout_s"),
     (None, "sending_domains", "sending_domains"),
     (None, "pdf_password_rules", "pdf_password_rules"),
 )

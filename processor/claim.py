@@ -1,20 +1,25 @@
 """Claim: insert the message's ledger row (unique on account, folder, UIDVALIDITY, UID) before any work.
 
 The per-mailbox lease (storage.mail.acquire_lease) keeps two workers off one mailbox; the unique row is
-the second line of defence: a message claimed by someone else is skipped, never worked twice. Headers
-are decoded here for the ledger: RFC 2047 words, raw 8-bit UTF-8 or latin-1, a missing or broken Date.
+the second line of defence: a message claimed by someone else is skipped, never worked twice. The claim
+is made from the FETCH alone (UID and size): nothing of the message is parsed before its row exists, so
+a message that breaks Python's `email` package still has a row, its attempts are counted and it ends
+`unreadable` instead of aborting the shard. Headers are decoded afterwards, under the per-message guard,
+for the ledger: RFC 2047 words, raw 8-bit UTF-8 or latin-1, a missing or broken Date; a word the stdlib
+cannot decode is kept as it came.
 """
 
 from __future__ import annotations
 
 import email.policy
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -52,8 +57,8 @@ def decode_header_value(message: Message, name: str) -> str | None:
         text = data.decode("latin-1")
     try:
         text = str(make_header(decode_header(text)))
-    except (ValueError, LookupError, UnicodeDecodeError):
-        pass  # an unknown charset in an encoded word: keep the text as it came
+    except (ValueError, LookupError, UnicodeError, MessageError):
+        pass  # an unknown charset or a broken encoded word (HeaderParseError): keep the text as it came
     return " ".join(text.split())
 
 
@@ -64,7 +69,7 @@ def read_headers(message: Message) -> Headers:
     if date_text:
         try:
             sent = parsedate_to_datetime(date_text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             sent = None
     message_id = decode_header_value(message, "Message-ID")
     sender = decode_header_value(message, "From")
@@ -77,11 +82,10 @@ def read_headers(message: Message) -> Headers:
     )
 
 
-def claim(*, engine: Engine, mailbox: Mailbox, fetched: FetchedMessage, headers: Headers) -> int | None:
-    """Insert the ledger row and commit; None when the message is already claimed."""
+def claim(*, engine: Engine, mailbox: Mailbox, fetched: FetchedMessage) -> int | None:
+    """Insert the ledger row from the FETCH alone (UID, size) and commit; None when already claimed."""
     row = MailMessage(account=mailbox.account, folder=mailbox.folder, uidvalidity=mailbox.uidvalidity,
-                      uid=fetched.uid, message_id=headers.message_id, sender=headers.sender,
-                      subject=headers.subject, sent_date=headers.sent_date, size=len(fetched.raw))
+                      uid=fetched.uid, size=len(fetched.raw))
     with Session(engine, expire_on_commit=False) as session:
         session.add(row)
         try:
@@ -92,3 +96,12 @@ def claim(*, engine: Engine, mailbox: Mailbox, fetched: FetchedMessage, headers:
             return None
     log.debug("message_claimed", uid=fetched.uid, mail_message_id=row.id)
     return row.id
+
+
+def record_headers(*, engine: Engine, row_id: int, headers: Headers) -> None:
+    """Write the decoded headers onto a claimed row (one UPDATE, its own commit)."""
+    with Session(engine) as session:
+        session.execute(update(MailMessage).where(MailMessage.id == row_id)  # type: ignore[arg-type]
+                        .values(message_id=headers.message_id, sender=headers.sender, subject=headers.subject,
+                                sent_date=headers.sent_date).execution_options(synchronize_session=False))
+        session.commit()

@@ -99,6 +99,11 @@ class MailSettings(_Frozen):
     forward_unparsed: bool = True
     """An authentic (DKIM-passed) bill of the utility that no layout parser accepts is still stored, forwarded
     with a body saying the summary is unavailable, and kept for review; off: it is quarantined unforwarded."""
+    # Each PDF is unlocked and parsed in a child process with this much address space above the parent's
+    # and this timeout (processor.isolate): a compression bomb or a looping PDF costs a bill, not a worker.
+    # 0 reads in-process (benchmarks of the parser alone).
+    pdf_memory_limit_mb: int = Field(default=512, ge=0)
+    pdf_timeout_s: float = Field(default=60.0, gt=0)
 
     @field_validator("accounts")
     @classmethod

@@ -6,6 +6,7 @@
     ├── BillRejected             a message's content cannot become a stored bill (recorded, pass goes on)
     │   ├── NoBill               no PDF in the message
     │   ├── AttachmentTooLarge   an attachment over the size limit
+    │   ├── BillTooLarge         reading the PDF needs more memory than the limit (a bomb)
     │   ├── BillLocked           encrypted PDF and no password opens it: register the PDF password
     │   ├── BillUnreadable       corrupt PDF, not a PDF, no text layer      (wraps processor.parse errors)
     │   ├── Unroutable           no unit has the recipient address
@@ -54,6 +55,14 @@ class AttachmentTooLarge(BillRejected):
 
     stage = MessageStage.TOO_LARGE
     user_message = "O anexo do e-mail é maior que o limite permitido e não foi processado."
+
+
+class BillTooLarge(BillRejected):
+    """Reading the PDF needs more memory than the limit (a compression bomb): it is not read."""
+
+    stage = MessageStage.TOO_LARGE
+    user_message = ("O PDF precisaria de memória demais para ser lido (arquivo malformado ou compactado de forma "
+                    "abusiva) e não foi processado; confira-o manualmente.")
 
 
 class BillLocked(BillRejected):

@@ -2,7 +2,10 @@
 
 Raises NoBill (nothing PDF-like; notes an HTML download link when there is one — links are never
 followed), AttachmentTooLarge (a part over the limit) or BillUnreadable (a part that claims to be a
-PDF — `.pdf` name or application/pdf — but is not one).
+PDF — `.pdf` name or application/pdf — but is not one, or a ZIP archive, which is refused by name and
+never opened: a stored PDF inside one would otherwise pass the `%PDF-` sniff). Attachment names are
+reduced to a safe base name (no folders, no `..`, no control characters): they are stored and become
+the forwarded attachment's name.
 """
 
 from __future__ import annotations
@@ -15,11 +18,24 @@ from processor.types import PdfPart
 
 _LINK = re.compile(rb"""href\s*=\s*["']?https?://""", re.IGNORECASE)
 PDF_MAGIC = b"%PDF-"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
 
 def is_pdf(data: bytes) -> bool:
-    """PDF readers accept the header anywhere in the first 1024 bytes."""
-    return PDF_MAGIC in data[:1024]
+    """PDF readers accept the header anywhere in the first 1024 bytes; a ZIP holding a PDF is not one."""
+    return not data.startswith(ZIP_MAGIC) and PDF_MAGIC in data[:1024]
+
+
+def safe_filename(name: str | None) -> str | None:
+    """The last path component of `name` without control or reserved characters, at most 120 characters."""
+    if not name:
+        return None
+    base = re.split(r"[/\\]", str(name))[-1]
+    cleaned = _UNSAFE_NAME.sub("_", base).strip(" .")
+    if not cleaned or set(cleaned) <= {"_", "."}:
+        return None
+    return cleaned[-120:]
 
 
 def _filename(part: Message) -> str | None:
@@ -27,7 +43,7 @@ def _filename(part: Message) -> str | None:
         name = part.get_filename()
     except (ValueError, LookupError):  # a broken RFC 2231 parameter
         return None
-    return str(name) if name else None
+    return safe_filename(name)
 
 
 def _encoded_size(part: Message) -> int:
@@ -43,6 +59,7 @@ def extract_pdfs(message: Message, *, max_bytes: int) -> list[PdfPart]:
     pdfs: list[PdfPart] = []
     too_large: list[str] = []
     impostors: list[str] = []
+    archives: list[str] = []
     has_link = False
     for part in message.walk():
         if part.is_multipart():
@@ -57,6 +74,8 @@ def extract_pdfs(message: Message, *, max_bytes: int) -> list[PdfPart]:
             continue
         if len(payload) > max_bytes:
             too_large.append(filename or content_type)
+        elif payload.startswith(ZIP_MAGIC):
+            archives.append(filename or content_type)
         elif is_pdf(payload):
             pdfs.append(PdfPart(filename=filename, data=payload))
         elif (filename or "").lower().endswith(".pdf") or content_type == "application/pdf":
@@ -68,6 +87,10 @@ def extract_pdfs(message: Message, *, max_bytes: int) -> list[PdfPart]:
                                  f"{', '.join(too_large)}")
     if pdfs:
         return pdfs
+    if archives:
+        raise BillUnreadable(f"attachment {', '.join(archives)} is a ZIP archive, not one PDF; archives are not opened",
+                             user_message="A fatura chegou dentro de um arquivo ZIP, que não é aberto por "
+                                          "segurança; extraia o PDF e envie-o pela opção de importação.")
     if impostors:
         raise BillUnreadable(f"attachment {', '.join(impostors)} claims to be a PDF but its bytes are not one")
     if has_link:

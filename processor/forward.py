@@ -35,6 +35,7 @@ from sqlmodel import Session
 
 from processor.config import MailSettings, SmtpRelay
 from processor.errors import ForwardFailed
+from processor.extract import safe_filename
 from reports.economics import bill_economics
 from reports.format import brl, kwh, month_label
 from storage.mail_models import Forward, Invoice
@@ -223,7 +224,8 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
         "",
     ]
     message.attach(MIMEText("\n".join(lines), "plain", _UTF8_QP))
-    filename = invoice.pdf_filename or f"fatura-{installation}-{year}-{month}.pdf"
+    # Sanitised again: bills stored before names were cleaned at extraction may hold a path.
+    filename = safe_filename(invoice.pdf_filename) or f"fatura-{installation}-{year}-{month}.pdf"
     attachment = MIMEApplication(pdf, "pdf")
     attachment.add_header("Content-Disposition", "attachment",
                           filename=filename if filename.isascii() else ("utf-8", "", filename))

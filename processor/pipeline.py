@@ -23,12 +23,13 @@ from sqlmodel import Session, select
 
 from processor.authenticate import DnsTxtLookup, authenticate
 from processor.bill import read_bill
-from processor.claim import claim, parse_message, read_headers
+from processor.claim import claim, parse_message, read_headers, record_headers
 from processor.config import MailAccount, MailSettings
 from processor.errors import BillRejected, MailboxBusy, MailboxUnavailable
 from processor.extract import extract_pdfs
 from processor.fetch import ensure_folders, fetch_messages, folder_state, open_mailbox
 from processor.forward import queue_forwards
+from processor.isolate import read_isolated
 from processor.outbox import OutboxReport, send_outbox
 from processor.route import route as route_message
 from processor.settle import settle
@@ -45,6 +46,8 @@ from storage.secrets import KeyRing
 from storage.units import pdf_password
 
 log = structlog.get_logger(__name__)
+UNREADABLE_MESSAGE = ("O e-mail não pôde ser lido depois de várias tentativas e foi movido para a Quarentena; "
+                      "confira-o na caixa de e-mail e, se for uma fatura, envie o PDF manualmente.")
 
 
 @dataclass(frozen=True)
@@ -239,26 +242,37 @@ def _note_uidvalidity(engine: Engine, account: MailAccount, uidvalidity: int) ->
 
 def _handle(pipeline: Pipeline, mailbox: Mailbox, fetched: FetchedMessage, resumed_id: int | None,
             units: _Units) -> str | None:
-    """Claim (or resume) one message and run it through the stages; returns its outcome."""
-    message = parse_message(fetched.raw)
-    headers = read_headers(message)
-    row_id = resumed_id or claim(engine=pipeline.engine, mailbox=mailbox, fetched=fetched, headers=headers)
+    """Claim (or resume) one message by UID, then read and process it under the guard; returns its outcome.
+
+    Nothing is parsed before the claim: a message the `email` package cannot read (a broken RFC 2047
+    word, MIME nested thousands deep) still has its row, fails inside the guard, and after
+    `max_message_attempts` passes ends `unreadable` and goes to Quarantine; the shard goes on.
+    """
+    row_id = resumed_id or claim(engine=pipeline.engine, mailbox=mailbox, fetched=fetched)
     if row_id is None:
         return None
     with structlog.contextvars.bound_contextvars(uid=fetched.uid, mail_message_id=row_id):
-        if resumed_id is not None and _give_up(pipeline.engine, row_id, pipeline.settings.max_message_attempts):
-            return MessageStage.UNREADABLE.value
         try:
+            if resumed_id is not None and _give_up(pipeline.engine, row_id, pipeline.settings.max_message_attempts):
+                return MessageStage.UNREADABLE.value
+            message = parse_message(fetched.raw)
+            record_headers(engine=pipeline.engine, row_id=row_id, headers=read_headers(message))
             return _process(pipeline, row_id, fetched, message, units)
         except Exception as exc:  # noqa: BLE001 - one bad message never stops the pass; it is retried
-            log.exception("message_failed", error=type(exc).__name__)
-            with session_scope(pipeline.engine) as session:
-                row = session.get(MailMessage, row_id)
-                if row is not None:
-                    row.error = f"{type(exc).__name__}: {exc}"[:2000]
-                    row.updated_at = utcnow()
-                    session.add(row)
+            # a RecursionError traceback is thousands of frames: the error name is enough evidence
+            log.error("message_failed", error=type(exc).__name__, exc_info=not isinstance(exc, RecursionError))
+            _note_failure(pipeline.engine, row_id, exc)
             return None
+
+
+def _note_failure(engine: Engine, row_id: int, exc: Exception) -> None:
+    """Record why a claimed message failed; it stays claimed, to be retried next pass."""
+    with session_scope(engine) as session:
+        row = session.get(MailMessage, row_id)
+        if row is not None:
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.updated_at = utcnow()
+            session.add(row)
 
 
 def _give_up(engine: Engine, row_id: int, max_attempts: int) -> bool:
@@ -271,6 +285,7 @@ def _give_up(engine: Engine, row_id: int, max_attempts: int) -> bool:
         if row.attempts > max_attempts:
             row.stage = MessageStage.UNREADABLE.value
             row.error = f"processing failed {max_attempts} times; last error: {row.error or 'a crash'}"[:2000]
+            row.user_message = UNREADABLE_MESSAGE
             log.error("message_abandoned", attempts=row.attempts)
         session.add(row)
         return row.stage != MessageStage.CLAIMED.value
@@ -300,7 +315,7 @@ def _passwords(pipeline: Pipeline, unit: Unit) -> list[tuple[str, str]]:
 
 def read_pdfs(pipeline: Pipeline, unit: Unit, parts, *,  # noqa: ANN001
               authentic: bool = False) -> tuple[list[ReadBill], list[BillRejected]]:
-    """Unlock and parse each PDF; failures are collected, not raised.
+    """Unlock and parse each PDF (in a limited child process, see processor.isolate); failures are collected.
 
     `authentic` (DKIM passed) with `mail.forward_unparsed` lets a bill no layout parser accepts through the
     generic extractor instead of failing.
@@ -309,11 +324,18 @@ def read_pdfs(pipeline: Pipeline, unit: Unit, parts, *,  # noqa: ANN001
     codes = tuple(c for c in (unit.installation, unit.uc_code) if c)
     bills: list[ReadBill] = []
     failures: list[BillRejected] = []
+    limit = pipeline.settings.pdf_memory_limit_mb * 2**20
+    options = {"uc_code_known": unit.uc_code is not None,
+               "unparsed_fallback": authentic and pipeline.settings.forward_unparsed}
     for part in parts:
         try:
-            bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility, installations=codes,
-                                   uc_code_known=unit.uc_code is not None,
-                                   unparsed_fallback=authentic and pipeline.settings.forward_unparsed))
+            if limit:
+                bills.append(read_isolated(part, passwords=passwords, utility=unit.utility, installations=codes,
+                                           limit_bytes=limit, timeout_s=pipeline.settings.pdf_timeout_s,
+                                           options=options))
+            else:
+                bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility,
+                                       installations=codes, **options))
         except BillRejected as exc:
             failures.append(exc)
     return bills, failures

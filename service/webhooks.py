@@ -13,7 +13,8 @@ A delivery is a POST of the JSON payload with headers:
     X-Faturas-Timestamp: 1764300000
     X-Faturas-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" with the endpoint's secret>
 Any 2xx is delivered; anything else (or a network error) is retried after backoff_s * 2**(attempts-1),
-up to max_attempts, then marked failed.
+up to max_attempts, then marked failed. No transaction is open while a receiver is called: deliveries
+are claimed and committed, sent, then each outcome is recorded in its own short transaction.
 """
 
 from __future__ import annotations
@@ -23,19 +24,19 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from storage.engine import session_scope
 from storage.mail_models import Invoice
 from storage.models import AdhesionAttempt, Unit, utcnow
 from storage.secrets import KeyRing
-from storage.web_models import DeliveryStatus, WebhookEndpoint, WebhookEvent
+from storage.web_models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from storage.webhooks import add_endpoint, due_deliveries, queue_delivery
 
 log = structlog.get_logger(__name__)
@@ -110,13 +111,39 @@ class WebhookReport:
     failed: int = 0
 
 
-def send_due(*, session: Session, keys: KeyRing, client: httpx.Client, max_attempts: int, backoff_s: float,
-             now: datetime) -> WebhookReport:
-    """Send every due delivery once; record the outcome and the next attempt."""
-    delivered = retried = failed = 0
+CLAIM_SECONDS = 300
+"""A claimed delivery is hidden from other runs this long; a run that dies mid-send is retried after it."""
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """A claimed delivery, ready to send without the database: id, receiver, signed body and headers."""
+
+    id: int
+    url: str
+    body: bytes
+    headers: dict[str, str] = field(repr=False)
+    attempts: int
+
+
+def claim_due(*, session: Session, keys: KeyRing, now: datetime) -> list[_Outgoing]:
+    """Take the due deliveries (count the attempt, hide them for CLAIM_SECONDS) and sign them; no network.
+
+    Each row is taken by a compare-and-set on its attempt count, so two runs never take the same one
+    (PostgreSQL also skips rows another run has locked). The caller commits before sending.
+    """
+    out: list[_Outgoing] = []
     for delivery in due_deliveries(session=session, now=now):
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         if endpoint is None:
+            continue
+        taken = session.execute(
+            update(WebhookDelivery).where(col(WebhookDelivery.id) == delivery.id,
+                                          col(WebhookDelivery.attempts) == delivery.attempts,
+                                          col(WebhookDelivery.status) == DeliveryStatus.PENDING.value)
+            .values(attempts=delivery.attempts + 1, next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
+            .execution_options(synchronize_session=False))
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
             continue
         body = json.dumps({**delivery.payload, "idempotency_key": delivery.idempotency_key},
                           separators=(",", ":"), sort_keys=True).encode()
@@ -125,29 +152,55 @@ def send_due(*, session: Session, keys: KeyRing, client: httpx.Client, max_attem
                    "X-Faturas-Delivery": str(delivery.id), "Idempotency-Key": delivery.idempotency_key,
                    "X-Faturas-Timestamp": str(timestamp),
                    "X-Faturas-Signature": sign(keys.decrypt(endpoint.secret_enc), timestamp, body)}
-        delivery.attempts += 1
+        out.append(_Outgoing(id=delivery.id or 0, url=endpoint.url, body=body, headers=headers,
+                             attempts=delivery.attempts + 1))
+    return out
+
+
+def _record(*, session: Session, outgoing: _Outgoing, ok: bool, answer: str, max_attempts: int, backoff_s: float,
+            now: datetime) -> str:
+    """Write one send's outcome; returns delivered / failed / retried (or gone: the endpoint was removed)."""
+    delivery = session.get(WebhookDelivery, outgoing.id)
+    if delivery is None:
+        return "gone"
+    delivery.last_response = answer
+    if ok:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED.value, now, None
+        verdict = "delivered"
+    elif outgoing.attempts >= max_attempts:
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED.value, None
+        verdict = "failed"
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=backoff_s * 2 ** (outgoing.attempts - 1))
+        verdict = "retried"
+    session.add(delivery)
+    return verdict
+
+
+def send_due(*, engine: Engine, keys: KeyRing, client: httpx.Client, max_attempts: int, backoff_s: float,
+             now: datetime) -> WebhookReport:
+    """Send every due delivery once: claim and commit, send with no transaction open, record each outcome.
+
+    A receiver that never answers holds nothing but its own claimed row (hidden, not locked) for the
+    client's timeout; a crash after the claim leaves the row to be retried once its claim expires, and
+    receivers deduplicate on the idempotency key.
+    """
+    with session_scope(engine) as session:
+        claimed = claim_due(session=session, keys=keys, now=now)
+    counts = {"delivered": 0, "retried": 0, "failed": 0, "gone": 0}
+    for outgoing in claimed:
         try:
-            response = client.post(endpoint.url, content=body, headers=headers)
+            response = client.post(outgoing.url, content=outgoing.body, headers=outgoing.headers)
             ok, answer = response.is_success, f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
             ok, answer = False, f"{type(exc).__name__}: {exc}"[:1000]
-        delivery.last_response = answer
-        if ok:
-            delivery.status = DeliveryStatus.DELIVERED.value
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
-            delivered += 1
-        elif delivery.attempts >= max_attempts:
-            delivery.status = DeliveryStatus.FAILED.value
-            delivery.next_attempt_at = None
-            failed += 1
-        else:
-            delivery.next_attempt_at = now + timedelta(seconds=backoff_s * 2 ** (delivery.attempts - 1))
-            retried += 1
-        session.add(delivery)
-        log.info("webhook_sent", delivery_id=delivery.id, webhook_event=delivery.event, ok=ok, answer=answer,
-                 attempts=delivery.attempts)
-    return WebhookReport(delivered=delivered, retried=retried, failed=failed)
+        with session_scope(engine) as session:
+            verdict = _record(session=session, outgoing=outgoing, ok=ok, answer=answer, max_attempts=max_attempts,
+                              backoff_s=backoff_s, now=now)
+        counts[verdict] += 1
+        log.info("webhook_sent", delivery_id=outgoing.id, webhook_event=outgoing.headers["X-Faturas-Event"], ok=ok,
+                 answer=answer, attempts=outgoing.attempts, verdict=verdict)
+    return WebhookReport(delivered=counts["delivered"], retried=counts["retried"], failed=counts["failed"])
 
 
 def run_webhooks(*, engine: Engine, keys: KeyRing, max_attempts: int = 8, backoff_s: float = 30.0,
@@ -158,9 +211,8 @@ def run_webhooks(*, engine: Engine, keys: KeyRing, max_attempts: int = 8, backof
     own = client is None
     http = client or httpx.Client(timeout=10.0, follow_redirects=False)
     try:
-        with session_scope(engine) as session:
-            report = send_due(session=session, keys=keys, client=http, max_attempts=max_attempts,
-                              backoff_s=backoff_s, now=now())
+        report = send_due(engine=engine, keys=keys, client=http, max_attempts=max_attempts, backoff_s=backoff_s,
+                          now=now())
     finally:
         if own:
             http.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -65,36 +66,71 @@ def attempts_of(*, session: Session, unit_id: int) -> list[AdhesionAttempt]:
     return list(session.exec(query).all())
 
 
-def load_browser_state(*, session: Session, utility: str, portal_login: str, keys: KeyRing) -> dict | None:
-    """The saved, decrypted Playwright storage state for a portal login, if any."""
-    saved = session.exec(select(BrowserSession).where(BrowserSession.utility == utility,
-                                                      BrowserSession.portal_login == portal_login)).first()
-    if saved is None:
+@dataclass(frozen=True)
+class CredentialScope:
+    """Whose saved session this is: one integrator and the exact credentials that opened it.
+
+    `fingerprints` are keyed HMACs of (utility, integrator, login, password), one per key of the ring,
+    newest first (storage.secrets.KeyRing.fingerprints); the password itself is never kept here.
+    """
+
+    utility: str
+    integrator_id: int | None
+    portal_login: str
+    fingerprints: tuple[str, ...] = field(repr=False)
+
+    @property
+    def key(self) -> str:
+        """The fingerprint under the newest key: what a session is saved under and contexts are grouped by."""
+        return self.fingerprints[0]
+
+
+def credential_scope(*, keys: KeyRing, utility: str, integrator_id: int | None, portal_login: str,
+                     password: str) -> CredentialScope:
+    """The scope of a unit's stored credentials: shared only with the same integrator, login and password."""
+    material = json.dumps([utility, integrator_id, portal_login, password], ensure_ascii=False)
+    return CredentialScope(utility=utility, integrator_id=integrator_id, portal_login=portal_login,
+                           fingerprints=keys.fingerprints("browser-session", material))
+
+
+def _saved(session: Session, scope: CredentialScope) -> list[BrowserSession]:
+    query = select(BrowserSession).where(col(BrowserSession.fingerprint).in_(scope.fingerprints))
+    return list(session.exec(query).all())
+
+
+def load_browser_state(*, session: Session, scope: CredentialScope, keys: KeyRing) -> dict | None:
+    """The saved, decrypted Playwright storage state opened by exactly these credentials, if any."""
+    rows = sorted(_saved(session, scope), key=lambda row: scope.fingerprints.index(row.fingerprint))
+    if not rows:
         return None
+    saved = rows[0]
     saved.last_used_at = utcnow()
     session.add(saved)
     return json.loads(keys.decrypt(saved.state_enc))
 
 
-def save_browser_state(*, session: Session, utility: str, portal_login: str, state: dict, keys: KeyRing) -> None:
-    """Encrypt and keep a portal login's storage state (cookies), replacing the previous one."""
+def save_browser_state(*, session: Session, scope: CredentialScope, state: dict, keys: KeyRing) -> None:
+    """Encrypt and keep the storage state these credentials opened, replacing the previous one."""
     token = keys.encrypt(json.dumps(state))
-    saved = session.exec(select(BrowserSession).where(BrowserSession.utility == utility,
-                                                      BrowserSession.portal_login == portal_login)).first()
+    saved = None
+    for row in _saved(session, scope):
+        if row.fingerprint == scope.key:
+            saved = row
+        else:
+            session.delete(row)  # saved under an older key: replaced by this one
     if saved is None:
-        saved = BrowserSession(utility=utility, portal_login=portal_login, state_enc=token)
+        saved = BrowserSession(utility=scope.utility, portal_login=scope.portal_login,
+                               integrator_id=scope.integrator_id, fingerprint=scope.key, state_enc=token)
     else:
         saved.state_enc = token
         saved.saved_at = utcnow()
     session.add(saved)
 
 
-def forget_browser_state(*, session: Session, utility: str, portal_login: str) -> None:
-    """Drop a saved session (after the portal rejected the login with it)."""
-    saved = session.exec(select(BrowserSession).where(BrowserSession.utility == utility,
-                                                      BrowserSession.portal_login == portal_login)).first()
-    if saved is not None:
-        session.delete(saved)
+def forget_browser_state(*, session: Session, scope: CredentialScope) -> None:
+    """Drop the session of these credentials (after the portal rejected the login with it)."""
+    for row in _saved(session, scope):
+        session.delete(row)
 
 
 def prune_artifacts(*, session: Session, blobs: Blobs, now: datetime | None = None) -> int:

@@ -7,6 +7,7 @@ anyone log in. Passwords arrive already hashed (argon2, see `web.security`).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -31,6 +32,12 @@ class DuplicateIntegrator(FaturasError):
     """An integrator with that e-mail already exists."""
 
     user_message = "Já existe um usuário com este e-mail."
+
+
+class TokenNotFound(FaturasError):
+    """No API token with that id or prefix (for this integrator)."""
+
+    user_message = "Token não encontrado."
 
 
 def sha256(token: str) -> str:
@@ -110,19 +117,43 @@ def close_session(*, session: Session, token: str) -> None:
 
 # --- failed logins (rate limit) ---
 
-def record_failed_login(*, session: Session, email: str, client: str) -> None:
-    """Remember a failed login for the rate limit."""
-    session.add(LoginAttempt(email=email.strip().lower()[:254], client=client[:64]))
+@dataclass(frozen=True)
+class LoginCounts:
+    """Login attempts in the window (each counted before its password is checked), by what they share."""
+
+    pair: int      # this client address and this e-mail
+    email: int     # this e-mail, from any address
+    client: int    # this client address, for any e-mail
 
 
-def failed_logins(*, session: Session, email: str, client: str, window_s: int) -> int:
-    """Failed logins in the window for this e-mail or this client address (whichever is higher)."""
+def reserve_login_attempt(*, session: Session, email: str, client: str) -> int:
+    """Record an attempt before its password is checked; the caller commits before counting.
+
+    Counting only after one's own row is committed makes the limit atomic: of N concurrent attempts,
+    the k-th to commit sees at least k, so no more than the limit ever reach the password check.
+    """
+    row = LoginAttempt(email=email.strip().lower()[:254], client=client[:64])
+    session.add(row)
+    session.flush()
+    return row.id or 0
+
+
+def login_counts(*, session: Session, email: str, client: str, window_s: int) -> LoginCounts:
+    """Attempts in the window for (client, e-mail), for the e-mail and for the client address."""
     since = utcnow() - timedelta(seconds=window_s)
-    counts = []
-    for column, value in ((LoginAttempt.email, email.strip().lower()), (LoginAttempt.client, client)):
-        query = select(func.count()).select_from(LoginAttempt).where(column == value, col(LoginAttempt.at) > since)
-        counts.append(int(session.exec(query).one()))
-    return max(counts)
+    email = email.strip().lower()
+
+    def count(*conditions) -> int:  # noqa: ANN002
+        query = select(func.count()).select_from(LoginAttempt).where(col(LoginAttempt.at) > since, *conditions)
+        return int(session.exec(query).one())
+
+    return LoginCounts(pair=count(LoginAttempt.email == email, LoginAttempt.client == client[:64]),
+                       email=count(LoginAttempt.email == email), client=count(LoginAttempt.client == client[:64]))
+
+
+def forget_login_attempt(*, session: Session, attempt_id: int) -> None:
+    """Drop a reserved attempt that turned out to be a successful login."""
+    session.exec(delete(LoginAttempt).where(col(LoginAttempt.id) == attempt_id))  # type: ignore[call-overload]
 
 
 def clear_failed_logins(*, session: Session, email: str) -> None:
@@ -151,3 +182,42 @@ def integrator_of_token(*, session: Session, token: str) -> Integrator | None:
     session.add(row)
     integrator = session.get(Integrator, row.integrator_id)
     return integrator if integrator is not None and integrator.active else None
+
+
+def tokens_of(*, session: Session, integrator_id: int) -> list[ApiToken]:
+    """An integrator's API tokens (revoked ones too), newest first."""
+    query = select(ApiToken).where(ApiToken.integrator_id == integrator_id).order_by(col(ApiToken.id).desc())
+    return list(session.exec(query).all())
+
+
+def revoke_token(*, session: Session, ref: str, integrator_id: int | None = None) -> ApiToken:
+    """Revoke a token by id or by its printed prefix (`fat_…`); with `integrator_id`, only one of theirs.
+
+    The token stops working at once; revoking it again keeps the first revocation time. TokenNotFound
+    for an unknown token, another integrator's, or a prefix that names several tokens.
+    """
+    query = select(ApiToken)
+    if ref.isdigit():
+        query = query.where(ApiToken.id == int(ref))
+    else:
+        query = query.where(ApiToken.prefix == ref[:16])
+    if integrator_id is not None:
+        query = query.where(ApiToken.integrator_id == integrator_id)
+    rows = list(session.exec(query).all())
+    if len(rows) != 1:
+        raise TokenNotFound(f"no single API token {ref!r}" + (" (the prefix names several)" if rows else ""))
+    (row,) = rows
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        log.info("api_token_revoked", integrator_id=row.integrator_id, token_id=row.id)
+    return row
+
+
+def set_integrator_active(*, session: Session, integrator: Integrator, active: bool) -> None:
+    """Disable (or enable again) an integrator: a disabled one's sessions and tokens stop working at once."""
+    integrator.active = active
+    session.add(integrator)
+    if not active:
+        session.exec(delete(WebSession).where(col(WebSession.integrator_id) == integrator.id))  # type: ignore[call-overload]
+    log.info("integrator_enabled" if active else "integrator_disabled", integrator_id=integrator.id)

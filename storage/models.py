@@ -89,6 +89,9 @@ class UnitFields(SQLModel):
                                                 "uc_code is given too")
             data = {**{k: v for k, v in data.items() if k != "installation"}, "uc_code": typed}
         return data
+    def _plain_text(cls, data: object) -> object:
+        # The one check of lengths and control characters for CSV, API and dashboard (storage.validators).
+        return validators.check_plain_text(data)
 
     @field_validator("installation")
     @classmethod
@@ -115,7 +118,7 @@ class UnitFields(SQLModel):
 
     @field_validator("forward_to", mode="before")
     @classmethod
-    def _forward(cls, value: list[str] | str | None) -> list[str] | None:
+    def _forward(cls, value: object) -> list[str] | None:
         return None if value is None else validators.normalise_email_list(value)
 
     @field_validator("portal_login")
@@ -260,14 +263,22 @@ class AdhesionAttempt(SQLModel, table=True):
 
 
 class BrowserSession(SQLModel, table=True):
-    """A saved, encrypted browser session (Playwright storage state) per portal login, reused to skip the captcha."""
+    """A saved, encrypted browser session (Playwright storage state), reused to skip the captcha.
+
+    Scoped to one integrator and to the credentials that opened it: `fingerprint` is a keyed HMAC of
+    (utility, integrator, portal login, password) (see storage.adhesion.credential_scope), so a unit is only
+    ever given a session its own stored credentials opened, never another integrator's or another
+    password's. The plain password is never stored here.
+    """
 
     __tablename__ = "browser_session"
-    __table_args__ = (UniqueConstraint("utility", "portal_login", name="uq_browser_session_login"),)
+    __table_args__ = (UniqueConstraint("fingerprint", name="uq_browser_session_fingerprint"),)
 
     id: int | None = Field(default=None, primary_key=True)
     utility: str = Field(max_length=32)
     portal_login: str = Field(max_length=254)
+    integrator_id: int | None = Field(default=None, foreign_key="integrator.id", index=True, ondelete="CASCADE")
+    fingerprint: str = Field(max_length=64)
     state_enc: str = Field(sa_column=Column(String, nullable=False))
     saved_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
     last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

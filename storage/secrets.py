@@ -7,11 +7,16 @@ add a new key in front, re-encrypt every stored secret, then drop the old key.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from storage.errors import ConfigurationError, SecretKeyInvalid, SecretKeyMissing
 
@@ -60,6 +65,20 @@ class KeyRing:
                 "a stored secret cannot be decrypted with the configured keys "
                 "(was the key file replaced instead of rotated?)"
             ) from exc
+
+    def fingerprints(self, purpose: str, material: str) -> tuple[str, ...]:
+        """HMAC-SHA256 of `material` under a subkey of each key for `purpose`, newest key first (hex).
+
+        A keyed digest, not a hash: it names a secret (a login and its password) without letting anyone
+        who reads the database test guesses against it. The subkey is derived with HKDF, never the Fernet
+        key itself; one fingerprint per key so a rotation still finds what was stored under an older key.
+        """
+        out = []
+        for key in self.keys:
+            subkey = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                          info=f"faturas:{purpose}".encode()).derive(base64.urlsafe_b64decode(key.encode()))
+            out.append(hmac.new(subkey, material.encode("utf-8"), hashlib.sha256).hexdigest())
+        return tuple(out)
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the newest key."""

@@ -1,4 +1,8 @@
-"""Pure validators for unit fields: CPF/CNPJ check digits, CEMIG installation codes, e-mail syntax.
+"""Pure validators for unit fields: CPF/CNPJ check digits, CEMIG installation codes, e-mail syntax, plain text.
+
+`check_plain_text` is the one place where lengths and characters of every text field are checked, for the
+CSV import, the JSON API and the dashboard alike (they all build a `storage.models.UnitFields`), so a NUL
+byte or an over-long value is a named input error, never a database `DataError`.
 
 Each returns the normalised value or raises `UnitInputError` with the field name and an actionable reason.
 """
@@ -18,8 +22,44 @@ def digits_only(value: str) -> str:
     return re.sub(r"\D", "", value)
 
 
+# Longest accepted value per field (the column's size; secrets are encrypted, so any sane length fits).
+TEXT_LIMITS = {"installation": 32, "uc_code": 32, "client_name": 200, "holder_document": 32, "portal_login": 254,
+               "portal_password": 1000, "pdf_password": 1000, "forward_to": 254}
+MAX_LIST_ITEMS = 20
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_plain_text(data: object) -> object:
+    """Refuse NUL and other control characters and over-long values in a unit's fields (UnitInputError).
+
+    Takes the raw input mapping (before field validation) and returns it unchanged.
+    """
+    if not isinstance(data, dict):
+        return data
+    for key, value in data.items():
+        name = str(key)
+        if name not in TEXT_LIMITS:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and len(value) > MAX_LIST_ITEMS:
+            raise UnitInputError(name, f"has more than {MAX_LIST_ITEMS} items",
+                                 user_message=f"No máximo {MAX_LIST_ITEMS} endereços.")
+        for item in values:
+            if not isinstance(item, str):
+                continue
+            if _CONTROL.search(item):
+                raise UnitInputError(name, "must not contain NUL or other control characters",
+                                     user_message="O campo contém caracteres de controle (como NUL); remova-os.")
+            if len(item) > TEXT_LIMITS[name]:
+                raise UnitInputError(name, f"is longer than {TEXT_LIMITS[name]} characters",
+                                     user_message=f"O campo tem mais de {TEXT_LIMITS[name]} caracteres.")
+    return data
+
+
 def _check_digit(digits: str, weights: list[int]) -> int:
-    remainder = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
+    # ord(c) - 48 is the digit's value for 0-9 and, for the alphanumeric CNPJ (Receita Federal, from July
+    # 2026), A=17, B=18 ... Z=42; the weights and the mod-11 rule are the same as the numeric CNPJ's.
+    remainder = sum((ord(d) - 48) * w for d, w in zip(digits, weights, strict=True)) % 11
     return 0 if remainder < 2 else 11 - remainder
 
 
@@ -33,10 +73,18 @@ def is_valid_cpf(value: str) -> bool:
     return digits[9:] == f"{first}{second}"
 
 
+_ALNUM_CNPJ = re.compile(r"^[0-9A-Z]{12}[0-9]{2}$")
+
+
+def document_chars(value: str) -> str:
+    """Digits and (upper-cased) letters only: masks like 12.ABC.345/01DE-35 are accepted on input."""
+    return re.sub(r"[^0-9A-Za-z]", "", value).upper()
+
+
 def is_valid_cnpj(value: str) -> bool:
-    """CNPJ: 14 digits, not all equal, two mod-11 check digits."""
-    digits = digits_only(value)
-    if len(digits) != 14 or len(set(digits)) == 1:
+    """CNPJ: 12 digits or upper-case letters (alphanumeric from July 2026) + 2 mod-11 check digits, not all equal."""
+    digits = document_chars(value)
+    if not _ALNUM_CNPJ.match(digits) or len(set(digits)) == 1:
         return False
     weights = [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
     first = _check_digit(digits[:12], weights)
@@ -45,8 +93,16 @@ def is_valid_cnpj(value: str) -> bool:
 
 
 def normalise_document(value: str, *, field: str = "holder_document") -> str:
-    """Return the CPF or CNPJ as digits, or raise when its length or check digits are wrong."""
-    digits = digits_only(value)
+    """Return the CPF or CNPJ as digits (and upper-case letters for an alphanumeric CNPJ), or raise."""
+    digits = document_chars(value)
+    if not digits.isdigit() and len(digits) == 14:
+        if is_valid_cnpj(digits):
+            return digits
+        raise UnitInputError(field, f"alphanumeric CNPJ {value!r} has wrong check digits or characters",
+                             user_message="CNPJ inválido: confira as letras, os números e os dígitos verificadores.")
+    if not digits.isdigit():
+        raise UnitInputError(field, f"{value!r} is neither a CPF (11 digits) nor a CNPJ (14 characters)",
+                             user_message="Informe um CPF (11 dígitos) ou CNPJ (14 caracteres).")
     if len(digits) == 11:
         if is_valid_cpf(digits):
             return digits
@@ -132,9 +188,18 @@ def normalise_email(value: str, *, field: str = "email") -> str:
     return f"{local}@{domain.lower()}"
 
 
-def normalise_email_list(values: list[str] | str, *, field: str = "forward_to") -> list[str]:
-    """A list of addresses (or a string separated by commas, semicolons or spaces), deduplicated."""
-    items = re.split(r"[,;\s]+", values) if isinstance(values, str) else list(values)
+def normalise_email_list(values: object, *, field: str = "forward_to") -> list[str]:
+    """A list of addresses (or a string separated by commas, semicolons or spaces), deduplicated.
+
+    Anything else (a number, an object, a list holding non-strings) is a UnitInputError, not a TypeError.
+    """
+    if isinstance(values, str):
+        items = re.split(r"[,;\s]+", values)
+    elif isinstance(values, list | tuple) and all(isinstance(item, str) for item in values):
+        items = list(values)
+    else:
+        raise UnitInputError(field, "must be a list of e-mail addresses (strings)",
+                             user_message="Informe uma lista de endereços de e-mail.")
     result: list[str] = []
     for item in items:
         if item.strip():

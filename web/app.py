@@ -14,6 +14,10 @@ from web.errors import install_error_handlers
 from web.sandbox import Sandbox
 from web.security import load_or_create_secret
 from web.services.adhesion import AdhesionRunner
+from web.upload_guard import UploadGuard
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
@@ -28,7 +32,7 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
     from service.metrics import metrics_registry
     from service.scheduler import STALE_AFTER_S
     from web.api import api_router
-    from web.routes import auth, health, invoices, units
+    from web.routes import auth, health, invoices, tokens, units
     from web.routes import sandbox as sandbox_routes
 
     settings = app_context.settings
@@ -53,13 +57,19 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Everything the pages use is served from here; no inline scripts or styles, no framing.
+        response.headers.setdefault("Content-Security-Policy", CSP)
         return response
+
+    # Outermost: oversized or anonymous uploads are refused before FastAPI reads (and spools) a body.
+    app.add_middleware(UploadGuard, engine_of=lambda: app_context.engine)
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(units.router)
     app.include_router(invoices.router)
+    app.include_router(tokens.router)
     if sandbox is not None:
         app.include_router(sandbox_routes.router)
     app.include_router(api_router, prefix="/api/v1")

@@ -47,7 +47,7 @@ def current_integrator(request: Request, session: SessionDep) -> Integrator:
 
 UserDep = Annotated[Integrator, Depends(current_integrator)]
 
-_bearer = HTTPBearer(auto_error=False, description="An integrator's API token (`faturas users token EMAIL`).")
+_bearer = HTTPBearer(auto_error=False, description="An integrator's API token (`faturas users token create EMAIL`).")
 
 
 def api_integrator(session: SessionDep,

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storage.errors import DuplicateUnit, FaturasError, UnitInputError, UnitNotFound
-from storage.integrators import IntegratorNotFound
+from storage.integrators import IntegratorNotFound, TokenNotFound
 
 
 class LoginRequired(FaturasError):
@@ -62,7 +62,7 @@ class UploadRejected(FaturasError):
 
 def _status_of(error: FaturasError) -> int:
     for family, status in ((LoginRequired, 401), (CsrfRejected, 403), (TooManyLogins, 429), (InvalidLogin, 401),
-                           (NotFound, 404), (UnitNotFound, 404), (IntegratorNotFound, 404),
+                           (NotFound, 404), (UnitNotFound, 404), (IntegratorNotFound, 404), (TokenNotFound, 404),
                            (UnitInputError, 422), (DuplicateUnit, 409)):
         if isinstance(error, family):
             return status

@@ -5,6 +5,16 @@ from __future__ import annotations
 from config.context import AppContext
 
 
+def proxy_options(trusted: tuple[str, ...]) -> dict:
+    """Uvicorn's proxy options: X-Forwarded-* are read only when sent by one of `trusted` (none by default).
+
+    Trusting them from anyone lets any client pick the address the login rate limit counts.
+    """
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted)}
+
+
 def serve_dashboard(app: AppContext, *, host: str, port: int, with_worker: bool) -> None:
     """Serve until interrupted, with the service's jobs beside it when `with_worker` is set.
 
@@ -28,7 +38,7 @@ def serve_dashboard(app: AppContext, *, host: str, port: int, with_worker: bool)
         runner = ServiceAdhesionRunner(app, wake=service.adhere_now)  # one bot per unit: the service's
     try:
         uvicorn.run(create_app(app, runner=runner), host=host, port=port, log_level=app.settings.log_level,
-                    proxy_headers=True)
+                    **proxy_options(app.settings.web_trusted_proxies))
     finally:
         if service is not None:
             service.shutdown()

@@ -75,7 +75,7 @@ def test_cli_adds_an_integrator_assigns_units_and_makes_a_token(web, tmp_path, m
     unit_id = web.unit(None, 7)
     assert run_app(build_app(), ["users", "assign", "bia@solar.example.com", str(unit_id)]) == 0
     capsys.readouterr()
-    assert run_app(build_app(), ["users", "token", "bia@solar.example.com"]) == 0
+    assert run_app(build_app(), ["users", "token", "create", "bia@solar.example.com"]) == 0
     token = capsys.readouterr().out.strip()
     with web.client() as api:
         units = api.get("/api/v1/units", headers={"Authorization": f"Bearer {token}"}).json()

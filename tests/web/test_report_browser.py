@@ -53,4 +53,4 @@ def test_unit_and_client_reports(page: Page, web: Web, output_path):
     page.screenshot(path=Path(output_path) / "relatorio-cliente.png", full_page=True)
     page.emulate_media(media="print")
     page.screenshot(path=Path(output_path) / "relatorio-cliente-impressao.png", full_page=True)
-    expect(page.get_by_role("link", name="Imprimir")).to_be_hidden()
+    expect(page.get_by_role("button", name="Imprimir")).to_be_hidden()

@@ -11,24 +11,12 @@ from pydantic import BaseModel, model_validator
 from storage.models import UnitCreate, UnitUpdate
 from storage.validators import UnitInputError
 
-_LIMITS = {"client_name": 200, "portal_login": 254, "installation": 32, "uc_code": 32, "holder_document": 32,
-           "portal_password": 1000, "pdf_password": 1000}
 
-
-def check_plain_text(data: Any) -> Any:
-    """Refuse NUL characters and over-long values before they reach the database (400, not a 500)."""
-    if not isinstance(data, dict):
-        return data
-    for key, value in data.items():
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if isinstance(item, str):
-                if "\x00" in item:
-                    raise UnitInputError(str(key), "must not contain NUL characters")
-                if len(item) > _LIMITS.get(str(key), 254):
-                    raise UnitInputError(str(key), f"is longer than {_LIMITS.get(str(key), 254)} characters")
-        if isinstance(value, list) and len(value) > 20:
-            raise UnitInputError(str(key), "has more than 20 items")
+def _no_null_forward_to(data: Any) -> Any:
+    """`forward_to: null` is refused (422): send `[]` for no forwarding (lengths are checked in storage)."""
+    if isinstance(data, dict) and "forward_to" in data and data["forward_to"] is None:
+        raise UnitInputError("forward_to", "must be a list of e-mail addresses; send [] for none",
+                             user_message="Informe uma lista de endereços de e-mail ([] para nenhum).")
     return data
 
 
@@ -38,7 +26,7 @@ class UnitIn(UnitCreate):
     @model_validator(mode="before")
     @classmethod
     def _plain(cls, data: Any) -> Any:
-        return check_plain_text(data)
+        return _no_null_forward_to(data)
 
 
 class UnitPatch(UnitUpdate):
@@ -47,7 +35,7 @@ class UnitPatch(UnitUpdate):
     @model_validator(mode="before")
     @classmethod
     def _plain(cls, data: Any) -> Any:
-        return check_plain_text(data)
+        return _no_null_forward_to(data)
 
 
 class ErrorOut(BaseModel):

@@ -14,6 +14,7 @@ from reports.alerts import unit_alerts
 from reports.monthly import monthly_rows
 from service.digest import thresholds
 from storage.models import NEXT_ACTOR, AdhesionStatus, Unit, UnitCreate
+from storage.unit_csv import MAX_CSV_BYTES
 from storage.validators import UnitInputError
 from storage.web_models import Integrator
 from web import labels
@@ -92,7 +93,8 @@ def import_form(request: Request, user: UserDep) -> Response:
 async def import_file(request: Request, web: WebDep, user: UserDep,
                       arquivo: Annotated[UploadFile, File()]) -> Response:
     """Import units from a CSV and show the per-row report."""
-    report = import_csv(app=web.app, integrator=user, data=await arquivo.read())
+    # Read at most one byte past the limit: a bigger file is refused without being held whole in memory.
+    report = import_csv(app=web.app, integrator=user, data=await arquivo.read(MAX_CSV_BYTES + 1))
     return page(request, "import.html", {"user": user, "report": report})
 
 
