@@ -120,8 +120,9 @@ class PdfReader:
 
     def read(self, part: PdfPart, *, passwords: Sequence[tuple[str, str]], utility: str,
              installations: Sequence[str], timeout_s: float, options: dict | None = None) -> ReadBill:
-        """Unlock and parse `part` in the reader (`options` go to read_bill); raises BillTooLarge,
-        BillUnreadable or BillLocked.
+        """Unlock and parse `part` in the reader; raises BillTooLarge, BillUnreadable or BillLocked.
+
+        `options` are read_bill's keyword arguments.
         """
         with self._lock:
             if self._child is None or self._pid != os.getpid() or not self._child.is_alive():
