@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import structlog
-
 from processor.errors import BillUnreadable
 from processor.parse import generic
 from processor.parse.checks import installation_matches
@@ -23,8 +21,6 @@ from processor.parse.registry import PARSERS
 from processor.parse.schema import Bill
 from processor.parse.text import pdf_text
 from processor.types import ReadBill, UnlockedPdf
-
-log = structlog.get_logger(__name__)
 
 
 def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = (),
@@ -70,6 +66,6 @@ def _unparsed(pdf: UnlockedPdf, bill: Bill, installations: Sequence[str], *, rea
         reasons.append("installation_mismatch")
     # A barcode paying anyone but the utility is never forwarded, whatever the DKIM said: it is kept for review.
     forwardable = bill.checks.get("payee_is_utility") is not False
-    log.info("bill_read_generically", layout_error=reason[:200], fields=sorted(bill.sources),
-             forwardable=forwardable)
+    # No log here: this runs in the PDF reader child (processor.isolate), whose inherited log handles are
+    # closed; the pipeline logs `bill_read_generically` when the result comes back.
     return ReadBill(pdf=pdf, bill=bill, needs_review=True, review_reasons=tuple(reasons), unparsed=forwardable)

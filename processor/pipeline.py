@@ -330,12 +330,14 @@ def read_pdfs(pipeline: Pipeline, unit: Unit, parts, *,  # noqa: ANN001
     for part in parts:
         try:
             if limit:
-                bills.append(read_isolated(part, passwords=passwords, utility=unit.utility, installations=codes,
-                                           limit_bytes=limit, timeout_s=pipeline.settings.pdf_timeout_s,
-                                           options=options))
+                read = read_isolated(part, passwords=passwords, utility=unit.utility, installations=codes,
+                                     limit_bytes=limit, timeout_s=pipeline.settings.pdf_timeout_s, options=options)
             else:
-                bills.append(read_bill(unlock(part, passwords=passwords), utility=unit.utility,
-                                       installations=codes, **options))
+                read = read_bill(unlock(part, passwords=passwords), utility=unit.utility, installations=codes,
+                                 **options)
+            if "layout_unknown" in read.review_reasons:
+                log.info("bill_read_generically", fields=sorted(read.bill.sources), forwardable=read.unparsed)
+            bills.append(read)
         except BillRejected as exc:
             failures.append(exc)
     return bills, failures

@@ -51,10 +51,10 @@ def test_a_flate_bomb_in_the_mail_is_quarantined_and_the_good_bill_goes_on(world
 
 
 def test_a_pdf_that_takes_too_long_is_abandoned_as_unreadable():
-    generated = bill("3000055479", "2026-10")
+    generated = bill("3000055479", "2025-10")  # a 2024-layout bill prints the installation
     with pytest.raises(BillUnreadable, match="took over"):
         read_isolated(PdfPart(filename="lenta.pdf", data=generated.pdf), passwords=(), utility="cemig",
                       installations=(), limit_bytes=512 * 2**20, timeout_s=0.0001)
     read = read_isolated(PdfPart(filename="conta.pdf", data=generated.pdf), passwords=(), utility="cemig",
                          installations=("3000055479",), limit_bytes=512 * 2**20, timeout_s=60)
-    assert read.bill.reference_month == "2026-10" and not read.needs_review
+    assert read.bill.reference_month == "2025-10" and not read.needs_review
