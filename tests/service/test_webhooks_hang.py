@@ -8,7 +8,7 @@ import time
 
 import httpx
 from sqlmodel import select
-from tests.web.test_webhooks import Receiver
+from tests.service.test_webhooks import Receiver
 
 from service.webhooks import register_endpoint, run_webhooks
 from storage.adhesion import finish_attempt, start_attempt
