@@ -89,6 +89,9 @@ class UnitFields(SQLModel):
                                                 "uc_code is given too")
             data = {**{k: v for k, v in data.items() if k != "installation"}, "uc_code": typed}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _plain_text(cls, data: object) -> object:
         # The one check of lengths and control characters for CSV, API and dashboard (storage.validators).
         return validators.check_plain_text(data)

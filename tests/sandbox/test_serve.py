@@ -198,4 +198,6 @@ def test_sandbox_newcomer_enrols_a_unit_and_receives_the_forwarded_bill(page: Pa
     message = email.message_from_bytes(received.read_bytes(), policy=email.policy.default)
     assert MARIA in message["To"] and "faturas@faturas.example.com" in message["From"]
     (pdf,) = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
-    assert pdf.get_content().startswith(b"%PDF-") and maria["installation"] in pdf.get_filename()
+    # Bills from 2026 are named after the UC code CEMIG prints on them, no longer the installation.
+    assert pdf.get_content().startswith(b"%PDF-") and pdf.get_filename().startswith("Conta_CEMIG_")
+    assert f"instalação {maria['installation']}" in message["Subject"]

@@ -8,13 +8,13 @@ import time
 
 import httpx
 from sqlmodel import select
-from tests.service.test_webhooks import Receiver
 
 from service.webhooks import register_endpoint, run_webhooks
 from storage.adhesion import finish_attempt, start_attempt
 from storage.engine import session_scope
 from storage.models import AdhesionStatus, Unit
 from storage.web_models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from tests.service.test_webhooks import Receiver
 
 
 class HangingReceiver:

@@ -100,7 +100,7 @@ def test_integrator_journey(page: Page, live_web: Web, simulator, output_path, t
     expect(page.get_by_role("heading", name="Relatório detalhado")).to_be_visible()
     chart = page.get_by_role("img", name="Energia (kWh)")
     expect(chart).to_be_visible()
-    expect(chart.locator("rect.bar")).to_have_count(13)  # 3 bills + history months from the newest bill
+    expect(chart.locator("rect.bar.s0")).to_have_count(12)  # grid consumption: the 2026 bill's 12-month history
     expect(page.get_by_role("img", name="Saldo de créditos (kWh)").locator("polyline")).to_have_count(1)
     expect(page.locator("#relatorio")).to_contain_text("Histórico")
     november = page.locator("#relatorio").get_by_role("row").filter(has_text="nov/26")
