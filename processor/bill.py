@@ -40,7 +40,7 @@ def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = 
     except BillUnparseable as exc:
         if not (unparsed_fallback and text is not None and generic.names_utility(text, utility)):
             raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
-        return _unparsed(pdf, generic.extract(text, utility=utility), installations, reason=str(exc))
+        return _unparsed(pdf, generic.extract(text, utility=utility), installations)
     except BillError as exc:
         raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
     if bill.reference_month is None:
@@ -58,7 +58,7 @@ def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = 
                     uc_code_to_learn=learn)
 
 
-def _unparsed(pdf: UnlockedPdf, bill: Bill, installations: Sequence[str], *, reason: str) -> ReadBill:
+def _unparsed(pdf: UnlockedPdf, bill: Bill, installations: Sequence[str]) -> ReadBill:
     """A bill in a layout no parser knows: always up for review, with what the generic extractor could read."""
     reasons = ["layout_unknown", *(name for name, passed in bill.checks.items() if not passed)]
     printed = [code for code in (bill.installation, bill.uc_code) if code]

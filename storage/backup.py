@@ -75,6 +75,17 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
         raise BackupError(f"{what} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
 
 
+def _sqlite_copy(source_path: Path, target_path: Path) -> None:
+    """Copy one SQLite database onto another with the online backup API (consistent while it is written)."""
+    source = sqlite3.connect(str(source_path))
+    target = sqlite3.connect(str(target_path))
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def _blob_files(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
@@ -92,13 +103,7 @@ def backup(*, engine: Engine, blobs_root: Path | None, folder: Path) -> BackupRe
     url = make_url(engine.url.render_as_string(hide_password=False))
     backend = url.get_backend_name()
     if backend == "sqlite":
-        source = sqlite3.connect(str(url.database))
-        target = sqlite3.connect(str(folder / SQLITE_FILE))
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(Path(str(url.database)), folder / SQLITE_FILE)
     else:
         args, env = _pg_env(url)
         _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "-f", str(folder / PG_FILE), *args],
@@ -159,13 +164,7 @@ def restore(*, engine: Engine, blobs_root: Path | None, folder: Path) -> BackupR
         raise BackupError("the target database is not empty: restore into a new database")
     if backend == "sqlite":
         engine.dispose()
-        source = sqlite3.connect(str(folder / SQLITE_FILE))
-        target = sqlite3.connect(str(url.database))
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(folder / SQLITE_FILE, Path(str(url.database)))
     else:
         args, env = _pg_env(url)
         _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", *args, str(folder / PG_FILE)],
