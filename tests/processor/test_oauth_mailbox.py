@@ -7,7 +7,6 @@ introspection endpoint that is down (a temporary failure, not auth_expired), and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,24 +24,9 @@ from storage.mail_models import Forward
 from storage.secrets import KeyRing, new_key
 from tests.processor.conftest import PASSWORD, USER, World
 from tests.processor.mime import bill_message
-from tests.servers.dovecot import Dovecot
+from tests.processor.oauth_fixtures import oauth_dovecot, oauth_server  # noqa: F401 - fixtures
 from tests.servers.oauth import CLIENT_ID, OAuthServer
 from tests.servers.smtp import SmtpServer
-
-
-@pytest.fixture(scope="module")
-def oauth_server() -> Iterator[OAuthServer]:
-    server = OAuthServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def oauth_dovecot(oauth_server: OAuthServer) -> Iterator[Dovecot]:
-    server = Dovecot.start({USER: PASSWORD, "other": "other-secret-2"},
-                           introspection_url=f"{oauth_server.url}/introspect")
-    yield server
-    server.stop()
 
 
 def oauth_settings(server: OAuthServer, keys: KeyRing, tmp_path: Path, name: str, **extra) -> OAuthSettings:
