@@ -31,7 +31,8 @@ port = {oauth_dovecot.imap_port}
 tls = "none"
 user = "{USER}"
 auth = "xoauth2"
-oauth = {{ provider = "generic", client_id = "{CLIENT_ID}", token_url = "{oauth_server.url}/token", device_url = "{oauth_server.url}/device" }}
+oauth = {{ provider = "generic", client_id = "{CLIENT_ID}", token_url = "{oauth_server.url}/token", \
+device_url = "{oauth_server.url}/device" }}
 [mail.smtp]
 host = "{smtp_server.host}"
 port = {smtp_server.port}

@@ -43,7 +43,7 @@ def authorized(settings: OAuthSettings, server: OAuthServer, user: str = USER) -
 
 
 @pytest.fixture
-def setup(engine, oauth_server, oauth_dovecot, smtp_server, tmp_path):
+def setup(engine, oauth_server, oauth_dovecot, smtp_server, tmp_path):  # noqa: F811 - the fixtures
     oauth_server.reset()
     oauth_dovecot.reset()
     smtp_server.clear()
@@ -88,7 +88,7 @@ def test_a_token_the_server_ends_mid_pass_is_refreshed_and_every_shard_is_read(s
     assert stored.refresh_token not in raw and stored.access_token not in raw  # encrypted at rest
 
 
-def test_an_access_token_is_renewed_before_the_expiry_the_provider_announced(setup, oauth_dovecot):
+def test_an_access_token_is_renewed_before_the_expiry_the_provider_announced(setup, oauth_dovecot):  # noqa: F811 - the fixtures
     server, account, _ = setup
     authorized(account.oauth, server)
     server.expires_in = 600
@@ -103,7 +103,7 @@ def test_an_access_token_is_renewed_before_the_expiry_the_provider_announced(set
         assert box.folder.exists("INBOX")
 
 
-def test_a_revoked_refresh_token_is_mailbox_auth_expired_and_other_accounts_go_on(setup, oauth_dovecot):
+def test_a_revoked_refresh_token_is_mailbox_auth_expired_and_other_accounts_go_on(setup, oauth_dovecot):  # noqa: F811 - the fixtures
     server, account, world = setup
     refresh = authorized(account.oauth, server)
     server.revoke(refresh)
