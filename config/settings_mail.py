@@ -91,7 +91,7 @@ def _with_password(table: dict[str, Any], where: str) -> dict[str, Any]:
     return table
 
 
-_OAUTH_KEYS = ("provider", "client_id", "client_secret", "token_url", "device_url", "scope", "tenant")
+_OAUTH_KEYS = ("provider", "client_id", "client_secret", "token_url", "device_url", "authorize_url", "scope", "tenant")
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ class OAuthSettings(_Frozen):
     """The token endpoint; google and microsoft have their own (microsoft: per `tenant`)."""
     device_url: str | None = None
     """The device authorization endpoint (RFC 8628); google and microsoft have their own."""
+    authorize_url: str | None = None
+    """The authorization endpoint for the installed-app flow (`authorize --browser`); google/microsoft built in."""
     scope: str | None = None
     """Scopes asked for at authorization; google and microsoft default to their IMAP+SMTP scopes."""
     tenant: str = "common"

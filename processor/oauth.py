@@ -42,7 +42,7 @@ _REFUSED = {"invalid_grant", "unauthorized_client", "invalid_client"}
 
 _PROVIDERS = {
     "google": ("https://oauth2.googleapis.com/token", "https://oauth2.googleapis.com/device/code",
-               "https://mail.google.com/"),
+               "https://mail.google.com/"),  # Google refuses this scope in its device flow: use --browser
     "microsoft": ("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
                   "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
                   "offline_access https://outlook.office.com/IMAP.AccessAsUser.All "
@@ -111,10 +111,11 @@ def _locked(oauth: OAuthSettings) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _session(oauth: OAuthSettings, timeout: float) -> OAuth2Session:
+def session_for(oauth: OAuthSettings, timeout: float, **extra: object) -> OAuth2Session:
+    """Authlib's client for this provider (a public client when there is no secret)."""
     secret = oauth.client_secret.get_secret_value() if oauth.client_secret else None
     return OAuth2Session(oauth.client_id, secret, default_timeout=timeout,
-                         token_endpoint_auth_method="client_secret_post" if secret else "none")
+                         token_endpoint_auth_method="client_secret_post" if secret else "none", **extra)
 
 
 def access_token(oauth: OAuthSettings, *, account: str, force: bool = False, timeout: float = 30.0,
@@ -135,7 +136,7 @@ def access_token(oauth: OAuthSettings, *, account: str, force: bool = False, tim
             return current.access_token
         token_url = endpoints(oauth)[0]
         try:
-            token = _session(oauth, timeout).refresh_token(token_url, refresh_token=current.refresh_token)
+            token = session_for(oauth, timeout).refresh_token(token_url, refresh_token=current.refresh_token)
         except OAuthError as exc:
             if exc.error not in _REFUSED:
                 raise MailboxUnavailable(f"mail account {account!r}: token endpoint error {exc.error}") from exc
@@ -152,6 +153,14 @@ def access_token(oauth: OAuthSettings, *, account: str, force: bool = False, tim
         log.info("oauth_token_refreshed", account=account, forced=force,
                  expires_in=int(fresh.expires_at - now()))
         return fresh.access_token or ""
+
+
+def store_new_grant(oauth: OAuthSettings, token: dict, *, now: Callable[[], float] = time.time) -> TokenState:
+    """Keep the tokens of a new authorization (any flow); FaturasError when there is no refresh token."""
+    if not token.get("refresh_token"):
+        raise FaturasError("the provider issued no refresh token (ask for offline access)")
+    with _locked(oauth):
+        return _store(oauth, token, previous=None, now=now)
 
 
 def _store(oauth: OAuthSettings, token: dict, *, previous: str | None, now: Callable[[], float]) -> TokenState:
@@ -212,7 +221,7 @@ def finish_device_flow(oauth: OAuthSettings, code: DeviceCode, *, timeout: float
                        sleep: Callable[[float], None] = time.sleep,
                        now: Callable[[], float] = time.time) -> TokenState:
     """RFC 8628 §3.4–3.5: poll the token endpoint until the operator approves, then store the tokens encrypted."""
-    session = _session(oauth, timeout)
+    session = session_for(oauth, timeout)
     token_url = endpoints(oauth)[0]
     interval, deadline = code.interval, now() + code.expires_in
     while now() < deadline:
@@ -227,10 +236,7 @@ def finish_device_flow(oauth: OAuthSettings, code: DeviceCode, *, timeout: float
                 sleep(interval)
                 continue
             raise FaturasError(f"authorization failed: {exc.error}") from exc
-        if not token.get("refresh_token"):
-            raise FaturasError("the provider issued no refresh token (ask for offline access)")
-        with _locked(oauth):
-            return _store(oauth, token, previous=None, now=now)
+        return store_new_grant(oauth, token, now=now)
     raise FaturasError("the user code expired before it was approved; run the command again")
 
 

@@ -7,8 +7,10 @@ introspection endpoint that is down (a temporary failure, not auth_expired), and
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from sqlmodel import select
@@ -17,6 +19,7 @@ from structlog.testing import capture_logs
 from processor import oauth
 from processor.config import MailAccount, MailSettings, OAuthSettings, SmtpRelay
 from processor.fetch import open_mailbox
+from processor.oauth_browser import authorize_in_browser
 from service.status import mailbox_problems
 from storage.blobs import BlobStore
 from storage.engine import session_scope
@@ -100,6 +103,24 @@ def test_an_access_token_is_renewed_before_the_expiry_the_provider_announced(set
     second = oauth.access_token(account.oauth, account="main", now=lambda: clock[0])
     assert second != first and server.issued == [first, second]
     with open_mailbox(account) as box:  # Dovecot takes the renewed token
+        assert box.folder.exists("INBOX")
+
+
+def test_the_installed_app_flow_gets_a_refresh_token_through_a_loopback_redirect_with_pkce(setup, tmp_path):
+    server, account, _ = setup
+    settings = account.oauth.model_copy(update={"authorize_url": f"{server.url}/authorize"})
+    browser = []
+
+    def open_in_browser(url: str) -> None:  # what the operator's browser does: follow the provider's redirect
+        assert "code_challenge_method=S256" in url and "code_challenge=" in url and "state=" in url
+        browser.append(threading.Thread(target=httpx.get, args=(url,), kwargs={"follow_redirects": True}))
+        browser[0].start()
+
+    stored = authorize_in_browser(settings, show=open_in_browser, wait_s=20)
+
+    browser[0].join(10)
+    assert stored.refresh_token in server.refresh_tokens and server.codes == {}  # the code was spent
+    with open_mailbox(account.model_copy(update={"oauth": settings})) as box:
         assert box.folder.exists("INBOX")
 
 

@@ -1,6 +1,7 @@
 """An OAuth 2 authorization server on loopback for tests: token, device authorization and introspection endpoints.
 
-Just enough of RFC 6749 (refresh grant), RFC 8628 (device grant, approved on the second poll) and RFC 7662
+Just enough of RFC 6749 (refresh grant; authorization code with PKCE, approved at once on GET /authorize),
+RFC 8628 (device grant, approved on the second poll) and RFC 7662
 (introspection, the way Dovecot's `oauth2` passdb calls it with `introspection_mode = post`). Access tokens
 expire after `expires_in` seconds here too, so a client that does not refresh in time is refused by Dovecot.
 Switches a test flips: `revoke(refresh)`, `expire_access_tokens()`, `introspection_down`.
@@ -8,13 +9,15 @@ Switches a test flips: `revoke(refresh)`, `expire_access_tokens()`, `introspecti
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from tests.servers.dovecot import free_port
 
@@ -36,6 +39,7 @@ class OAuthServer:
     device_polls: int = 0
     device_user: str = "bills"
     token_requests: int = 0
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     expire_after_introspections: int | None = None
     """After this many successful introspections, every access token issued so far is expired (once)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -83,6 +87,19 @@ class OAuthServer:
             body["refresh_token"] = refresh
         return body
 
+    def authorize(self, query: dict[str, str]) -> str:
+        """GET /authorize approves at once: the redirect back to the client, with a code bound to its PKCE."""
+        code = "ac-" + secrets.token_urlsafe(8)
+        self.codes[code] = (query.get("code_challenge", ""), query.get("redirect_uri", ""))
+        return f"{query['redirect_uri']}?code={code}&state={query.get('state', '')}"
+
+    def _exchange(self, form: dict[str, str]) -> tuple[int, dict]:
+        challenge, redirect = self.codes.pop(form.get("code", ""), ("", ""))
+        digest = base64.urlsafe_b64encode(hashlib.sha256(form.get("code_verifier", "").encode()).digest())
+        if not challenge or digest.rstrip(b"=").decode() != challenge or form.get("redirect_uri") != redirect:
+            return 400, {"error": "invalid_grant"}
+        return 200, self._issue(self.device_user, self.grant(self.device_user))
+
     def handle(self, path: str, form: dict[str, str]) -> tuple[int, dict]:
         if path == "/device":
             return 200, {"device_code": "dc-1", "user_code": "WDJB-MJHT", "verification_uri": f"{self.url}/activate",
@@ -95,6 +112,8 @@ class OAuthServer:
                 if user is None:
                     return 400, {"error": "invalid_grant", "error_description": "token revoked"}
                 return 200, self._issue(user, None)
+            if grant == "authorization_code":
+                return self._exchange(form)
             if grant == "urn:ietf:params:oauth:grant-type:device_code" and form.get("device_code") == "dc-1":
                 self.device_polls += 1
                 if self.device_polls < 2:
@@ -118,6 +137,16 @@ class OAuthServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                parts = urlsplit(self.path)
+                if parts.path != "/authorize":
+                    self.send_error(404)
+                    return
+                self.send_response(302)
+                self.send_header("Location", server.authorize({k: v[0] for k, v in parse_qs(parts.query).items()}))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
