@@ -28,7 +28,7 @@ import structlog
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-from processor.config import OAuthSettings
+from processor.config import MailSettings, OAuthSettings
 from processor.errors import MailboxAuthExpired, MailboxUnavailable
 from storage.errors import ConfigurationError, FaturasError
 from storage.secrets import KeyRing, load_key_ring
@@ -238,6 +238,25 @@ def finish_device_flow(oauth: OAuthSettings, code: DeviceCode, *, timeout: float
             raise FaturasError(f"authorization failed: {exc.error}") from exc
         return store_new_grant(oauth, token, now=now)
     raise FaturasError("the user code expired before it was approved; run the command again")
+
+
+def rotate_token_files(mail: MailSettings, keys: KeyRing) -> int:
+    """Re-encrypt every OAuth token file under the newest key (part of `faturas keys rotate`); how many."""
+    targets = [a.oauth for a in mail.accounts if a.oauth is not None]
+    if mail.smtp is not None and mail.smtp.oauth is not None:
+        targets.append(mail.smtp.oauth)
+    count = 0
+    for oauth in targets:
+        if oauth.token_file.exists():
+            with _locked(oauth):
+                fresh = keys.rotate(oauth.token_file.read_text(encoding="ascii").strip())
+                tmp = oauth.token_file.with_name(oauth.token_file.name + ".tmp")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write(fresh + "\n")
+                os.replace(tmp, oauth.token_file)
+            count += 1
+    return count
 
 
 def auth_state(oauth: OAuthSettings) -> str:

@@ -64,6 +64,10 @@ def test_authorize_stores_the_refresh_token_encrypted_and_expiry_is_shown_for_th
     refresh = next(iter(oauth_server.refresh_tokens))
     assert refresh not in token_file.read_text()
 
+    before = token_file.read_text()
+    code, out, err = cli("keys", "rotate", "--drop-old")  # the token file is re-encrypted with the rest
+    assert code == 0, err
+    assert token_file.read_text() != before
     code, out, err = cli("mail", "poll", "--once", "--json")
     assert code == 0, err
     assert json.loads(out)["accounts"][0]["error"] is None
