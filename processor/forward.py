@@ -33,8 +33,9 @@ import dkim
 import structlog
 from sqlmodel import Session
 
+from processor import oauth
 from processor.config import MailSettings, SmtpRelay
-from processor.errors import ForwardFailed
+from processor.errors import ForwardFailed, MailboxUnavailable
 from processor.extract import safe_filename
 from reports.economics import bill_economics
 from reports.format import brl, kwh, month_label
@@ -254,9 +255,36 @@ def connect(relay: SmtpRelay) -> smtplib.SMTP:
         smtp = smtplib.SMTP(relay.host, relay.port, timeout=relay.timeout)
         if relay.tls == "starttls":
             smtp.starttls(context=ssl.create_default_context())
-    if relay.user and relay.password is not None:
+    if relay.auth == "xoauth2":
+        _xoauth2_login(smtp, relay)
+    elif relay.user and relay.password is not None:
         smtp.login(relay.user, relay.password.get_secret_value())
     return smtp
+
+
+def _xoauth2_login(smtp: smtplib.SMTP, relay: SmtpRelay) -> None:
+    """AUTH XOAUTH2; a 535 gets one retry with a refreshed token.
+
+    A refused refresh token (the state mailbox_auth_expired, logged by processor.oauth) surfaces as
+    SMTPAuthenticationError: the relay is down for this run and the forwards wait.
+    """
+    assert relay.oauth is not None and relay.user  # the settings validate both
+    smtp.ehlo_or_helo_if_needed()
+    for attempt in (0, 1):
+        try:
+            token = oauth.access_token(relay.oauth, account="smtp", force=attempt == 1, timeout=relay.timeout)
+        except MailboxUnavailable as exc:
+            smtp.close()
+            raise smtplib.SMTPAuthenticationError(535, str(exc).encode()) from exc
+        initial = oauth.xoauth2_string(relay.user, token)
+        try:  # smtplib base64-encodes; a second call answers the server's error challenge with an empty line
+            smtp.auth("XOAUTH2", lambda challenge=None, first=initial: first if challenge is None else "")
+            return
+        except smtplib.SMTPAuthenticationError:
+            if attempt == 1:
+                smtp.close()
+                raise
+            log.info("smtp_token_rejected", host=relay.host)
 
 
 def send(smtp: smtplib.SMTP, wire: bytes, *, envelope_from: str, recipient: str) -> str:
