@@ -52,6 +52,8 @@ class UnitReport:
     expected: list[Decimal] | None = None
     formula: str = FORMULA_PT
     generation_basis: str = GENERATION_BASIS_PT
+    show_alerts: bool = False
+    """The alerts say what the integrator must do: the client's copy leaves them out."""
 
     @property
     def show_generation(self) -> bool:
@@ -121,12 +123,13 @@ def report_pdf(view: ReportView) -> bytes:
                              kwh(last.credit_balance_kwh)]],
                            style=TableStyle([("FONTSIZE", (0, 0), (-1, 0), 8), ("FONTSIZE", (0, 1), (-1, 1), 12),
                                              ("TEXTCOLOR", (0, 0), (-1, 0), colors.grey)])))
-    story.append(Paragraph("Alertas", styles["Heading3"]))
-    if view.alerts:
-        story += [Paragraph(f"<b>{a.title}</b>{f' ({month_label(a.month)})' if a.month else ''}: {a.detail}", small)
-                  for a in view.alerts]
-    else:
-        story.append(Paragraph("Nenhum alerta.", small))
+    if getattr(view, "show_alerts", True):
+        story.append(Paragraph("Alertas", styles["Heading3"]))
+        if view.alerts:
+            story += [Paragraph(f"<b>{a.title}</b>{f' ({month_label(a.month)})' if a.month else ''}: {a.detail}",
+                                small) for a in view.alerts]
+        else:
+            story.append(Paragraph("Nenhum alerta.", small))
     if view.rows:
         story += [Spacer(1, 0.3 * cm),
                   Table([[_energy_chart(view.rows), _balance_chart(view.rows)]]),

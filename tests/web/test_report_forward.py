@@ -57,6 +57,7 @@ def test_the_forward_carries_the_report_up_to_its_month_only_when_turned_on(web,
     assert "Relatório detalhado" in report and "set/25" in report and "out/25" in report
     assert bill("3000000001", "2025-10").bill.amount_due.replace(".", ",") in report
     assert "nov/25" not in report  # nothing after the forwarded bill's month
+    assert "Alertas" not in report  # the integrator's to-do list is not the client's
 
     _switch(client, unit_id, on=False)
     november = _forward(web, unit_id, "2025-11", tmp_path, smtp_server)
