@@ -14,10 +14,10 @@ from config.wiring import build_pipeline
 from processor.errors import BillRejected
 from processor.fixture import golden_pair
 from processor.review import bill_text
+from processor.uploads import import_files, parse_file
 from storage.engine import session_scope
 from storage.mail_models import Invoice
 from storage.models import Unit
-from processor.uploads import import_files, parse_file
 
 invoices_app = typer.Typer(help="Bills (faturas): parse PDFs, import earlier bills of a unit.", no_args_is_help=True)
 console = Console()

@@ -34,7 +34,8 @@ _CPF = re.compile(r"(?<![\d*.])[\d*]{3}\.[\d*]{3}\.[\d*]{3}-[\d*]{2}(?![\d*])")
 _CNPJ = re.compile(r"(?<![\d*.])[\d*]{2}\.[\d*]{3}\.[\d*]{3}/[\d*]{4}-[\d*]{2}(?![\d*])")
 _RG = re.compile(r"\bRG\s+\S+")
 _CEP_LINE = re.compile(r"^\s*\d{5}-\d{3}\b")
-_LINHA = re.compile(r"(?<!\d)(\d{11})([- ]?)(\d)(\s+)(\d{11})([- ]?)(\d)(\s+)(\d{11})([- ]?)(\d)(\s+)(\d{11})([- ]?)(\d)(?!\d)")
+_BLOCK = r"(\d{11})([- ]?)(\d)"
+_LINHA = re.compile(rf"(?<!\d){_BLOCK}(\s+){_BLOCK}(\s+){_BLOCK}(\s+){_BLOCK}(?!\d)")
 _DIGIT_RUN = re.compile(r"(?<!\d)\d{44}(?:\d{4})?(?!\d)")
 _BARS = re.compile(r"[NnWw]{40,}")
 _PIX = re.compile(r"000201\S*?br\.gov\.bcb\.pix\S*?6304[0-9A-Fa-f]{4}", re.IGNORECASE | re.DOTALL)
@@ -127,7 +128,7 @@ def _blocks(lines: list[str]) -> list[tuple[int, list[int], int]]:
     for cep, line in enumerate(lines):
         if not _CEP_LINE.match(line):
             continue
-        above = []
+        above: list[int] = []
         while len(above) < 4 and cep - len(above) - 1 >= 0 and _block_line(lines[cep - len(above) - 1]):
             above.append(cep - len(above) - 1)
         block = above
@@ -141,7 +142,7 @@ def _blocks(lines: list[str]) -> list[tuple[int, list[int], int]]:
 
 def _block_names(text: str) -> set[str]:
     """The name line of each name-and-address block: the holder's name as printed, on any layout."""
-    names = set()
+    names: set[str] = set()
     for page in text.split("\f"):
         lines = page.split("\n")
         names.update(lines[name].strip() for name, _, _ in _blocks(lines))

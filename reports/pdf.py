@@ -32,11 +32,20 @@ from storage.models import Unit
 class ReportView(Protocol):
     """What the PDF needs of a unit's report (the dashboard's `UnitReportView` is one)."""
 
-    unit: Unit
-    rows: list[MonthRow]
-    alerts: list[Alert]
-    formula: str
-    generation_basis: str
+    @property
+    def unit(self) -> Unit: ...  # noqa: D102
+
+    @property
+    def rows(self) -> list[MonthRow]: ...  # noqa: D102
+
+    @property
+    def alerts(self) -> list[Alert]: ...  # noqa: D102
+
+    @property
+    def formula(self) -> str: ...  # noqa: D102
+
+    @property
+    def generation_basis(self) -> str: ...  # noqa: D102
 
     @property
     def show_generation(self) -> bool: ...  # noqa: D102

@@ -1,12 +1,12 @@
-"""Webhooks: `invoice.received`, `adhesion.changed` and `alert.raised`, signed with HMAC-SHA256, retried with backoff.
+"""Webhooks: `invoice.received`, `adhesion.changed`, `alert.raised`; signed with HMAC-SHA256, retried with backoff.
 
 The outbox is filled by scanning what happened (new bills, finished adhesion attempts) since each endpoint
 was registered, and the report's alerts that hold now (`reports.alerts`, the dashboard's and the digest's),
 with an idempotency key per event (`invoice.received:<invoice id>`, `adhesion.changed:<attempt id>`,
 `alert.raised:<unit id>:<code>:<month>` — an alert with no month, a missing bill, is keyed by the day it was
-raised, so it is sent again each day it still holds): scanning twice, or from two workers, queues an event once. The scheduler
-calls `run_webhooks` every minute or so; it is safe to call from several processes (PostgreSQL rows are
-taken with SKIP LOCKED).
+raised, so it is sent again each day it still holds): scanning twice, or from two workers, queues an event
+once. The scheduler calls `run_webhooks` every minute or so; it is safe to call from several processes
+(PostgreSQL rows are taken with SKIP LOCKED).
 
 A delivery is a POST of the JSON payload with headers:
     X-Faturas-Event: invoice.received

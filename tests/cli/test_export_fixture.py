@@ -68,8 +68,9 @@ def test_a_reviewed_bill_in_an_unknown_layout_exports_a_masked_pair_that_loads(s
         document, client_name = unit.holder_document, unit.client_name
         original_barcode = session.get(Invoice, invoice_id).data["barcode"]
     assert run("invoices", "export-fixture", str(invoice_id), "--out", str(tmp_path / "g"))[0] == EXIT_INPUT
-    _review(app, invoice_id, consumption_kwh=Decimal(truth.consumption_kwh), due_date=date.fromisoformat(truth.due_date),
-            amount_due=Decimal(truth.amount_due), reference_month="2026-11")
+    _review(app, invoice_id, consumption_kwh=Decimal(truth.consumption_kwh),
+            due_date=date.fromisoformat(truth.due_date), amount_due=Decimal(truth.amount_due),
+            reference_month="2026-11")
 
     code, out, err = run("invoices", "export-fixture", str(invoice_id), "--out", str(tmp_path / "g"))
     assert code == 0, err
@@ -89,7 +90,8 @@ def test_a_reviewed_bill_in_an_unknown_layout_exports_a_masked_pair_that_loads(s
     assert linha_digitavel_valid(pair.expected["barcode"]) and pair.expected["barcode"] != original_barcode
     assert linha_digitavel_amount(pair.expected["barcode"]) == Decimal(truth.amount_due)
     read = generic.extract(pair.text, utility="cemig")
-    assert (read.amount_due, read.due_date, read.barcode) == (truth.amount_due, truth.due_date, pair.expected["barcode"])
+    assert (read.amount_due, read.due_date) == (truth.amount_due, truth.due_date)
+    assert read.barcode == pair.expected["barcode"]
     assert read.checks["payee_is_utility"] is True
     with pytest.raises(BillUnparseable):  # the layout the pair is there to teach
         PARSERS["cemig"](pair.text)

@@ -27,8 +27,8 @@ def _import(web, unit_id: int, installation: str, tmp_path, *, reading_basis: st
     assert result.outcome == "new", result
 
 
-def _events(receiver) -> list[tuple[str, dict]]:  # noqa: ANN001
-    return [(h["x-faturas-event"], json.loads(b)) for h, b in receiver.received]
+def _events(server) -> list[tuple[str, dict]]:  # noqa: ANN001
+    return [(h["x-faturas-event"], json.loads(b)) for h, b in server.received]
 
 
 def test_alerts_are_sent_once_to_the_endpoints_that_subscribed(web, receiver, tmp_path):  # noqa: F811
