@@ -7,7 +7,7 @@ Existing bills keep NULL in both (nobody reviewed them). `unit.forward_report` (
 units forward as before) attaches the unit's monthly report to each forwarded bill.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0014
 Create Date: 2026-12-02 04:25:00
 """
 
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0011'
-down_revision: str | Sequence[str] | None = '0008'
+down_revision: str | Sequence[str] | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
