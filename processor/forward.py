@@ -179,8 +179,12 @@ def _summary(invoice: Invoice) -> list[str]:
             ""]
 
 
-def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, settings: MailSettings) -> Message:
+def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, settings: MailSettings,
+            report_pdf: bytes | None = None) -> Message:
     """The pt-BR message for one forward (same bytes every time, bar the Date, boundary and signature).
+
+    `report_pdf` (the unit's monthly report, when the integrator turned `forward_report` on) is attached after
+    the bill, and the body says so.
 
     Built with the compat32 classes: the modern `EmailMessage` API builds a header object per header and
     took 2–3 ms per forward here, about a tenth of a bill's whole cost in the pipeline.
@@ -220,6 +224,8 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
         f"Linha digitável: {_linha(data.get('barcode'))}",
         "",
         "A fatura original segue anexa em PDF.",
+        *([f"O relatório detalhado da unidade até {month}/{year} segue anexo em PDF ({_report_name(invoice)})."]
+          if report_pdf is not None else []),
         "",
         "Mensagem automática do serviço de faturas. Em caso de dúvida, responda a este e-mail.",
         "",
@@ -231,7 +237,14 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
     attachment.add_header("Content-Disposition", "attachment",
                           filename=filename if filename.isascii() else ("utf-8", "", filename))
     message.attach(attachment)
+    if report_pdf is not None:
+        _attach(message, report_pdf, _report_name(invoice))
     return message
+
+
+def _report_name(invoice: Invoice) -> str:
+    year, month = invoice.reference_month.split("-")
+    return f"relatorio-{year}-{month}.pdf"
 
 
 def to_wire(message: Message, *, settings: MailSettings, dkim_key: bytes | None) -> bytes:
