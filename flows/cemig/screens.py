@@ -183,6 +183,8 @@ class Screens:
     secrets: tuple[str, ...] = ()
     clicked: list[str] = field(default_factory=list)
     """Every control the bot clicked, by name, in order (tests assert nothing destructive is here)."""
+    overlay_handled: bool = False
+    """Whether a locator handler closes interstitials before each action (see intents.close_interstitials)."""
 
     def __post_init__(self) -> None:
         self.page.on("response", self._remember_status)
@@ -246,24 +248,26 @@ class Screens:
 
     async def _classify(self, screens: list[Screen], signals: dict[Screen, Locator],
                         negatives: dict[Screen, list[Locator]], *, weak_ok: bool) -> Observation | None:
+        # Every signal, negative and the loading indicator are asked at once: one round trip's latency
+        # instead of one per screen (each call is a hop to the browser, a DOM snapshot when tracing, and
+        # a scheduling delay on a loaded machine). The answer is read in PRIORITY order as before.
+        queries = [signals[s] for s in screens] + [n for s in screens for n in negatives[s]] + [loading(self.page)]
+        counts = await asyncio.gather(*(self._count(q) for q in queries))
+        shown = dict(zip(screens, counts[:len(screens)], strict=True))
+        rest = iter(counts[len(screens):-1])
+        blocked = {s: any([next(rest) for _ in negatives[s]]) for s in screens}
+        busy = bool(counts[-1])
         seen: list[Screen] = []
-        busy: bool | None = None
         for screen in screens:
-            if screen in WEAK and not weak_ok:
-                if busy is None:
-                    busy = bool(await self._count(loading(self.page)))
-                if busy:
-                    continue
+            if screen in WEAK and not weak_ok and busy:
+                continue
             if screen == Screen.ERROR and self.last_status >= 500:
                 seen.append(screen)
-                continue
-            if not await self._count(signals[screen]):
-                continue
-            if any([await self._count(n) for n in negatives[screen]]):
-                continue
-            seen.append(screen)
-            break  # the first in PRIORITY is the screen on top: the others need not be asked (CPU)
-        if not seen and not await self._count(loading(self.page)):
+                break
+            if shown[screen] and not blocked[screen]:
+                seen.append(screen)
+                break  # the first in PRIORITY is the screen on top
+        if not seen and not busy:
             path = self.page.url
             seen = [s for s in screens if any(p.search(path) for p in RECOGNISERS[s].paths)]
         if not seen:
