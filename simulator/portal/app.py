@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from simulator.portal import admin, routes_account, routes_auth, routes_services, routes_spa
 from simulator.portal.captcha import SITE_KEY, Captcha
 from simulator.portal.context import TEMPLATES_DIR, Portal, install_handlers
+from simulator.portal.fields import FieldRecorder
 from simulator.portal.sessions import Sessions
 from simulator.portal.store import Store
 
@@ -49,4 +50,5 @@ def create_app(store: Store, *, admin_token: str, secret_key: bytes | None = Non
     install_handlers(app)
     for module in (routes_auth, routes_account, routes_services, routes_spa, admin):
         app.include_router(module.router)
+    app.add_middleware(FieldRecorder, log=app.state.portal.store.log_event)
     return app
