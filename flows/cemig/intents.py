@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import structlog
@@ -211,13 +212,15 @@ async def open_user_menu(screens: Screens, *, holder_name: str | None, step: str
 
 
 async def set_access_email(screens: Screens, target: str, *, password: str, secret_guard: SecretGuard = None,
-                           step: str = "save_email") -> tuple[str, str | None]:
+                           confirm_by_email: ConfirmByEmail = None, step: str = "save_email") -> tuple[str, str | None]:
     """Put `target` in the only e-mail field of the access-data form and save.
 
     Returns (the address that was there before, the portal's confirmation text or None when nothing
     needed saving). The portal password goes only into the current-password field of this form or of the
     dialog that confirms the change (`_current_password_field`); a password field it cannot place that
     way is PortalChanged. `secret_guard` wraps typing it and the request that carries it (tracing paused).
+    A portal that confirms the new address by a code or link sent to it is answered with
+    `confirm_by_email` (`_confirm_by_email`).
     """
     page = screens.page
     field = await _email_field(screens, step)
@@ -229,11 +232,13 @@ async def set_access_email(screens: Screens, target: str, *, password: str, secr
     save = await pick(screens, page.get_by_role("button", name=pattern("save")), step=step,
                       purpose="save the e-mail", prefer=pattern("save", whole=True))
     in_form = await _current_password_field(screens, form if await form.count() else None, step=step)
+    after_save = {Screen.EMAIL_SAVED, Screen.IDENTITY_PROMPT, Screen.EMAIL_CODE, Screen.EMAIL_LINK}
+    since = datetime.now(UTC)
     async with _guarded(secret_guard if in_form is not None else None):
         if in_form is not None:
             await in_form.fill(password)
         await click(screens, save, step=step)  # type: ignore[arg-type]
-        seen = await settle(screens, {Screen.EMAIL_SAVED, Screen.IDENTITY_PROMPT}, step=step)
+        seen = await settle(screens, after_save, step=step)
     if seen.screen == Screen.IDENTITY_PROMPT:
         (dialog,) = [page.get_by_role("dialog").or_(page.get_by_role("alertdialog")).filter(
             has=password_inputs(page)).filter(visible=True)]
@@ -247,10 +252,47 @@ async def set_access_email(screens: Screens, target: str, *, password: str, secr
         async with _guarded(secret_guard):
             await secret.fill(password)
             await click(screens, confirm, step=step)  # type: ignore[arg-type]
-            await settle(screens, {Screen.EMAIL_SAVED}, step=step)
+            seen = await settle(screens, after_save - {Screen.IDENTITY_PROMPT}, step=step)
+    if seen.screen in {Screen.EMAIL_CODE, Screen.EMAIL_LINK}:
+        await _confirm_by_email(screens, seen.screen, target, since, confirm_by_email, step=step)
     texts = [item["name"] for item in await names_of(
         page.get_by_role("status").or_(page.get_by_text(pattern("saved"))).filter(visible=True))]
     return current, " ".join(texts)
+
+
+async def _confirm_by_email(screens: Screens, screen: Screen, target: str, since: datetime,
+                            confirm_by_email: ConfirmByEmail, *, step: str) -> None:
+    """Type the code, or open the link, that the portal sent to `target` (the unit's inbox).
+
+    Only a code of digits goes into the code field, and only a link on the portal's own host is opened
+    (whatever `confirm_by_email` returned); anything else is PortalChanged.
+    """
+    page = screens.page
+    if confirm_by_email is None:
+        raise await screens.changed(step, "the portal confirms the new e-mail by a code or link sent to it, and no "
+                                          "mailbox is configured to read it")
+    host = urlsplit(page.url).hostname or ""
+    found = await confirm_by_email(target, since, host)
+    if found is None:
+        raise await screens.changed(step, "no confirmation code or link reached the unit's inbox in time")
+    if screen == Screen.EMAIL_CODE:
+        if not re.fullmatch(r"\d{4,8}", found):
+            raise await screens.changed(step, "the portal asks for a code and the e-mail held none")
+        field = await pick(screens, page.get_by_role("textbox", name=pattern("confirm_code")), step=step,
+                           purpose="type the confirmation code", required=False, timeout_s=1)
+        if field is None:  # structure: the only text field of the screen that asks for the code
+            field = await pick(screens, page.get_by_role("textbox"), step=step, purpose="type the confirmation code")
+        await field.fill(found)  # type: ignore[union-attr]
+        button = await pick(screens, page.get_by_role("button", name=pattern("save")), step=step,
+                            purpose="confirm the code", prefer=pattern("save", whole=True))
+        await click(screens, button, step=step)  # type: ignore[arg-type]
+    else:
+        link = urlsplit(found)
+        if link.scheme not in {"http", "https"} or link.hostname != host:
+            raise await screens.changed(step, "the confirmation link is not on the portal's own host: not opening it",
+                                        rejected=[link.hostname or "(no host)"])
+        await page.goto(found, wait_until="domcontentloaded")
+    await settle(screens, {Screen.EMAIL_SAVED}, step=step)
 
 
 async def _current_password_field(screens: Screens, region: Locator | None, *, step: str) -> Locator | None:
@@ -291,6 +333,7 @@ async def names_of_fields(locator: Locator) -> list[dict]:
 
 
 SecretGuard = Callable[[], contextlib.AbstractAsyncContextManager] | None
+ConfirmByEmail = Callable[[str, datetime, str], Awaitable[str | None]] | None
 
 
 @contextlib.asynccontextmanager

@@ -39,6 +39,8 @@ class Screen(StrEnum):
     INTERSTITIAL = "interstitial"
     CONFIRMATION = "confirmation"
     IDENTITY_PROMPT = "identity_prompt"
+    EMAIL_CODE = "email_code"
+    EMAIL_LINK = "email_link"
     EMAIL_SAVED = "email_saved"
     TERMS = "terms"
     CONTA_ENROLLED = "conta_digital_enrolled"
@@ -125,6 +127,8 @@ RECOGNISERS: dict[Screen, Recogniser] = {r.screen: r for r in (
     Recogniser(Screen.CONFIRMATION, lambda p: [_text(p, "done")],
                negatives=lambda p: [p.get_by_role("checkbox", checked=False)]),
     Recogniser(Screen.IDENTITY_PROMPT, lambda p: [_dialogs(p).filter(has=password_inputs(p))]),
+    Recogniser(Screen.EMAIL_CODE, lambda p: [_text(p, "confirm_code"), p.get_by_label(pattern("confirm_code"))]),
+    Recogniser(Screen.EMAIL_LINK, lambda p: [_text(p, "confirm_link")]),
     Recogniser(Screen.EMAIL_SAVED, lambda p: [_text(p, "saved")]),
     Recogniser(Screen.TERMS, lambda p: [
         p.get_by_role("heading", name=pattern("terms")),

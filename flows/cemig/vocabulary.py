@@ -92,6 +92,11 @@ WORDINGS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "new_password_field": (("Nova senha", PV), ("Repita a nova senha", PV), ("Confirme a nova senha", PV),
                            ("Nova senha de acesso", PV)),
+    "confirm_code": (("digite o código", "§4, §9.5 (left open)"), ("código de confirmação", PV),
+                     ("código enviado", PV), ("informe o código", PV), ("código de verificação", PV),
+                     ("código de segurança", PV)),
+    "confirm_link": (("link enviado", "§4, §9.5 (left open)"), ("link de confirmação", PV),
+                     ("clique no link", PV), ("confirme pelo link", PV), ("link de verificação", PV)),
     "save": (("Salvar", "simulator; §4 (no public source)"), ("Salvar alterações", PV), ("Atualizar", PV),
              ("Gravar", PV), ("Confirmar", PV), ("Alterar", PV)),
     "saved": (

@@ -7,6 +7,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from simulator.portal import confirm_email
 from simulator.portal.context import Visit, after_change, enter, home_url, render_visit
 from simulator.portal.models import StoreError, digits
 
@@ -129,6 +130,15 @@ async def access_data_save(request: Request) -> Response:
             visit.portal.store.log_event("current_password_rejected", customer_id=visit.customer.id)
             return render_visit(request, visit, "access_data.html", email=email, error=MSG_REAUTH_WRONG,
                                 status_code=403, **page)
+    if visit.scenario.confirm_email != "off" and visit.portal.outbox is not None:
+        confirm_email.start(visit.portal.store, visit.portal.outbox, customer_id=visit.customer.id, email=email,
+                            kind=visit.scenario.confirm_email, base_url=str(request.base_url))
+        return render_visit(request, visit, "access_data_confirm.html", email=email,
+                            kind=visit.scenario.confirm_email, error=None)
+    return _change_email(request, visit, email, page)
+
+
+def _change_email(request: Request, visit: Visit, email: str, page: dict) -> Response:
     try:
         visit.portal.store.change_email(visit.customer.id, email)
     except StoreError:
@@ -136,6 +146,20 @@ async def access_data_save(request: Request) -> Response:
                             status_code=409, **page)
     after_change(visit, "access_data_save")
     return render_visit(request, visit, "access_data_saved.html", email=email)
+
+
+@router.post("/DadosAcesso/Confirmar")
+@router.get("/DadosAcesso/Confirmar")
+async def access_data_confirm(request: Request, token: str | None = None) -> Response:
+    """The code typed, or the link followed, that confirms a pending access e-mail."""
+    visit = await enter(request, "access_data_save")
+    if request.method == "POST":
+        token = str((await request.form()).get("Codigo") or "")
+    email = confirm_email.finish(visit.portal.store, visit.customer.id, token or "")
+    if email is None:
+        return render_visit(request, visit, "access_data_confirm.html", email="", kind="code",
+                            error="Código inválido ou expirado.", status_code=422)
+    return _change_email(request, visit, email, {"ask_password": None, "confirm_dialog": False})
 
 
 def _in_form(reauth: str) -> str | None:

@@ -85,6 +85,8 @@ class Scenario(BaseModel):
     """Saving the access e-mail asks for the current password: in the form itself, or in a dialog after
     "Salvar" (reference §4 and §9.5 leave it open); "new_password" puts a "Nova senha" field in the form
     instead, where the portal password must never go."""
+    confirm_email: Literal["off", "code", "link"] | None = None
+    """The new access e-mail takes effect only after a code or a link sent to it (simulator.portal.confirm_email)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Effective:
     session_expiry: SessionExpiry | None
     perturb_seed: int = 0
     reauth: str = "off"
+    confirm_email: str = "off"
 
 
 def site_scenario(store: Store) -> Scenario:
@@ -150,6 +153,7 @@ def effective(store: Store, customer_id: int | None) -> Effective:
         session_expiry=pick("session_expiry", None),  # type: ignore[arg-type]
         perturb_seed=int(pick("perturb_seed", 0)),  # type: ignore[arg-type]
         reauth=str(pick("reauth", "off")),
+        confirm_email=str(pick("confirm_email", "off")),
     )
 
 
