@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from sqlalchemy import or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.errors import UnitNotFound
 from storage.login_models import PortalLogin
 from storage.mail_models import MailMessage, MessageStage
-from storage.models import InboxAddress, Unit, utcnow
+from storage.models import InboxAddress, Unit, UnitPublic, utcnow
 from storage.secrets import KeyRing
 
 log = structlog.get_logger(__name__)
@@ -147,3 +148,49 @@ def unit_input_from_message(*, session: Session, message_id: int, integrator_id:
         "portal_login": login.login,
         "forward_to": list(forwards.most_common(1)[0][0]) if forwards else [],
     }
+
+
+class WaitingBill(SQLModel):
+    """A message at a login's inbox waiting for its installation to be registered (no secret, no body)."""
+
+    mail_message_id: int
+    portal_login_id: int
+    installation: str | None
+    uc_code: str | None
+    holder_name: str | None
+    subject: str | None
+    received_at: datetime
+    message: str | None
+
+
+class LoginPublic(SQLModel):
+    """A portal login as shown to people and APIs: its units and waiting bills; the password only as a flag."""
+
+    id: int
+    utility: str
+    login: str
+    inbox_address: str
+    email_status: str
+    has_password: bool
+    units: list[UnitPublic]
+    waiting: list[WaitingBill]
+
+
+def waiting_bill(message: MailMessage) -> WaitingBill:
+    """Project a waiting message row."""
+    return WaitingBill(mail_message_id=message.id or 0, portal_login_id=message.portal_login_id or 0,
+                       installation=message.bill_installation, uc_code=message.bill_uc_code,
+                       holder_name=message.bill_holder_name, subject=message.subject,
+                       received_at=message.created_at, message=message.user_message)
+
+
+def login_public(*, session: Session, login: PortalLogin) -> LoginPublic:
+    """A login with its units and the bills waiting for one of its installations."""
+    waiting = session.exec(select(MailMessage).where(
+        MailMessage.portal_login_id == login.id,
+        MailMessage.stage == MessageStage.UNREGISTERED_INSTALLATION.value).order_by(col(MailMessage.id))).all()
+    return LoginPublic(id=login.id or 0, utility=login.utility, login=login.login,
+                       inbox_address=login.inbox_address, email_status=login.email_status,
+                       has_password=bool(login.password_enc),
+                       units=[UnitPublic.from_unit(u) for u in login_units(session=session, login_id=login.id or 0)],
+                       waiting=[waiting_bill(m) for m in waiting])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets as random_tokens
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -12,7 +13,8 @@ from sqlmodel import Session, func, select
 from storage import validators
 from storage.errors import DuplicateUnit, SecretKeyMissing, UnitInputError, UnitNotFound
 from storage.login_models import PortalLogin
-from storage.logins import create_login, find_login, requeue_waiting
+from storage.logins import create_login, find_login, requeue_waiting, unit_input_from_message
+from storage.mail_models import MailMessage
 from storage.models import AdhesionStatus, InboxAddress, Unit, UnitCreate, UnitUpdate, utcnow
 from storage.secrets import HOW_TO_CREATE, KeyRing
 
@@ -288,3 +290,20 @@ def rotate_unit_secrets(*, session: Session, keys: KeyRing) -> int:
             count += 1
     session.flush()
     return count
+
+
+def register_waiting_installation(*, session: Session, message_id: int, overrides: dict, keys: KeyRing | None,
+                                  inbox: InboxPolicy, integrator_id: int | None = None,
+                                  confirm: Callable[[UnitCreate], None] | None = None) -> Unit:
+    """"Cadastrar esta instalação": a unit from a waiting bill's pre-filled fields and the person's changes.
+
+    The unit joins the bill's login (same utility, owner and inbox); the waiting message is claimed again and
+    the next mail pass processes it once. `confirm` sees the final input first and may raise to stop.
+    """
+    fields = unit_input_from_message(session=session, message_id=message_id, integrator_id=integrator_id)
+    login = session.get(PortalLogin, session.get(MailMessage, message_id).portal_login_id)  # type: ignore[union-attr]
+    unit_in = UnitCreate(**{**fields, **{k: v for k, v in overrides.items() if v is not None}})
+    if confirm is not None:
+        confirm(unit_in)
+    return create_unit(session=session, unit_in=unit_in, keys=keys, inbox=inbox, utility=login.utility,  # type: ignore[union-attr]
+                       integrator_id=login.integrator_id)  # type: ignore[union-attr]

@@ -134,3 +134,42 @@ def test_2026_bills_at_a_login_inbox_go_by_uc_code_and_a_one_unit_login_still_le
     assert world.poll().outcomes == {"parsed": 1}
     assert {i.unit_id for i in _invoices(world)} == {alone.id, known.id, by_installation.id}
     assert world.poll().outcomes == {} and len(world.smtp.messages) == 3
+
+
+def test_the_cli_lists_the_login_and_registers_the_waiting_installation(world, database_url, monkeypatch,
+                                                                         tmp_path, capsys):
+    from cli.main import build_app
+    from cli.support import run_app
+
+    monkeypatch.setenv("FATURAS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FATURAS_DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def cli(*args: str) -> tuple[int, str]:
+        code = run_app(build_app(), list(args))
+        return code, capsys.readouterr().out
+
+    first = _login_unit(world, 1)
+    world.deliver(bill_message(first.inbox_address, "3000000088", "2025-10"))
+    assert world.poll().outcomes == {"unregistered_installation": 1}
+    [waiting] = _messages(world)
+
+    code, out = cli("logins", "list")
+    assert code == 0 and first.inbox_address in out and "1 login(s)" in out
+    code, out = cli("logins", "show", str(first.portal_login_id), "--json")
+    shown = __import__("json").loads(out)
+    assert code == 0 and [u["id"] for u in shown["units"]] == [first.id]
+    assert [w["installation"] for w in shown["waiting"]] == ["3000000088"]
+    assert shown["has_password"] is True and "senha-portal-1" not in out and "password_enc" not in out
+    code, out = cli("logins", "waiting")
+    assert code == 0 and "3000000088" in out
+
+    code, out = cli("logins", "register", str(waiting.id), "-f", "fazenda@example.com", "--yes")
+    assert code == 0, out
+    assert cli("logins", "register", str(waiting.id), "--yes")[0] == 5  # no longer waiting: not found
+    assert world.poll().outcomes == {"parsed": 1}
+    [invoice] = _invoices(world)
+    with session_scope(world.engine) as session:
+        unit = session.get(Unit, invoice.unit_id)
+    assert unit.installation == "3000000088" and unit.portal_login_id == first.portal_login_id
+    assert list(_forwarded_to(world)) == ["fazenda@example.com"]
