@@ -95,4 +95,4 @@ def test_api_conforms_to_its_openapi_document(web):
                 assert response.status_code in {400, 404, 422}, case.path_parameters
 
         check()
-    assert len(seen) == 11 and seen["GET /api/v1/units"] & {200}
+    assert len(seen) == 14 and seen["GET /api/v1/units"] & {200}  # 11 + the 3 of portal logins
