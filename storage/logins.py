@@ -68,6 +68,17 @@ def login_units(*, session: Session, login_id: int) -> list[Unit]:
     return list(session.exec(select(Unit).where(Unit.portal_login_id == login_id).order_by(col(Unit.id))).all())
 
 
+def rename_login(*, session: Session, unit: Unit, new_login: str) -> None:
+    """The portal now logs in with another identifier (the access e-mail): the login and all its units follow."""
+    units = login_units(session=session, login_id=unit.portal_login_id) if unit.portal_login_id else [unit]
+    if unit.portal_login_id is not None and (row := session.get(PortalLogin, unit.portal_login_id)) is not None:
+        row.login, row.updated_at = new_login, utcnow()
+        session.add(row)
+    for member in units:
+        member.portal_login = new_login
+        session.add(member)
+
+
 def login_password(*, login: PortalLogin, keys: KeyRing) -> str | None:
     """The decrypted portal password of a login, for the bot only."""
     return keys.decrypt(login.password_enc) if login.password_enc else None
