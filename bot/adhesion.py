@@ -47,8 +47,8 @@ from storage.adhesion import (
     start_attempt,
 )
 from storage.engine import session_scope
-from storage.logins import rename_login
 from storage.errors import ConfigurationError
+from storage.logins import rename_login
 from storage.models import AdhesionAttempt, AdhesionStatus, Unit
 from storage.units import get_unit, portal_password
 

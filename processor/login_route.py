@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from processor.errors import Unroutable, UnregisteredInstallation
+from processor.errors import UnregisteredInstallation, Unroutable
 from processor.parse.checks import installation_matches
 from processor.parse.schema import Bill
 from storage.models import Unit

@@ -22,8 +22,8 @@ from sqlmodel import Session, SQLModel, col, select
 from storage.audit_models import ErasureAudit
 from storage.blobs import Blobs
 from storage.errors import UnitNotFound
-from storage.mail_models import Forward, Invoice, MailMessage
 from storage.login_models import PortalLogin
+from storage.mail_models import Forward, Invoice, MailMessage
 from storage.models import AdhesionAttempt, BrowserSession, InboxAddress, Unit, utcnow
 from storage.validators import normalise_document
 

@@ -17,7 +17,8 @@ def _waiting_message(web, login_id: int) -> int:
     """A bill the pipeline left waiting (as processor.pipeline records it) for installation 3000000077."""
     with session_scope(web.app.engine) as session:
         row = MailMessage(account="main", folder="INBOX", uidvalidity=1, uid=9, stage="unregistered_installation",
-                          portal_login_id=login_id, bill_installation="3000000077", bill_holder_name="FAZENDA BOA VISTA",
+                          portal_login_id=login_id, bill_installation="3000000077",
+                          bill_holder_name="FAZENDA BOA VISTA",
                           user_message="Chegou uma fatura da instalação 3000000077, que não está cadastrada.",
                           created_at=utcnow(), updated_at=utcnow())
         session.add(row)

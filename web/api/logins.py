@@ -13,7 +13,7 @@ from web.api.schemas import ErrorOut
 from web.deps import ApiUserDep, SessionDep, WebDep
 from web.services.logins import own_login, own_logins, register_installation
 
-ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 404, 409, 422)}
 router = APIRouter(tags=["logins"], responses=ERRORS)
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
