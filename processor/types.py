@@ -73,11 +73,12 @@ class Headers:
 
 @dataclass(frozen=True)
 class Route:
-    """The unit a message is for, and the address that said so."""
+    """The unit a message is for (or the portal login, whose bill then decides the unit), and the address."""
 
-    unit_id: int
+    unit_id: int | None
     address: str
     header: str
+    login_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,12 @@ class MessageStage(enum.StrEnum):
     TOO_LARGE = "too_large"          # an attachment over the size limit
     UNROUTABLE = "unroutable"        # no unit has the recipient address
     DKIM_FAILED = "dkim_failed"      # DKIM did not pass under policy `require`
+    # a bill at a portal login's inbox for an installation of no unit of that login: kept in the inbox
+    # (never settled) until the unit is registered, then claimed again and processed once
+    UNREGISTERED_INSTALLATION = "unregistered_installation"
+
+
+WAITING_STAGES = frozenset({MessageStage.UNREGISTERED_INSTALLATION})
 
 
 STORED_STAGES = frozenset({MessageStage.PARSED, MessageStage.NEEDS_REVIEW, MessageStage.DUPLICATE})
@@ -81,6 +87,13 @@ class MailMessage(SQLModel, table=True):
     recipient: str | None = Field(default=None, max_length=320)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True, ondelete="SET NULL")
     dkim: str | None = Field(default=None, max_length=16)
+    portal_login_id: int | None = Field(default=None, foreign_key="portal_login.id", index=True,
+                                        ondelete="SET NULL")
+    """The portal login whose inbox received it (routing by the bill); set with the bill_* fields below."""
+    bill_installation: str | None = Field(default=None, max_length=10)
+    bill_uc_code: str | None = Field(default=None, max_length=15)
+    bill_holder_name: str | None = Field(default=None, max_length=200)
+    """What the bill printed, kept for a message waiting for its unit (pre-fills "Cadastrar esta instalação")."""
     stage: str = Field(default=MessageStage.CLAIMED.value, max_length=32, index=True)
     error: str | None = Field(default=None, max_length=2000)
     user_message: str | None = Field(default=None, max_length=2000)
@@ -161,5 +174,5 @@ class MailLease(SQLModel, table=True):
 
 __all__ = [
     "FINAL_FORWARD_STATES", "STORED_STAGES", "Forward", "ForwardStatus", "Invoice", "InvoiceStatus", "MailLease",
-    "MailMessage", "MessageStage",
+    "MailMessage", "MessageStage", "WAITING_STAGES",
 ]
