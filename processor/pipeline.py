@@ -337,6 +337,8 @@ def read_pdfs(pipeline: Pipeline, unit: Unit, parts, *,  # noqa: ANN001
                                  **options)
             if "layout_unknown" in read.review_reasons:
                 log.info("bill_read_generically", fields=sorted(read.bill.sources), forwardable=read.unparsed)
+            elif read.bill.layout == "ocr":
+                log.info("bill_read_by_ocr", confidence=read.bill.confidence, needs_review=read.needs_review)
             bills.append(read)
         except BillRejected as exc:
             failures.append(exc)

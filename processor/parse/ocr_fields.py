@@ -26,8 +26,12 @@ from processor.parse.schema import Bill
 
 LAYOUT = "ocr"
 _DATE = r"\d{2}/\d{2}/\d{4}"
-_STUB = re.compile(rf"(?<!\d)(\d{{12,13}})\s+(\d{{10}}|{UC_PRINTED})\s+({_DATE})\s+R\$\s?({MONEY})(?![\d,])")
-_HEADER_2026 = re.compile(rf"(?<![\w/])({MONTH})/(\d{{4}})\s+({_DATE})\s+({MONEY})(?![\d,])", re.IGNORECASE)
+_STUB = re.compile(
+    rf"(?<!\d)(\d{{12,13}})\s+(\d{{10}}|{UC_PRINTED})\s+(?:({_DATE})|\S{{1,12}})\s+R\$\s?({MONEY})(?![\d,])")
+"""The payment stub's row; a due date OCR garbled (``04/2023``) still leaves the installation and the total."""
+_HEADER_2026 = re.compile(rf"(?<![\w/])({MONTH})/(\d{{4}})\s+({_DATE})(?:\s+({MONEY})(?![\d,]))?(?![\d/])",
+                          re.IGNORECASE)
+"""The header's month/due date/total row (2026, and 2024 when OCR joins the three boxes); the total may be lost."""
 _DUE_LABEL = re.compile(rf"(?i)vencimento\s*\n\s*({_DATE})")
 _REFERENCE_LABEL = re.compile(rf"(?i)referente\s+a\s*\n?\s*({MONTH})/(\d{{4}})")
 _TOTAL_LABEL = re.compile(rf"(?i)valor\s+a\s+pagar\s*\(R\$\)\s*\n\s*({MONEY})(?![\d,])")
@@ -39,7 +43,8 @@ _LINHA = re.compile(r"(?<!\d)(\d{11})\s?[-—–]\s?(\d)\s+(\d{11})\s?[-—–]\
 _FULL_MONTHS = {"janeiro": "01", "fevereiro": "02", "março": "03", "marco": "03", "abril": "04", "maio": "05",
                 "junho": "06", "julho": "07", "agosto": "08", "setembro": "09", "outubro": "10",
                 "novembro": "11", "dezembro": "12"}
-_STUB_MONTH = re.compile(r"(?i)(?<!\w)(" + "|".join(_FULL_MONTHS) + r")/(\d{4})\s+\d{11}")
+_STUB_MONTH = re.compile(r"(?i)(?<!\w)(" + "|".join(_FULL_MONTHS) + r")/(\d{4})(?!\d)")
+"""The stub's ``Maio/2023`` (the only place the bill spells the month out): used when no other place gives it."""
 
 
 class _Fields:
@@ -82,13 +87,15 @@ def read_ocr_bill(ocr: OcrText, *, utility: str = "cemig") -> Bill:
         found.add("installation" if printed.isdigit() and len(printed) == 10 else "uc_code",
                   printed if len(printed) == 10 and printed.isdigit() else uc_code(f"N.º DA UNIDADE CONSUMIDORA "
                                                                                     f"{printed}"), match, 2)
-        found.add("due_date", date_iso(match[3]), match, 3)
+        if match[3]:
+            found.add("due_date", date_iso(match[3]), match, 3)
         found.add("amount_due", plain(match[4]), match, 4)
         printed_totals.add(plain(match[4]))
     for match in _HEADER_2026.finditer(text):
         found.add("reference_month", month_iso(match[1].upper(), match[2]), match, 1)
         found.add("due_date", date_iso(match[3]), match, 3)
-        printed_totals.add(plain(match[4]))
+        if match[4]:
+            printed_totals.add(plain(match[4]))
     for match in _DUE_LABEL.finditer(text):
         found.add("due_date", date_iso(match[1]), match, 1)
     for match in _REFERENCE_LABEL.finditer(text):
