@@ -13,9 +13,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Date, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.columns import UtcDateTime
 from storage.models import utcnow
 
 
@@ -57,7 +58,7 @@ FINAL_FORWARD_STATES = frozenset({ForwardStatus.SENT, ForwardStatus.PARKED})
 
 
 def _tz(nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable))
 
 
 class MailMessage(SQLModel, table=True):
@@ -87,8 +88,8 @@ class MailMessage(SQLModel, table=True):
     attempts: int = Field(default=1)
     settle_folder: str | None = Field(default=None, max_length=200)
     settled_at: datetime | None = _tz(nullable=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class Invoice(SQLModel, table=True):
@@ -122,7 +123,7 @@ class Invoice(SQLModel, table=True):
     layout: str | None = Field(default=None, max_length=64)
     mail_message_id: int | None = Field(default=None, foreign_key="mail_message.id", index=True,
                                         ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class Forward(SQLModel, table=True):
@@ -141,8 +142,8 @@ class Forward(SQLModel, table=True):
     smtp_response: str | None = Field(default=None, max_length=1000)
     message_id: str = Field(max_length=998, unique=True)
     sent_at: datetime | None = _tz(nullable=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class MailLease(SQLModel, table=True):
@@ -152,7 +153,7 @@ class MailLease(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=300)
     owner: str | None = Field(default=None, max_length=200)
-    expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 __all__ = [
