@@ -139,5 +139,8 @@ def read_ocr_bill(ocr: OcrText, *, utility: str = "cemig") -> Bill:
     sources = {name: "ocr" for name in confidence}
     if linha is not None:
         sources["barcode"] = "ocr"
-    return Bill(utility=utility, layout=LAYOUT, barcode=linha, checks=checks, sources=sources,
-                confidence=confidence, **fields)
+    return Bill(utility=utility, layout=LAYOUT, barcode=linha, checks=checks, sources=sources, confidence=confidence,
+                installation=fields["installation"], uc_code=fields["uc_code"],
+                customer_number=fields["customer_number"], reference_month=fields["reference_month"],
+                due_date=fields["due_date"], amount_due=fields["amount_due"],
+                consumption_kwh=fields["consumption_kwh"])
