@@ -107,7 +107,8 @@ def _embedded_image(page: pdfium.PdfPage) -> Image.Image | None:
 
 def _sharpness(image: Image.Image) -> float:
     """The variance of the rows' ink: highest when text lines are horizontal."""
-    rows = [float(v) for v in image.resize((1, image.height), Image.Resampling.BOX).get_flattened_data()]  # type: ignore[arg-type]  # mode L: ints
+    column = image.resize((1, image.height), Image.Resampling.BOX)
+    rows = [float(v) for v in column.get_flattened_data()]  # type: ignore[arg-type]  # mode L: ints
     mean = sum(rows) / len(rows)
     return sum((value - mean) ** 2 for value in rows)
 
