@@ -85,6 +85,7 @@ class WebhookEvent(enum.StrEnum):
 
     INVOICE_RECEIVED = "invoice.received"
     ADHESION_CHANGED = "adhesion.changed"
+    ALERT_RAISED = "alert.raised"
 
 
 class DeliveryStatus(enum.StrEnum):
