@@ -373,6 +373,8 @@ def _read_parts(pipeline: Pipeline, parts, *, passwords: list[tuple[str, str]], 
                                  **options)
             if "layout_unknown" in read.review_reasons:
                 log.info("bill_read_generically", fields=sorted(read.bill.sources), forwardable=read.unparsed)
+            elif read.bill.layout == "ocr":
+                log.info("bill_read_by_ocr", confidence=read.bill.confidence, needs_review=read.needs_review)
             bills.append(read)
         except BillRejected as exc:
             failures.append(exc)

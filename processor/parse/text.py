@@ -13,7 +13,7 @@ import threading
 
 import pypdfium2 as pdfium
 
-from processor.parse.errors import BillUnreadable
+from processor.parse.errors import BillUnreadable, NoTextLayer
 
 _PDFIUM = threading.Lock()
 
@@ -22,13 +22,13 @@ def pdf_text(data: bytes) -> str:
     """Return the text layer of an (already unlocked) PDF, pages joined by form feeds.
 
     Lines end with a newline. Raises BillUnreadable when pdfium cannot open the document (corrupt,
-    truncated, still encrypted) or when no page carries any text (a scanned image).
+    truncated, still encrypted), NoTextLayer (a BillUnreadable) when no page carries any text (a scan).
     """
     with _PDFIUM:
         pages = _pages(data)
     text = "\f".join(pages).replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise BillUnreadable("the PDF has no text layer (an image-only scan?)")
+        raise NoTextLayer("the PDF has no text layer (an image-only scan?)")
     return text
 
 
