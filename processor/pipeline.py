@@ -31,6 +31,7 @@ from processor.fetch import ensure_folders, fetch_messages, folder_state, open_m
 from processor.forward import queue_forwards
 from processor.isolate import read_isolated
 from processor.outbox import OutboxReport, send_outbox
+from processor.payee import user_message as payee_message
 from processor.route import route as route_message
 from processor.settle import settle
 from processor.store import store_bill
@@ -374,13 +375,19 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
         results = [store_bill(session=session, blobs=pipeline.blobs, unit=unit, read=bill, source="email",
                               mail_message_id=row_id) for bill in bills]
         for bill, result in zip(bills, results, strict=True):
-            if result.outcome != "duplicate":
+            if result.outcome != "duplicate" and not bill.payee_mismatch:
                 invoice = session.get(Invoice, result.invoice_id)
                 assert invoice is not None  # noqa: S101
                 queue_forwards(session=session, invoice=invoice, unit=unit, settings=pipeline.settings,
                                unparsed=bill.unparsed)
         stage, error = _verdict(results, failures, bills)
-        _write_outcome(session, row_id, stage=stage, error=error, user_message=None, route=route, dkim=dkim_result)
+        user_message = None
+        if stage == MessageStage.PAYEE_MISMATCH.value:
+            found = [f for b in bills for f in b.payee_mismatch]
+            user_message = payee_message(unit.utility, found)
+            log.warning("bill_payee_mismatch", unit_id=route.unit_id, found=found, dkim=dkim_result.status)
+        _write_outcome(session, row_id, stage=stage, error=error, user_message=user_message, route=route,
+                       dkim=dkim_result)
     log.info("message_processed", stage=stage, unit_id=route.unit_id, bills=len(results))
     return stage
 
@@ -393,6 +400,11 @@ def _verdict(results, failures: list[BillRejected], bills: list[ReadBill]) -> tu
             notes.append(f"{bill.bill.reference_month} needs review: {', '.join(result.review_reasons)}")
         if result.outcome == "reissue":
             notes.append(f"{bill.bill.reference_month} re-issued: stored as a new version")
+    mismatched = [f"{b.bill.reference_month}: {'; '.join(b.payee_mismatch)}" for b in bills if b.payee_mismatch]
+    if mismatched:  # whatever else happened, the message is a bill paying someone else: never forwarded
+        return MessageStage.PAYEE_MISMATCH.value, ("payment data names another payee: "
+                                                   + " | ".join(mismatched) + ("; " if notes else "")
+                                                   + "; ".join(notes))[:2000]
     if all(r.outcome == "duplicate" for r in results) and not failures:
         return MessageStage.DUPLICATE.value, f"already stored as invoice {results[0].invoice_id}"
     fresh = [r for r in results if r.outcome != "duplicate"]

@@ -32,9 +32,11 @@ class MessageStage(enum.StrEnum):
     TOO_LARGE = "too_large"          # an attachment over the size limit
     UNROUTABLE = "unroutable"        # no unit has the recipient address
     DKIM_FAILED = "dkim_failed"      # DKIM did not pass under policy `require`
+    PAYEE_MISMATCH = "payee_mismatch"  # bill stored for review, never forwarded: its barcode/PIX pays someone else
 
 
-STORED_STAGES = frozenset({MessageStage.PARSED, MessageStage.NEEDS_REVIEW, MessageStage.DUPLICATE})
+STORED_STAGES = frozenset({MessageStage.PARSED, MessageStage.NEEDS_REVIEW, MessageStage.DUPLICATE,
+                           MessageStage.PAYEE_MISMATCH})
 
 
 class InvoiceStatus(enum.StrEnum):

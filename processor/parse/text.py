@@ -52,3 +52,23 @@ def _pages(data: bytes) -> list[str]:
     finally:
         document.close()
     return pages
+
+
+def page_image(data: bytes, *, page: int = 0, scale: float = 2.0):  # noqa: ANN201 - a PIL image, or None
+    """Page `page` of an (unlocked) PDF rendered to a PIL image at `scale` pixels a point; None past the end.
+
+    Used to decode the PIX QR code (processor.pix); holds `_PDFIUM` like every other call into PDFium.
+    """
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise BillUnreadable(f"pdfium could not open the PDF: {exc}") from exc
+        try:
+            if len(document) <= page:
+                return None
+            return document[page].render(scale=scale).to_pil()
+        except pdfium.PdfiumError as exc:
+            raise BillUnreadable(f"pdfium could not render the page: {exc}") from exc
+        finally:
+            document.close()
