@@ -44,6 +44,7 @@ from storage.mail import acquire_lease, known_uids, new_owner, release_lease, un
 from storage.mail_models import Invoice, MailMessage, MessageStage
 from storage.models import Unit, utcnow
 from storage.secrets import KeyRing
+from storage.senders import trusted_domains
 from storage.units import pdf_password
 
 log = structlog.get_logger(__name__)
@@ -168,13 +169,20 @@ class _Units:
 
     engine: Engine
     by_address: dict[str, int]
+    trusted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Signing domains operators trusted per utility (storage.senders), read once per shard pass."""
     _seen: dict[int, Unit] = field(default_factory=dict)
 
     @classmethod
     def load(cls, engine: Engine) -> _Units:
         with session_scope(engine) as session:
             rows = session.exec(select(Unit.id, Unit.inbox_address))
-            return cls(engine=engine, by_address={address.lower(): unit_id for unit_id, address in rows})
+            by_address = {address.lower(): unit_id for unit_id, address in rows}
+            return cls(engine=engine, by_address=by_address, trusted=trusted_domains(session=session))
+
+    def sending_domains(self, settings: MailSettings, utility: str) -> tuple[str, ...]:
+        """The settings' domains of the utility, then the ones operators trusted."""
+        return (*settings.sending_domains.get(utility, ()), *self.trusted.get(utility, ()))
 
     def get(self, unit_id: int) -> Unit:
         if unit_id not in self._seen:
@@ -350,7 +358,7 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
     try:
         route = route_message(message, units_by_address=units.by_address)
         unit = units.get(route.unit_id)
-        domains = pipeline.settings.sending_domains.get(unit.utility, ())
+        domains = units.sending_domains(pipeline.settings, unit.utility)
         try:
             dkim_result = authenticate(fetched.raw, domains=domains, policy=pipeline.settings.dkim_policy,
                                        dns_txt=pipeline.dns_txt)
@@ -422,6 +430,8 @@ def _write_outcome(session: Session, row_id: int, *, stage: str, error: str | No
         values.update(unit_id=route.unit_id, recipient=route.address)
     if dkim is not None:
         values["dkim"] = dkim.status
+        if dkim.signers:
+            values["dkim_domains"] = ",".join(dkim.signers)[:1000]
     session.execute(update(MailMessage).where(MailMessage.id == row_id).values(**values)  # type: ignore[arg-type]
                     .execution_options(synchronize_session=False))
 

@@ -88,6 +88,8 @@ class DkimResult:
     status: str
     domain: str | None = None
     reason: str | None = None
+    signers: tuple[str, ...] = ()
+    """Every signature's `d=`, in header order (what the `dkim_failed` quarantine is grouped by)."""
 
 
 @dataclass(frozen=True)
