@@ -1,4 +1,4 @@
-"""Webhooks: `invoice.received` and `adhesion.changed`, signed with HMAC-SHA256, retried with backoff.
+"""Webhooks: `invoice.received`, `invoice.payee_mismatch` and `adhesion.changed`, signed with HMAC-SHA256, retried with backoff.
 
 The outbox is filled by scanning what happened (new bills, finished adhesion attempts) since each endpoint
 was registered, with an idempotency key per event (`invoice.received:<invoice id>`,
@@ -87,6 +87,16 @@ def queue_events(*, session: Session) -> int:
                 payload = {"event": WebhookEvent.INVOICE_RECEIVED.value, "data": _invoice_payload(invoice)}
                 queued += queue_delivery(session=session, endpoint=endpoint, event=payload["event"],
                                          idempotency_key=f"invoice.received:{invoice.id}", payload=payload) is not None
+        if WebhookEvent.PAYEE_MISMATCH.value in endpoint.events:
+            invoices = session.exec(select(Invoice).where(col(Invoice.unit_id).in_(units),
+                                                          col(Invoice.created_at) >= endpoint.created_at)).all()
+            for invoice in invoices:
+                if "payee_mismatch" not in (invoice.review_reasons or []):
+                    continue
+                payload = {"event": WebhookEvent.PAYEE_MISMATCH.value, "data": _invoice_payload(invoice)}
+                queued += queue_delivery(session=session, endpoint=endpoint, event=payload["event"],
+                                         idempotency_key=f"invoice.payee_mismatch:{invoice.id}",
+                                         payload=payload) is not None
         if WebhookEvent.ADHESION_CHANGED.value in endpoint.events:
             attempts = session.exec(select(AdhesionAttempt).where(
                 col(AdhesionAttempt.unit_id).in_(units), col(AdhesionAttempt.finished_at).is_not(None),
