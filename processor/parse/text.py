@@ -55,9 +55,11 @@ def _pages(data: bytes) -> list[str]:
 
 
 def page_image(data: bytes, *, page: int = 0, scale: float = 2.0):  # noqa: ANN201 - a PIL image, or None
-    """Page `page` of an (unlocked) PDF rendered to a PIL image at `scale` pixels a point; None past the end.
+    """Page `page` of an (unlocked) PDF rendered to a grey PIL image at `scale` pixels a point; None past the end.
 
-    Used to decode the PIX QR code (processor.pix); holds `_PDFIUM` like every other call into PDFium.
+    For decoding the PIX QR code (processor.pix): grey and without anti-aliasing, which keeps module edges
+    sharp and costs a quarter of a smooth colour render (~10 ms a page). Holds `_PDFIUM` like every other
+    call into PDFium.
     """
     with _PDFIUM:
         try:
@@ -67,7 +69,8 @@ def page_image(data: bytes, *, page: int = 0, scale: float = 2.0):  # noqa: ANN2
         try:
             if len(document) <= page:
                 return None
-            return document[page].render(scale=scale).to_pil()
+            return document[page].render(scale=scale, grayscale=True, no_smoothtext=True, no_smoothpath=True,
+                                         no_smoothimage=True).to_pil()
         except pdfium.PdfiumError as exc:
             raise BillUnreadable(f"pdfium could not render the page: {exc}") from exc
         finally:

@@ -126,3 +126,21 @@ def test_a_forged_bill_after_the_genuine_one_does_not_replace_it(world):
         assert current.status == "parsed" and current.version == 1
         fake = session.exec(select(Invoice).where(Invoice.id != current.id)).one()
         assert fake.version == 2 and fake.superseded_by_id == current.id
+
+
+def test_a_pix_amount_other_than_the_printed_total_is_a_review_reason_not_a_payee_mismatch():
+    from processor.bill import read_bill
+    from processor.types import UnlockedPdf
+
+    doc = build_document(profile("3000000001"), "2026-11")
+    pix = br_code(amount=f"{doc.total + 1:.2f}", reference_month=doc.bill.reference_month,
+                  due_date=doc.bill.due_date, barcode=doc.barcode)
+    pdf = render_2026(doc, conta_digital=True, pix=pix)
+    read = read_bill(UnlockedPdf(filename="f.pdf", original=pdf, readable=pdf), utility="cemig",
+                     installations=("3000000001",), uc_code_known=False)
+    assert read.pix is not None and read.pix.amount == doc.total + 1
+    assert read.needs_review and "pix_amount_mismatch" in read.review_reasons and read.payee_mismatch == ()
+    genuine = bill("3000000001", "2026-11").plain_pdf
+    ok = read_bill(UnlockedPdf(filename="f.pdf", original=genuine, readable=genuine), utility="cemig",
+                   installations=("3000000001",), uc_code_known=False)
+    assert ok.pix is not None and "pix_amount_mismatch" not in ok.review_reasons and not ok.needs_review
