@@ -9,10 +9,9 @@ simulator's generated key from a dict; None uses dkimpy's own resolver (dnspytho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import dataclasses
 import re
+from collections.abc import Callable, Sequence
 
 import dkim
 

@@ -11,9 +11,8 @@ and reviewed: a new layout is never a lost bill.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import dataclasses
+from collections.abc import Sequence
 from decimal import Decimal
 
 from processor.errors import BillUnreadable

@@ -36,6 +36,7 @@ class TrustOutcome:
 
     @property
     def released(self) -> int:
+        """Held messages moved back to the inbox."""
         return sum(1 for r in self.results if r.action == "moved_back")
 
 

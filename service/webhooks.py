@@ -1,4 +1,4 @@
-"""Webhooks: `invoice.received`, `invoice.payee_mismatch` and `adhesion.changed`, signed with HMAC-SHA256, retried with backoff.
+"""Webhooks: `invoice.received`, `invoice.payee_mismatch`, `adhesion.changed`; HMAC-SHA256 signed, retried.
 
 The outbox is filled by scanning what happened (new bills, finished adhesion attempts) since each endpoint
 was registered, with an idempotency key per event (`invoice.received:<invoice id>`,

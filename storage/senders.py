@@ -78,6 +78,7 @@ class SenderGroup:
 
     @property
     def count(self) -> int:
+        """How many messages the group holds."""
         return len(self.message_ids)
 
     @property

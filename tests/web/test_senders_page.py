@@ -38,7 +38,8 @@ def mail_web(database_url, tmp_path, mail):  # noqa: F811 - the mail fixture
 
 def test_an_integrator_trusts_the_signer_of_their_held_bill_and_it_is_processed_once(mail_web):
     web, box, smtp = mail_web
-    ana, bia = web.user("ana@solar.example.com"), web.user("bia@solar.example.com")
+    ana = web.user("ana@solar.example.com")
+    web.user("bia@solar.example.com")  # another integrator, with no held bill
     unit_id = web.unit(ana, 1, forward_to=["cliente@example.com"])
     with session_scope(web.app.engine) as session:
         unit = session.get(Unit, unit_id)
