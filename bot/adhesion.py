@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 
 from bot.scrub import scrub_zip
+from bot.workdir import driver_tmpdir, run_folder
 from config.context import AppContext
 from config.wiring import blob_store
 from flows.base import AdhesionRequest, AdhesionResult, ChallengePolicy, RetryPolicy
@@ -186,9 +187,13 @@ class _Tracer:
             yield
             return
         await self._cut()
+        # A chunk boundary alone is not enough: the driver's network recorder keeps writing every request,
+        # the login request's body included, to a file on disk between chunks. Stopping tracing stops it.
+        await self.context.tracing.stop()
         try:
             yield
         finally:
+            await self.context.tracing.start(screenshots=False, snapshots=self.snapshots)
             await self.context.tracing.start_chunk(title="after-login")
 
     async def end(self, *, failed: bool) -> list[Path]:
@@ -212,8 +217,10 @@ class _LoginContext:
     attempt the context is closed, so the next attempt or unit starts from a clean one.
     """
 
-    def __init__(self, browser: Browser, browser_settings: BrowserSettings, options: AdhesionOptions) -> None:
+    def __init__(self, browser: Browser, browser_settings: BrowserSettings, options: AdhesionOptions,
+                 folder: Path) -> None:
         self.browser, self.browser_settings, self.options = browser, browser_settings, options
+        self.folder = folder  # the run's private folder (bot.workdir): trace chunks are cut into it
         self.context: BrowserContext | None = None
         self.tracer: _Tracer | None = None
         self.scope_key: str | None = None
@@ -252,7 +259,7 @@ async def _run_attempt(app: AppContext, login: _LoginContext, prepared: _Prepare
                       retry=RetryPolicy(max_restarts=3, backoff_s=(options.backoff_s / 5, options.backoff_s / 2,
                                                                     options.backoff_s)))
     context, tracer = await login.open(prepared.storage_state, prepared.scope.key)
-    with tempfile.TemporaryDirectory(prefix="faturas-trace-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="trace-", dir=login.folder) as tmp:
 
         def on_step(step: str) -> None:
             log.info("adhesion_step_started", step=step)
@@ -300,8 +307,8 @@ async def _keep_evidence(app: AppContext, context: BrowserContext, tracer: _Trac
             shot = await context.pages[0].screenshot(full_page=True)
             prepared.artifacts.append({"kind": "screenshot", "name": "failure.png", "blob": blobs.put(shot, keys=keys)})
     parts = await tracer.end(failed=failed)
-    # Tracing is paused while the password is typed, but the login request can still reach the next
-    # chunk's network log: scrub every kept chunk as well.
+    # Tracing is stopped while the password is typed and the login request is sent; scrub every kept
+    # chunk as well, in case a portal echoes the password in a later page or request.
     secrets = [prepared.request.portal_password]
     for index, part in enumerate(parts, start=1):
         clean = scrub_zip(part.read_bytes(), secrets)
@@ -412,30 +419,42 @@ async def adhere_units(app: AppContext, unit_ids: list[int], options: AdhesionOp
     (they are not in the result).
     """
     browser_settings = BrowserSettings.load(app.settings.playwright_config)
+    with run_folder(app.settings.data_dir) as folder:
+        async with contextlib.AsyncExitStack() as stack:
+            async with driver_tmpdir(folder):
+                playwright = await stack.enter_async_context(async_playwright())
+            return await _adhere_with(app, playwright, folder, unit_ids, options, browser_settings, on_done,
+                                      should_stop)
+
+
+async def _adhere_with(app: AppContext, playwright: Playwright, folder: Path, unit_ids: list[int],
+                       options: AdhesionOptions, browser_settings: BrowserSettings,
+                       on_done: Callable[[UnitOutcome], None] | None,
+                       should_stop: Callable[[], bool]) -> list[UnitOutcome]:
+    """adhere_units' work once the driver runs: one browser, a context per login, `concurrency` at a time."""
     semaphore = asyncio.Semaphore(max(1, options.concurrency))
     outcomes: dict[int, UnitOutcome] = {}
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**browser_settings.launch_options(
-            headless=False if options.headed else None))
-        try:
-            async def one_login(ids: list[int]) -> None:
-                async with semaphore:
-                    login = _LoginContext(browser, browser_settings, options)
-                    try:
-                        for unit_id in ids:
-                            if should_stop():
-                                return
-                            outcome = await adhere_unit(app, login, unit_id, options, browser_settings)
-                            outcomes[unit_id] = outcome
-                            if on_done is not None:
-                                on_done(outcome)
-                    finally:
-                        await login.close()  # the next scope of this login (if any) opens its own
+    browser = await playwright.chromium.launch(**browser_settings.launch_options(
+        headless=False if options.headed else None))
+    try:
+        async def one_login(ids: list[int]) -> None:
+            async with semaphore:
+                login = _LoginContext(browser, browser_settings, options, folder)
+                try:
+                    for unit_id in ids:
+                        if should_stop():
+                            return
+                        outcome = await adhere_unit(app, login, unit_id, options, browser_settings)
+                        outcomes[unit_id] = outcome
+                        if on_done is not None:
+                            on_done(outcome)
+                finally:
+                    await login.close()  # the next scope of this login (if any) opens its own
 
-            await asyncio.gather(*(one_login(ids) for ids in _by_login(app, unit_ids)))
-            return [outcomes[unit_id] for unit_id in dict.fromkeys(unit_ids) if unit_id in outcomes]
-        finally:
-            await browser.close()
+        await asyncio.gather(*(one_login(ids) for ids in _by_login(app, unit_ids)))
+        return [outcomes[unit_id] for unit_id in dict.fromkeys(unit_ids) if unit_id in outcomes]
+    finally:
+        await browser.close()
 
 
 def _by_login(app: AppContext, unit_ids: list[int]) -> list[list[int]]:

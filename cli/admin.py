@@ -121,7 +121,7 @@ blobs_app = typer.Typer(help="Where bill PDFs, screenshots and traces are kept (
 
 @blobs_app.command("migrate")
 def blobs_migrate(ctx: typer.Context,
-                  to: str = typer.Option(..., "--to", help="The backend to copy every blob to: file or database.")
+                  to: str = typer.Option(..., "--to", help="The backend to copy every blob to: file, database or s3.")
                   ) -> None:
     """Copy every blob from the configured backend to another one and verify each hash; deletes nothing.
 
@@ -129,8 +129,8 @@ def blobs_migrate(ctx: typer.Context,
 
     Example: faturas blobs migrate --to database
     """
-    if to not in ("file", "database"):
-        raise typer.BadParameter("must be file or database", param_hint="--to")
+    if to not in ("file", "database", "s3"):
+        raise typer.BadParameter("must be file, database or s3", param_hint="--to")
     app = app_context(ctx)
     if to == app.settings.blobs_backend:
         raise UnitInputError("--to", f"the blobs are already in the {to} backend")

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.support import EXIT_FAILED, app_context
+from cli.support import EXIT_FAILED, EXIT_UNAVAILABLE, app_context
 from config.wiring import build_pipeline
 from processor.errors import MessageNotFound
 from processor.pipeline import PassReport, poll_once
@@ -51,7 +51,7 @@ def poll(ctx: typer.Context,
          once: bool = typer.Option(False, "--once", help="One pass over every account, then exit."),
          interval: float = typer.Option(60.0, "--interval", min=1, help="Seconds between passes (without --once)."),
          as_json: bool = typer.Option(False, "--json", help="Print each pass's report as JSON.")) -> None:
-    """Read every bill inbox: store, forward and file each new bill (exit 1 if an account failed).
+    """Read every bill inbox: store, forward and file each new bill (exit 1: an account failed; 8: relay down).
 
     Example: faturas mail poll --once
     """
@@ -64,8 +64,15 @@ def poll(ctx: typer.Context,
         report = poll_once(pipeline)
         _print_pass(report, as_json=as_json)
         if once:
-            raise typer.Exit(EXIT_FAILED if any(a.error for a in report.accounts) else 0)
+            raise typer.Exit(_exit_code(report))
         time.sleep(interval)
+
+
+def _exit_code(report: PassReport) -> int:
+    """A failed account first; else a relay that refused the forwards (bills stored, to be sent later)."""
+    if any(a.error for a in report.accounts):
+        return EXIT_FAILED
+    return EXIT_UNAVAILABLE if report.outbox.relay_unavailable else 0
 
 
 @mail_app.command("status")

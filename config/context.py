@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -13,6 +14,9 @@ from storage import migrate
 from storage.engine import make_engine
 from storage.secrets import KeyRing, load_key_ring
 from storage.units import InboxPolicy
+
+if TYPE_CHECKING:
+    from storage.blob_s3 import S3BlobStore
 
 
 @dataclass
@@ -32,6 +36,18 @@ class AppContext:
         """The database engine, upgraded to the newest schema on first use."""
         migrate.ensure_schema(self.raw_engine)
         return self.raw_engine
+
+    @cached_property
+    def s3_blobs(self) -> S3BlobStore:
+        """The S3 blob store of `blobs.s3_*` (one client, reused: making one costs tens of milliseconds)."""
+        from storage.blob_s3 import S3BlobStore, s3_client  # botocore only when the backend is S3
+
+        settings = self.settings
+        self.redactor.register(settings.blobs_s3_secret_access_key)  # e.g. inside a botocore error message
+        client = s3_client(endpoint_url=settings.blobs_s3_endpoint_url, region=settings.blobs_s3_region,
+                           access_key_id=settings.blobs_s3_access_key_id,
+                           secret_access_key=settings.blobs_s3_secret_access_key)
+        return S3BlobStore(client=client, bucket=settings.blobs_s3_bucket or "", prefix=settings.blobs_s3_prefix)
 
     def close(self) -> None:
         """Release database connections (called when the command ends)."""

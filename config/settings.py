@@ -37,7 +37,13 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 | FATURAS_WEBHOOK_MAX_ATTEMPTS | webhooks.max_attempts | 8                                       |
 | FATURAS_WEBHOOK_BACKOFF_S   | webhooks.backoff_s   | 30 (doubles after each failed attempt)    |
 | FATURAS_REPORT_…            | report.…             | alert thresholds (README, Configuration)  |
-| FATURAS_BLOBS_BACKEND       | blobs.backend        | file (<data_dir>/blobs); or database      |
+| FATURAS_BLOBS_BACKEND       | blobs.backend        | file (<data_dir>/blobs); or database, or s3 |
+| FATURAS_BLOBS_S3_BUCKET     | blobs.s3_bucket      | unset (required for s3)                   |
+| FATURAS_BLOBS_S3_PREFIX     | blobs.s3_prefix      | faturas/                                  |
+| FATURAS_BLOBS_S3_ENDPOINT_URL | blobs.s3_endpoint_url | unset: AWS; else MinIO, Ceph, moto …    |
+| FATURAS_BLOBS_S3_REGION     | blobs.s3_region      | us-east-1                                 |
+| FATURAS_BLOBS_S3_ACCESS_KEY_ID | blobs.s3_access_key_id | unset: boto3's chain (AWS_* variables, roles) |
+| FATURAS_BLOBS_S3_SECRET_ACCESS_KEY | (environment only) | unset                                  |
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from config.settings_mail import load_mail_settings
 from processor.config import MailSettings
@@ -91,6 +97,11 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
      "report_amount_above_last_year_pct"),
     ("FATURAS_REPORT_CREDIT_GROWTH_MONTHS", "report.credit_growth_months", "report_credit_growth_months"),
     ("FATURAS_BLOBS_BACKEND", "blobs.backend", "blobs_backend"),
+    ("FATURAS_BLOBS_S3_BUCKET", "blobs.s3_bucket", "blobs_s3_bucket"),
+    ("FATURAS_BLOBS_S3_PREFIX", "blobs.s3_prefix", "blobs_s3_prefix"),
+    ("FATURAS_BLOBS_S3_ENDPOINT_URL", "blobs.s3_endpoint_url", "blobs_s3_endpoint_url"),
+    ("FATURAS_BLOBS_S3_REGION", "blobs.s3_region", "blobs_s3_region"),
+    ("FATURAS_BLOBS_S3_ACCESS_KEY_ID", "blobs.s3_access_key_id", "blobs_s3_access_key_id"),
     ("FATURAS_REPORT_DIGEST", "report.digest", "report_digest"),
 )
 
@@ -142,8 +153,15 @@ class Settings(BaseModel):
     """Alert when the credit balance grew this many months in a row."""
     report_digest: bool = False
     """Send each integrator a daily e-mail with the alerts of their units (through the SMTP relay)."""
-    blobs_backend: Literal["file", "database"] = "file"
-    """Where bill PDFs, screenshots and traces are kept: the data folder's blobs/, or the database."""
+    blobs_backend: Literal["file", "database", "s3"] = "file"
+    """Where bill PDFs, screenshots and traces are kept: the data folder's blobs/, the database, or S3."""
+    blobs_s3_bucket: str | None = None
+    blobs_s3_prefix: str = "faturas/"
+    blobs_s3_endpoint_url: str | None = None
+    """An S3-compatible server's URL (MinIO, Ceph, Garage, moto); unset for AWS itself."""
+    blobs_s3_region: str = "us-east-1"
+    blobs_s3_access_key_id: str | None = None
+    blobs_s3_secret_access_key: str | None = Field(default=None, repr=False)
 
     @field_validator("inbox_pattern")
     @classmethod
@@ -203,6 +221,15 @@ class Settings(BaseModel):
         if value < 0:
             raise ValueError("must not be negative")
         return value
+
+    @model_validator(mode="after")
+    def _s3_has_a_bucket(self) -> Settings:
+        if self.blobs_backend == "s3" and not self.blobs_s3_bucket:
+            raise ValueError("blobs.backend = \"s3\" needs blobs.s3_bucket (FATURAS_BLOBS_S3_BUCKET)")
+        if bool(self.blobs_s3_access_key_id) != bool(self.blobs_s3_secret_access_key):
+            raise ValueError("give both blobs.s3_access_key_id and FATURAS_BLOBS_S3_SECRET_ACCESS_KEY, or neither "
+                             "(boto3's own chain then finds the credentials)")
+        return self
 
     @field_validator("csv_batch_size")
     @classmethod
@@ -266,6 +293,7 @@ def load_settings(environ: dict[str, str] | None = None, config_path: Path | Non
     values["mail"] = load_mail_settings(data, env, path,
                                         inbox_domain=str(values.get("inbox_domain") or "faturas.example.com"))
     values["captcha_solver_key"] = env.get("FATURAS_CAPTCHA_SOLVER_KEY") or None
+    values["blobs_s3_secret_access_key"] = env.get("FATURAS_BLOBS_S3_SECRET_ACCESS_KEY") or None
     try:
         return Settings(**values)
     except ValidationError as exc:

@@ -15,8 +15,11 @@ from storage.errors import ConfigurationError
 
 def blob_store(app: AppContext, backend: str | None = None) -> Blobs:
     """The content-addressed store of bill PDFs, screenshots and traces: `blobs.backend`, or `backend`."""
-    if (backend or app.settings.blobs_backend) == "database":
+    chosen = backend or app.settings.blobs_backend
+    if chosen == "database":
         return DatabaseBlobStore(app.engine)
+    if chosen == "s3":
+        return app.s3_blobs
     return BlobStore(app.settings.data_dir / "blobs")
 
 

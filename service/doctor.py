@@ -153,6 +153,13 @@ def _disk(app: AppContext) -> list[Finding]:
     return [Finding("disk", True, detail)]
 
 
+_BLOB_FIXES = {
+    "file": "make the data folder's blobs/ writable by this user",
+    "database": "check the database (see the database line above)",
+    "s3": "check blobs.s3_endpoint_url, that blobs.s3_bucket exists, and the S3 credentials",
+}
+
+
 def _blobs(app: AppContext) -> list[Finding]:
     store = blob_store(app)
     probe = b"faturas doctor probe " + secrets.token_bytes(16)
@@ -161,8 +168,11 @@ def _blobs(app: AppContext) -> list[Finding]:
         ok = store.get(digest) == probe
         store.delete(digest)
     except OSError as exc:
-        return [Finding("blobs", False, f"{type(exc).__name__}: {exc.strerror or exc}",
-                        "make the data folder's blobs/ writable by this user")]
+        return [Finding("blobs", False, f"{type(exc).__name__}: {exc.strerror or exc}", _BLOB_FIXES.get(
+            app.settings.blobs_backend, _BLOB_FIXES["file"]))]
+    except Exception as exc:  # noqa: BLE001 - botocore's and the database driver's own errors
+        return [Finding("blobs", False, f"{type(exc).__name__}: {exc}"[:300], _BLOB_FIXES.get(
+            app.settings.blobs_backend, _BLOB_FIXES["file"]))]
     return [Finding("blobs", ok, "write, read back and delete a probe" if ok else "a probe read back differently",
                     "" if ok else "check the disk")]
 

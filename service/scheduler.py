@@ -43,6 +43,7 @@ from storage.mail import new_owner
 from storage.work import (
     claim_adhesions,
     heartbeat,
+    prune_dead_workers,
     record_job_run,
     register_worker,
     release_adhesion,
@@ -52,6 +53,8 @@ from storage.work import (
 log = structlog.get_logger(__name__)
 HEARTBEAT_S = 10.0
 STALE_AFTER_S = 45.0
+# A dead worker stays listed by `faturas status` for a day, then the heartbeat job forgets it.
+FORGET_DEAD_AFTER_S = 86400.0
 
 
 @dataclass
@@ -179,7 +182,8 @@ class Service:
         """The worker's heartbeat."""
         with session_scope(self.app.engine) as session:
             heartbeat(session=session, owner=self.owner, stopping=self.stop.is_set())
-        return {}
+            forgotten = prune_dead_workers(session=session, older_than_s=FORGET_DEAD_AFTER_S)
+        return {"dead_workers_forgotten": forgotten} if forgotten else {}
 
     # -- life cycle --------------------------------------------------------------------------------------
 

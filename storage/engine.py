@@ -43,6 +43,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
 
 
 @contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """`session.begin_nested()` that nests inside the session's transaction on SQLite too.
+
+    Python's sqlite3 driver opens a transaction only before a write. A SAVEPOINT issued first opens one of
+    its own, and releasing that outermost savepoint commits it: every "nested" row would be committed
+    at once, whatever the session does later. So on SQLite the real transaction is begun first.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+    with session.begin_nested():
+        yield
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     with Session(engine, expire_on_commit=False) as session:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel
 
+from storage.columns import UtcDateTime
 from storage.errors import UnitInputError
 from storage.models import utcnow
 
@@ -25,7 +26,7 @@ class ExpectedGeneration(SQLModel, table=True):
 
     unit_id: int = Field(foreign_key="unit.id", primary_key=True, ondelete="CASCADE")
     monthly_kwh: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 def parse_plan(values: list[str]) -> list[Decimal]:
@@ -80,4 +81,4 @@ class AlertDigest(SQLModel, table=True):
     integrator_id: int = Field(foreign_key="integrator.id", primary_key=True, ondelete="CASCADE")
     day: str = Field(primary_key=True, max_length=10)
     alerts: int = 0
-    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

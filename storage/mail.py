@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from storage.engine import savepoint
 from storage.mail_models import (
     FINAL_FORWARD_STATES,
     Forward,
@@ -58,7 +59,7 @@ def acquire_lease(*, session: Session, name: str, owner: str, seconds: float, no
     expires = now + timedelta(seconds=seconds)
     if session.get(MailLease, name) is None:
         try:
-            with session.begin_nested():
+            with savepoint(session):
                 session.add(MailLease(name=name, owner=None, expires_at=None))
         except IntegrityError:
             pass

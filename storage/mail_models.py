@@ -13,9 +13,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Date, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.columns import UtcDateTime
 from storage.models import utcnow
 
 
@@ -59,7 +60,7 @@ FINAL_FORWARD_STATES = frozenset({ForwardStatus.SENT, ForwardStatus.PARKED})
 
 
 def _tz(nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable))
 
 
 class MailMessage(SQLModel, table=True):
@@ -93,8 +94,8 @@ class MailMessage(SQLModel, table=True):
     """Every `d=` of the message's DKIM signatures, comma-separated, in order (grouping of `dkim_failed`)."""
     released_at: datetime | None = _tz(nullable=True)
     """When an operator's trust sent this `dkim_failed` message back to the inbox (it is then processed anew)."""
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class Invoice(SQLModel, table=True):
@@ -128,7 +129,7 @@ class Invoice(SQLModel, table=True):
     layout: str | None = Field(default=None, max_length=64)
     mail_message_id: int | None = Field(default=None, foreign_key="mail_message.id", index=True,
                                         ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class Forward(SQLModel, table=True):
@@ -147,8 +148,8 @@ class Forward(SQLModel, table=True):
     smtp_response: str | None = Field(default=None, max_length=1000)
     message_id: str = Field(max_length=998, unique=True)
     sent_at: datetime | None = _tz(nullable=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class TrustedSender(SQLModel, table=True):
@@ -161,7 +162,7 @@ class TrustedSender(SQLModel, table=True):
     utility: str = Field(max_length=32)
     domain: str = Field(max_length=253)
     trusted_by: str | None = Field(default=None, max_length=320)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class MailLease(SQLModel, table=True):
@@ -171,7 +172,7 @@ class MailLease(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=300)
     owner: str | None = Field(default=None, max_length=200)
-    expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 __all__ = [

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ConfigDict, field_validator, model_validator
-from sqlalchemy import JSON, Column, DateTime, String, UniqueConstraint
+from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage import validators
+from storage.columns import UtcDateTime
 
 
 def utcnow() -> datetime:
@@ -57,7 +58,7 @@ NEXT_ACTOR: dict[AdhesionStatus, str] = {
 
 
 def _tz() -> Column:
-    return Column(DateTime(timezone=True), nullable=False)
+    return Column(UtcDateTime(), nullable=False)
 
 
 class UnitFields(SQLModel):
@@ -183,13 +184,13 @@ class Unit(SQLModel, table=True):
     pdf_password_enc: str | None = Field(default=None, sa_column=Column(String, nullable=True))
     adhesion_status: str = Field(default=AdhesionStatus.PENDING.value, max_length=32, index=True)
     adhesion_message: str | None = Field(default=None, max_length=1000)
-    adhesion_next_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    adhesion_next_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     """When the service may try the adhesion again (None: as soon as the state is the bot's)."""
     adhesion_failures: int = Field(default=0)
     """Transient failures in a row, for the retry schedule; reset by any other outcome."""
     adhesion_lease_owner: str | None = Field(default=None, max_length=200)
     adhesion_lease_until: datetime | None = Field(default=None,
-                                                 sa_column=Column(DateTime(timezone=True), nullable=True))
+                                                 sa_column=Column(UtcDateTime(), nullable=True))
     integrator_id: int | None = Field(default=None, foreign_key="integrator.id", index=True, ondelete="SET NULL")
     """The integrator who owns the unit (dashboard and API); None = not assigned yet (CLI-only)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
@@ -204,7 +205,7 @@ class InboxAddress(SQLModel, table=True):
     address: str = Field(primary_key=True, max_length=254)
     unit_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
-    released_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    released_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class UnitPublic(SQLModel):
@@ -252,7 +253,7 @@ class AdhesionAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True, ondelete="CASCADE")
     started_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
-    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     outcome: str | None = Field(default=None, max_length=32)
     step_reached: str | None = Field(default=None, max_length=64)
     message: str | None = Field(default=None, max_length=2000)
@@ -262,7 +263,7 @@ class AdhesionAttempt(SQLModel, table=True):
     artifacts: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     """Kept evidence of a failure: [{"kind": "screenshot"|"trace", "name": …, "blob": sha256}], encrypted."""
     artifacts_expire_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class BrowserSession(SQLModel, table=True):
@@ -284,7 +285,7 @@ class BrowserSession(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     state_enc: str = Field(sa_column=Column(String, nullable=False))
     saved_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
-    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 # The dashboard's tables (Unit.integrator_id points at one): registered with every import of the models.
@@ -311,9 +312,9 @@ class JobRun(SQLModel, table=True):
 
     job: str = Field(primary_key=True, max_length=64)
     owner: str | None = Field(default=None, max_length=200)
-    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    next_run_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    started_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    next_run_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = Field(default=None, max_length=1000)
 import storage.blob_models  # noqa: E402,F401

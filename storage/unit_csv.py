@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from storage.engine import session_scope
+from storage.engine import savepoint, session_scope
 from storage.errors import DuplicateUnit, FaturasError, UnitInputError
 from storage.models import Unit, UnitCreate
 from storage.secrets import KeyRing
@@ -209,7 +209,7 @@ def import_units(*, engine: Engine, path: Path, keys: KeyRing | None, inbox: Inb
                     code = unit_in.installation or unit_in.uc_code or ""
                     if code in seen:
                         raise UnitInputError("installation", f"repeats line {seen[code]} of this file")
-                    with session.begin_nested():
+                    with savepoint(session):
                         create_unit(session=session, unit_in=unit_in, keys=keys, inbox=inbox,
                                     integrator_id=integrator_id)
                     seen[code] = line

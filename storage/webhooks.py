@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
+from storage.engine import savepoint
 from storage.web_models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
@@ -36,7 +37,7 @@ def queue_delivery(*, session: Session, endpoint: WebhookEndpoint, event: str, i
     delivery = WebhookDelivery(endpoint_id=endpoint.id or 0, event=event, idempotency_key=idempotency_key,
                                payload=payload, next_attempt_at=None)  # None = due now
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(delivery)
     except IntegrityError:  # another worker queued it first
         return None

@@ -48,6 +48,19 @@ def heartbeat(*, session: Session, owner: str, stopping: bool = False) -> None:
         session.add(worker)
 
 
+def prune_dead_workers(*, session: Session, older_than_s: float, now: datetime | None = None) -> int:
+    """Forget workers silent for `older_than_s` (killed, never unregistered); how many were removed.
+
+    A worker that just died stays listed (`faturas status` shows it as dead) until then. Its leases need
+    no cleanup here: a lease whose owner has no live heartbeat is taken over anyway.
+    """
+    cutoff = (now or utcnow()) - timedelta(seconds=older_than_s)
+    dead = list(session.exec(select(Worker).where(col(Worker.heartbeat_at) < cutoff)).all())
+    for worker in dead:
+        session.delete(worker)
+    return len(dead)
+
+
 def unregister_worker(*, session: Session, owner: str) -> None:
     """Remove this worker and give back every adhesion lease it holds."""
     worker = session.get(Worker, owner)

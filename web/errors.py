@@ -19,6 +19,7 @@ from fastapi.exception_handlers import http_exception_handler, request_validatio
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from storage.errors import DuplicateUnit, FaturasError, UnitInputError, UnitNotFound
 from storage.integrators import IntegratorNotFound, TokenNotFound
@@ -74,22 +75,35 @@ def _public_message(error: FaturasError) -> str:
     return type(error).user_message if isinstance(error, DuplicateUnit) else error.user_message
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path (Starlette's 405 names only the first route's).
+
+    Each method is tried against the app's routes: included routers match through their own routes.
+    """
+    allowed = [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+               if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+                      for route in request.app.router.routes)]
+    return ", ".join(allowed)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the one handler for domain errors: JSON under /api, an HTML page elsewhere."""
 
-    def _page(request: Request, message: str, status: int) -> Response:
+    def _page(request: Request, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
         templates = request.app.state.web.templates
         return templates.TemplateResponse(request, "error.html", {"message": message, "status": status},
-                                          status_code=status)
+                                          status_code=status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
         # Pages answer in pt-BR; the API keeps FastAPI's JSON (documented in the OpenAPI document).
         if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
             return await http_exception_handler(request, exc)
         message = {404: "Página não encontrada.", 405: "Operação não permitida."}.get(
             exc.status_code, "Não foi possível atender o pedido.")
-        return _page(request, message, exc.status_code)
+        return _page(request, message, exc.status_code, exc.headers)  # a 405 keeps its Allow header
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 
 from cli.main import build_app
-from cli.support import EXIT_FAILED, EXIT_NOT_FOUND, run_app
+from cli.support import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_UNAVAILABLE, run_app
 from tests.processor.conftest import PASSWORD, USER
 from tests.processor.mime import bill_message
 from tests.samples import SAMPLES
@@ -207,3 +208,26 @@ def test_mail_senders_lists_the_held_bills_by_signer_then_trust_sends_them_back_
     assert code != 0 and "not a domain name" in err
     assert cli("mail", "senders", "untrust", BULK, "--utility", "cemig")[0] == 0
     assert cli("mail", "senders", "untrust", BULK, "--utility", "cemig")[0] == EXIT_FAILED
+
+
+def test_mail_poll_once_exits_unavailable_while_the_relay_is_down(cli, mail, tmp_path):
+    dovecot, smtp = mail
+    unit = _add_unit(cli, "3000000001")
+    dovecot.deliver(USER, bill_message(unit["inbox_address"], "3000000001", "2026-10"))
+    config = tmp_path / "faturas.toml"
+    healthy = config.read_text()
+    with socket.socket() as probe:  # a port nobody listens on: the relay is down
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    config.write_text(healthy.replace(f"port = {smtp.port}", f"port = {dead_port}"))
+
+    code, out, _ = cli("mail", "poll", "--once", "--json")
+    assert code == EXIT_UNAVAILABLE
+    report = json.loads(out)
+    assert report["relay_unavailable"] and report["forwarded"] == 0
+    assert report["accounts"][0]["outcomes"] == {"parsed": 1}  # stored: only its forward waits
+    assert smtp.messages == []
+
+    config.write_text(healthy)
+    code, out, _ = cli("mail", "poll", "--once", "--json")
+    assert code == 0 and json.loads(out)["forwarded"] == 1 and len(smtp.messages) == 1

@@ -8,12 +8,12 @@ import io
 import pytest
 from sqlmodel import select
 
-from storage.engine import session_scope
+from storage.engine import savepoint, session_scope
 from storage.errors import UnitInputError
 from storage.models import Unit, UnitCreate, UnitUpdate
 from storage.secrets import KeyRing, new_key
 from storage.unit_csv import MAX_CSV_BYTES, CsvFormatError, export_units, import_units
-from storage.units import InboxPolicy
+from storage.units import InboxPolicy, create_unit
 from storage.validators import is_valid_cnpj, normalise_document
 
 INBOX = InboxPolicy(pattern="uc-{installation}-{token}", domain="faturas.example.com")
@@ -148,3 +148,34 @@ def test_a_duplicated_header_is_a_clear_error(engine, tmp_path):
 def test_a_file_over_the_size_limit_is_refused_before_reading(engine, tmp_path):
     with pytest.raises(CsvFormatError, match="MiB"):
         _import(engine, tmp_path, HEADER + ("3000055479,Ana,52998224725,\n" * (MAX_CSV_BYTES // 20)))
+
+
+def test_a_released_savepoint_stays_inside_the_transaction(engine):
+    # On SQLite the first SAVEPOINT of a session used to open its own transaction, which RELEASE committed.
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        with savepoint(session):
+            create_unit(session=session, unit_in=UnitCreate(installation="3000000001", client_name="Ana",
+                                                            holder_document="52998224725"), keys=None, inbox=INBOX)
+        raise RuntimeError("the transaction fails after the row's savepoint was released")
+    assert _units(engine) == []
+
+
+def test_a_crash_inside_a_batch_writes_none_of_it(engine, tmp_path, monkeypatch):
+    import storage.unit_csv as unit_csv
+
+    real_create = unit_csv.create_unit
+    calls = []
+
+    def crash_on_third(**kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("power cut")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(unit_csv, "create_unit", crash_on_third)
+    rows = "".join(f"300000000{n},Cliente {n},52998224725,\n" for n in range(1, 5))
+    with pytest.raises(RuntimeError):
+        _import(engine, tmp_path, HEADER + rows)
+    assert _units(engine) == []  # the batch is one transaction: rows 1 and 2 went with it
+    monkeypatch.setattr(unit_csv, "create_unit", real_create)
+    assert _import(engine, tmp_path, HEADER + rows).created == 4

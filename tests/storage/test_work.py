@@ -1,14 +1,21 @@
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from storage import migrate
 from storage.engine import make_engine, session_scope
 from storage.errors import ConfigurationError
-from storage.models import AdhesionStatus, Unit, utcnow
+from storage.models import AdhesionStatus, Unit, Worker, utcnow
 from storage.units import InboxPolicy, create_unit
-from storage.work import claim_adhesions, heartbeat, live_workers, register_worker, release_adhesion
+from storage.work import (
+    claim_adhesions,
+    heartbeat,
+    live_workers,
+    prune_dead_workers,
+    register_worker,
+    release_adhesion,
+)
 from tests.factories import unit_in
 
 POLICY = InboxPolicy(pattern="uc-{installation}-{token}", domain="faturas.example.com")
@@ -98,3 +105,17 @@ def test_sqlite_refuses_a_second_live_worker(engine):
     with session_scope(engine) as session:
         heartbeat(session=session, owner="first")
         assert [w.owner for w in live_workers(session=session, stale_after_s=45)] == ["first"]
+
+
+def test_dead_workers_are_forgotten_after_a_day_and_live_ones_kept(engine):
+    for owner in ("alive", "dead-an-hour", "dead-two-days"):
+        _register(engine, owner)
+    now = utcnow()
+    with session_scope(engine) as session:
+        session.get(Worker, "dead-an-hour").heartbeat_at = now - timedelta(hours=1)
+        session.get(Worker, "dead-two-days").heartbeat_at = now - timedelta(days=2)
+    with session_scope(engine) as session:
+        assert prune_dead_workers(session=session, older_than_s=86400, now=now) == 1
+    with session_scope(engine) as session:
+        assert sorted(w.owner for w in session.exec(select(Worker))) == ["alive", "dead-an-hour"]
+        assert prune_dead_workers(session=session, older_than_s=86400, now=now) == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -96,3 +98,27 @@ def test_api_conforms_to_its_openapi_document(web):
 
         check()
     assert len(seen) == 11 and seen["GET /api/v1/units"] & {200}
+
+
+def test_moments_are_answered_with_their_utc_offset_on_every_database(web):
+    # SQLite keeps no time zone: its answers used to say `2026-12-02T10:00:00`, PostgreSQL's `…+00:00`.
+    web.user("ana@solar.example.com")
+    auth = {"Authorization": f"Bearer {web.token('ana@solar.example.com')}"}
+    with web.client() as api:
+        created = api.post("/api/v1/units", headers=auth, json={
+            "installation": "3000000001", "client_name": "Maria", "holder_document": "529.982.247-25"})
+        fetched = api.get(f"/api/v1/units/{created.json()['id']}", headers=auth).json()
+    for key in ("created_at", "updated_at"):
+        moment = datetime.fromisoformat(fetched[key])
+        assert moment.utcoffset() == timedelta(0), (key, fetched[key])
+
+
+def test_a_method_not_allowed_says_which_are(web):
+    web.user("ana@solar.example.com")
+    auth = {"Authorization": f"Bearer {web.token('ana@solar.example.com')}"}
+    with web.client() as client:
+        api = client.put("/api/v1/units", headers=auth)
+        page = client.delete("/entrar")
+    assert api.status_code == 405 and set(api.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+    assert page.status_code == 405 and "GET" in page.headers["allow"]
+    assert "Operação não permitida" in page.text
