@@ -171,13 +171,14 @@ def senders(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", he
     configured = {u: list(d) for u, d in app.settings.mail.sending_domains.items()}
     if as_json:
         console.print_json(json.dumps({
-            "held": [{"signers": list(g.signers), "from_domain": g.from_domain, "utility": g.utility,
-                      "messages": g.count, "message_ids": g.message_ids} for g in groups],
+            "held": [{"signers": list(g.signers), "signers_recorded": g.recorded, "from_domain": g.from_domain,
+                      "utility": g.utility, "messages": g.count, "message_ids": g.message_ids} for g in groups],
             "trusted": {u: list(d) for u, d in trusted.items()}, "configured": configured}))
         return
     table = Table("messages", "signed by (d=)", "From domain", "utility")
     for group in groups:
-        table.add_row(str(group.count), ", ".join(group.signers) or "(unsigned)", group.from_domain or "?",
+        signers = ", ".join(group.signers) or ("(unsigned)" if group.recorded else "(not recorded: use mail retry)")
+        table.add_row(str(group.count), signers, group.from_domain or "?",
                       group.utility or "?")
     console.print(table if groups else "no message held for its DKIM signature")
     for utility in sorted(set(configured) | set(trusted)):

@@ -19,6 +19,7 @@ from storage.models import Unit
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 UNSIGNED = "(sem assinatura)"
+UNRECORDED = "(assinatura não registrada: retida antes da versão que a registra; use `faturas mail retry`)"
 
 
 def normalise_domain(domain: str) -> str:
@@ -75,6 +76,8 @@ class SenderGroup:
     from_domain: str | None
     utility: str | None
     message_ids: list[int] = field(default_factory=list)
+    recorded: bool = True
+    """False for messages held before the signing domains were recorded (migration 0010): signers unknown."""
 
     @property
     def count(self) -> int:
@@ -83,10 +86,10 @@ class SenderGroup:
 
     @property
     def label(self) -> str:
-        """pt-BR: "3 contas assinadas por bulk.example.net, cemig.com.br (De: cemig.com.br)"."""
-        noun = "conta" if self.count == 1 else "contas"
-        by = ", ".join(self.signers) if self.signers else UNSIGNED
-        return f"{self.count} {noun} assinadas por {by} (De: {self.from_domain or 'desconhecido'})"
+        """pt-BR: "3 contas assinadas por bulk.example.net, cemig.com.br (De: cemig.com.br)"; "1 conta assinada…"."""
+        noun = "conta assinada" if self.count == 1 else "contas assinadas"
+        by = ", ".join(self.signers) if self.signers else (UNSIGNED if self.recorded else UNRECORDED)
+        return f"{self.count} {noun} por {by} (De: {self.from_domain or 'desconhecido'})"
 
 
 def held(*, session: Session) -> list[tuple[MailMessage, str | None]]:
@@ -103,8 +106,10 @@ def dkim_failed_groups(*, session: Session) -> list[SenderGroup]:
     groups: dict[tuple, SenderGroup] = {}
     for message, utility in held(session=session):
         signers = tuple(message.dkim_domains.split(",")) if message.dkim_domains else ()
-        key = (signers, from_domain(message.sender), utility)
-        group = groups.setdefault(key, SenderGroup(signers=signers, from_domain=key[1], utility=utility))
+        recorded = bool(signers) or message.dkim == "none"
+        key = (signers, from_domain(message.sender), utility, recorded)
+        group = groups.setdefault(key, SenderGroup(signers=signers, from_domain=key[1], utility=utility,
+                                                   recorded=recorded))
         group.message_ids.append(message.id or 0)
     return sorted(groups.values(), key=lambda g: (-g.count, g.signers, g.from_domain or ""))
 

@@ -94,3 +94,19 @@ def test_a_trust_for_another_utility_or_of_a_non_domain_releases_nothing(world):
     with session_scope(world.engine) as session:
         assert [g.count for g in dkim_failed_groups(session=session)] == [1]
     assert world.counts()["Quarantine"] == 1
+
+
+def test_messages_held_before_signers_were_recorded_are_grouped_apart_and_unsigned_ones_say_so(world):
+    from sqlalchemy import update
+
+    units = [world.add_unit(n) for n in (1, 2)]
+    world.deliver(_bulk_only(units[0]))
+    world.deliver(bill_message(units[1].inbox_address, units[1].installation, "2026-11", sign=False))
+    assert world.poll(dns_txt=_dns()).outcomes == {"dkim_failed": 2}
+    with session_scope(world.engine) as session:
+        session.execute(update(MailMessage).where(MailMessage.dkim == "fail").values(dkim_domains=None))
+    with session_scope(world.engine) as session:
+        labels = sorted(g.label for g in dkim_failed_groups(session=session))
+    assert labels == ["1 conta assinada por (assinatura não registrada: retida antes da versão que a registra; "
+                      "use `faturas mail retry`) (De: cemig.com.br)",
+                      "1 conta assinada por (sem assinatura) (De: cemig.com.br)"]

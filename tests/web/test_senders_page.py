@@ -57,7 +57,7 @@ def test_an_integrator_trusts_the_signer_of_their_held_bill_and_it_is_processed_
 
     client = web.login("ana@solar.example.com")
     listing = client.get("/remetentes")
-    assert f"1 conta assinadas por {BULK} (De: cemig.com.br)" in listing.text
+    assert f"1 conta assinada por {BULK} (De: cemig.com.br)" in listing.text
     assert f"Confiar em {BULK}" in listing.text
     done = client.post("/remetentes/confiar", data={"dominio": BULK, "concessionaria": "cemig",
                                                     "csrf_token": csrf_of(listing)})

@@ -35,7 +35,7 @@ def _own_groups(session, user: Integrator) -> list[SenderGroup]:  # noqa: ANN001
         mine = [i for i in group.message_ids if i in own_ids]
         if mine:
             out.append(SenderGroup(signers=group.signers, from_domain=group.from_domain, utility=group.utility,
-                                   message_ids=mine))
+                                   message_ids=mine, recorded=group.recorded))
     return out
 
 
