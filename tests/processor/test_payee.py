@@ -144,3 +144,21 @@ def test_a_pix_amount_other_than_the_printed_total_is_a_review_reason_not_a_paye
     ok = read_bill(UnlockedPdf(filename="f.pdf", original=genuine, readable=genuine), utility="cemig",
                    installations=("3000000001",), uc_code_known=False)
     assert ok.pix is not None and "pix_amount_mismatch" not in ok.review_reasons and not ok.needs_review
+
+
+def test_a_2024_layout_bill_whose_barcode_pays_another_company_is_a_payee_mismatch_without_a_qr():
+    from processor.bill import read_bill
+    from processor.types import UnlockedPdf
+    from simulator.bills.render import render
+
+    doc = build_document(profile("3000000001"), "2025-06")
+    barcode = arrecadacao_barcode(amount=doc.total, free_field=doc.barcode[19:], company="0777")
+    linha = linha_digitavel(barcode)
+    doc = dataclasses.replace(doc, barcode=barcode, linha_digitavel=linha,
+                              bill=doc.bill.model_copy(update={"barcode": linha}))
+    pdf = render(doc, conta_digital=True)
+    read = read_bill(UnlockedPdf(filename="f.pdf", original=pdf, readable=pdf), utility="cemig",
+                     installations=("3000000001",))
+    assert read.bill.layout != "cemig-2026" and read.pix is None  # no QR decoded on the text-only layouts
+    assert read.payee_mismatch == ("barcode company code 0777, not 0138",)
+    assert "payee_mismatch" in read.review_reasons and read.needs_review
