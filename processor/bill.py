@@ -24,7 +24,7 @@ from processor.parse.registry import PARSERS
 from processor.parse.schema import Bill
 from processor.parse.text import pdf_text
 from processor.payee import mismatches
-from processor.pix import read_pix
+from processor.pix import read_pix_codes
 from processor.types import ReadBill, UnlockedPdf
 
 QR_LAYOUTS = frozenset({*LAYOUTS_2026, generic.LAYOUT})
@@ -72,8 +72,9 @@ def _payee(read: ReadBill, utility: str) -> ReadBill:
     A mismatch makes the bill `payee_mismatch` (stored for review, never forwarded: processor.pipeline); a
     PIX amount other than the printed total is a review reason.
     """
-    pix = read_pix(read.pdf.readable)[0] if read.bill.layout in QR_LAYOUTS else None
-    found = tuple(mismatches(utility, barcode=read.bill.barcode, pix=pix))
+    codes = read_pix_codes(read.pdf.readable)[0] if read.bill.layout in QR_LAYOUTS else []
+    pix = codes[0] if codes else None
+    found = tuple(mismatches(utility, barcode=read.bill.barcode, pix=codes))
     reasons = list(read.review_reasons)
     if pix is not None and pix.amount is not None and read.bill.amount_due is not None \
             and pix.amount != Decimal(read.bill.amount_due):

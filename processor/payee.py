@@ -15,6 +15,7 @@ a key that is none of these is a mismatch even when the merchant says CEMIG.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from processor.parse.generic import COMPANY_CODES, company_code
@@ -52,7 +53,7 @@ def _key(key: str) -> str:
     return digits if key and all(c.isdigit() or c in ".-/() +" for c in key) else key
 
 
-def mismatches(utility: str, *, barcode: str | None, pix: Pix | None) -> list[str]:
+def mismatches(utility: str, *, barcode: str | None, pix: Sequence[Pix] = ()) -> list[str]:
     """What in the payment data names someone else (English, for the ledger); empty when all is the utility's.
 
     A utility with no known payee is not checked. A missing barcode or QR is not a mismatch (the bill
@@ -66,12 +67,12 @@ def mismatches(utility: str, *, barcode: str | None, pix: Pix | None) -> list[st
         code = company_code(barcode)
         if code != payee.company_code:
             out.append(f"barcode company code {code}, not {payee.company_code}")
-    if pix is not None:
-        allowed = {_key(k) for k in payee.pix_keys}
-        if pix.key is None or _key(pix.key) not in allowed:
-            out.append(f"PIX key {pix.key!r} is not the utility's")
-        if pix.merchant is None or not _plain(pix.merchant).startswith(payee.merchant_prefixes):
-            out.append(f"PIX merchant {pix.merchant!r} is not the utility's")
+    allowed = {_key(k) for k in payee.pix_keys}
+    for code in pix:  # every PIX QR on the page: a forged bill may add its own beside the genuine one
+        if code.key is None or _key(code.key) not in allowed:
+            out.append(f"PIX key {code.key!r} is not the utility's")
+        if code.merchant is None or not _plain(code.merchant).startswith(payee.merchant_prefixes):
+            out.append(f"PIX merchant {code.merchant!r} is not the utility's")
     return out
 
 

@@ -110,11 +110,17 @@ def qr_texts(pdf: bytes, *, page: int = 0) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode) if r.text]
 
 
+def read_pix_codes(pdf: bytes) -> tuple[list[Pix], int]:
+    """Every PIX BR Code on the bill's first page, and how many QR codes the page has.
+
+    The whole page is read, not only where the layout prints its QR: a forged bill may add a second QR
+    beside the genuine one, and every one of them must pay the utility (processor.payee).
+    """
+    texts = qr_texts(pdf)
+    return [pix for pix in map(parse, texts) if pix is not None], len(texts)
+
+
 def read_pix(pdf: bytes) -> tuple[Pix | None, int]:
     """The first PIX BR Code on the bill's first page, and how many QR codes the page has."""
-    texts = qr_texts(pdf)
-    for text in texts:
-        pix = parse(text)
-        if pix is not None:
-            return pix, len(texts)
-    return None, len(texts)
+    codes, count = read_pix_codes(pdf)
+    return (codes[0] if codes else None), count

@@ -65,7 +65,7 @@ def test_the_real_2026_bill_pays_cemig_by_pix_for_its_printed_total():
     assert qr_codes >= 2  # the NF3e QR and the PIX one
     assert pix is not None and pix.crc_valid and pix.key == CEMIG_PIX_KEY and pix.merchant == "CEMIG D."
     assert pix.amount == Decimal("644.54")
-    assert mismatches("cemig", barcode=None, pix=pix) == []
+    assert mismatches("cemig", barcode=None, pix=[pix]) == []
 
 
 def test_a_generated_2026_bill_carries_a_real_br_code_that_matches_its_barcode():
@@ -74,16 +74,17 @@ def test_a_generated_2026_bill_carries_a_real_br_code_that_matches_its_barcode()
     assert pix is not None and pix.crc_valid and pix.amount == Decimal(generated.bill.amount_due)
     linha = generated.bill.barcode
     assert pix.txid == "".join(linha[i:i + 11] for i in range(0, 48, 12))[19:]
-    assert mismatches("cemig", barcode=linha, pix=pix) == []
+    assert mismatches("cemig", barcode=linha, pix=[pix]) == []
 
 
 def test_alternative_cemig_keys_and_names_pass_and_anyone_else_fails():
     ok = parse(br_code(amount="1.00", reference_month="2026-01", due_date="2026-02-01", barcode="8" * 44,
                        key="06.981.180/0001-16", merchant="Cemig Distribuição S.A."))
-    assert mismatches("cemig", barcode=None, pix=ok) == []
+    assert mismatches("cemig", barcode=None, pix=[ok]) == []
     wrong = parse(br_code(amount="1.00", reference_month="2026-01", due_date="2026-02-01", barcode="8" * 44,
                           key=FRAUD_KEY, merchant="CEMIG D."))
-    assert mismatches("cemig", barcode=None, pix=wrong) == [f"PIX key {FRAUD_KEY!r} is not the utility's"]
+    assert mismatches("cemig", barcode=None, pix=[wrong]) == [f"PIX key {FRAUD_KEY!r} is not the utility's"]
+    assert mismatches("cemig", barcode=None, pix=[ok, wrong]) == [f"PIX key {FRAUD_KEY!r} is not the utility's"]
 
 
 def _check_mismatch(world, forged, unit):
@@ -162,3 +163,33 @@ def test_a_2024_layout_bill_whose_barcode_pays_another_company_is_a_payee_mismat
     assert read.bill.layout != "cemig-2026" and read.pix is None  # no QR decoded on the text-only layouts
     assert read.payee_mismatch == ("barcode company code 0777, not 0138",)
     assert "payee_mismatch" in read.review_reasons and read.needs_review
+
+
+def test_a_second_pix_qr_added_beside_the_genuine_one_is_a_payee_mismatch():
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from reportlab.pdfgen.canvas import Canvas
+
+    from processor.bill import read_bill
+    from processor.types import UnlockedPdf
+    from simulator.bills.render_2026 import _pix_qr
+
+    generated = bill("3000000001", "2026-11")
+    truth = generated.bill
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(595, 842))
+    # drawn in a blank area (right of the page, below the "Reservado ao Fisco" block), as a forger would
+    _pix_qr(canvas, 460.0, 180.0, 60.0, br_code(amount=truth.amount_due, reference_month=truth.reference_month,
+                                                 due_date=truth.due_date, barcode="8" * 44, key=FRAUD_KEY))
+    canvas.showPage()
+    canvas.save()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(generated.plain_pdf)))
+    writer.pages[0].merge_page(PdfReader(io.BytesIO(buffer.getvalue())).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    pdf = out.getvalue()
+    read = read_bill(UnlockedPdf(filename="f.pdf", original=pdf, readable=pdf), utility="cemig",
+                     installations=("3000000001",), uc_code_known=False)
+    assert read.payee_mismatch == (f"PIX key {FRAUD_KEY!r} is not the utility's",)
+    assert "payee_mismatch" in read.review_reasons
