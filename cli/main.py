@@ -10,6 +10,7 @@ import typer
 
 from cli.adhere import adhere_app
 from cli.admin import backup, blobs_app, db_app, keys_app, restore
+from cli.clients import clients_app
 from cli.invoices import invoices_app
 from cli.mail import mail_app
 from cli.service import doctor as doctor_command
@@ -82,6 +83,7 @@ def build_app() -> typer.Typer:
                       add_completion=False)
     app.callback()(_root)
     app.add_typer(units_app, name="units")
+    app.add_typer(clients_app, name="clients")
     app.add_typer(keys_app, name="keys")
     app.add_typer(db_app, name="db")
     app.add_typer(blobs_app, name="blobs")

@@ -2,7 +2,8 @@
 
 A 4 MB flate bomb decompressed by pypdf or PDFium can take gigabytes; a PDF that loops keeps a worker
 busy forever. Unlock and parse (`processor.unlock`, `processor.bill`) therefore run in a forked reader
-process with `resource.setrlimit(RLIMIT_AS, its size at start + limit)`. The reader is kept and reused
+process (forked by multiprocessing's fork server) with `resource.setrlimit(RLIMIT_AS, its size at start +
+limit)`. The reader is kept and reused
 (a fork per PDF cost ~60 ms, four times the parse itself); one that runs out of memory, dies or takes
 longer than the timeout is killed and replaced, and the bill ends `too_large` (MemoryError in Python,
 or an abort, which is how PDFium fails an allocation) or `unreadable` (another crash, the timeout),
@@ -60,9 +61,6 @@ def _one(task: tuple) -> tuple:
 def _serve(conn, limit_bytes: int) -> None:  # noqa: ANN001 - a multiprocessing Connection
     """The reader's loop: one task in, one result out, until the pipe closes."""
     try:
-        import processor.parse.text as text
-
-        text._PDFIUM = threading.Lock()  # another thread of the parent may have held it at fork time
         # The parent's Python signal handlers (the service's SIGTERM → stop flag) would keep this child alive
         # when multiprocessing terminates it at exit, and the parent would wait for it forever.
         for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -99,7 +97,11 @@ class PdfReader:
     _pid: int = 0
 
     def _start(self) -> None:
-        context = multiprocessing.get_context("fork")
+        # Forked from multiprocessing's fork server, a single-threaded process started once, not from this
+        # one: a fork of a threaded process (the service, the dashboard) can inherit a lock another thread
+        # held at that moment (logging, PDFium's), and the reader would hang on it forever.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["processor.bill", "processor.unlock"])
         parent, child_end = context.Pipe()
         self._child = context.Process(target=_serve, args=(child_end, self.limit_bytes), daemon=True,
                                       name="faturas-pdf-reader")

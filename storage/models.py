@@ -317,5 +317,6 @@ class JobRun(SQLModel, table=True):
     next_run_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = Field(default=None, max_length=1000)
+import storage.audit_models  # noqa: E402,F401
 import storage.blob_models  # noqa: E402,F401
 import storage.generation  # noqa: E402,F401
