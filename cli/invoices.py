@@ -1,4 +1,4 @@
-"""`faturas invoices …`: read bill PDFs (parse) and add earlier bills of a unit (import)."""
+"""`faturas invoices …`: read bill PDFs (parse), add earlier bills of a unit (import), export a golden pair."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.support import EXIT_FAILED, app_context, read_secret
+from cli.support import EXIT_FAILED, EXIT_INPUT, EXIT_NOT_FOUND, app_context, err_console, read_secret
 from config.wiring import build_pipeline
 from processor.errors import BillRejected
+from processor.fixture import golden_pair
+from processor.review import bill_text
 from processor.uploads import import_files, parse_file
+from storage.engine import session_scope
+from storage.mail_models import Invoice
+from storage.models import Unit
 
 invoices_app = typer.Typer(help="Bills (faturas): parse PDFs, import earlier bills of a unit.", no_args_is_help=True)
 console = Console()
@@ -78,3 +83,38 @@ def import_(ctx: typer.Context, files: list[Path] = _FILES,
         console.print(table)
     if any(r.outcome == "failed" for r in results):
         raise typer.Exit(EXIT_FAILED)
+
+
+@invoices_app.command("export-fixture")
+def export_fixture(ctx: typer.Context, invoice_id: int = typer.Argument(..., help="The bill's id (dashboard URL)."),
+                   out: Path = typer.Option(Path("."), "--out", file_okay=False, help="Folder to write the pair to."),
+                   ) -> None:
+    """Write a reviewed bill as a golden-test pair: its text with personal data masked, and its fields.
+
+    Writes `review-ID-MM-YYYY.txt` and `review-ID-MM-YYYY.expected.json`; add both to
+    tests/processor/parse/golden/ to teach the parser the bill's layout (tests/processor/parse/test_text_golden.py).
+    Names, CPF/CNPJ, addresses, barcodes, the automatic-debit code and PIX payloads are masked.
+
+    Example: faturas invoices export-fixture 42 --out tests/processor/parse/golden
+    """
+    app = app_context(ctx)
+    with session_scope(app.engine) as session:
+        invoice = session.get(Invoice, invoice_id)
+        unit = session.get(Unit, invoice.unit_id) if invoice is not None else None
+        if invoice is None or unit is None:
+            err_console.print(f"error: no invoice {invoice_id}")
+            raise typer.Exit(EXIT_NOT_FOUND)
+        if invoice.status != "parsed":
+            err_console.print(f"error: invoice {invoice_id} is {invoice.status}: confirm its fields on the review "
+                              f"screen first (/faturas/{invoice_id}/revisao)")
+            raise typer.Exit(EXIT_INPUT)
+        text = bill_text(pipeline=build_pipeline(app), unit=unit, invoice=invoice)
+        masked, expected = golden_pair(text, invoice.data, names=(unit.client_name,), document=unit.holder_document)
+        month = invoice.reference_month
+    stem = f"review-{invoice_id}-{month[5:]}-{month[:4]}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.txt").write_text(masked, encoding="utf-8")
+    (out / f"{stem}.expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n",
+                                               encoding="utf-8")
+    typer.echo(f"{out / stem}.txt")
+    typer.echo(f"{out / stem}.expected.json")

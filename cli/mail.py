@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.mail_accounts import accounts_app
 from cli.support import EXIT_FAILED, EXIT_UNAVAILABLE, app_context
 from config.wiring import build_pipeline
 from processor.errors import MessageNotFound
@@ -25,6 +26,7 @@ from storage.senders import dkim_failed_groups, trusted_domains
 
 mail_app = typer.Typer(help="The bill inboxes: poll them, see where messages stand, retry and reprocess.",
                        no_args_is_help=True)
+mail_app.add_typer(accounts_app, name="accounts")
 console = Console()
 
 

@@ -41,8 +41,9 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     from service.scheduler import STALE_AFTER_S
     from service.status import collect_status
 
-    with session_scope(app_context(ctx).engine) as session:
-        data = collect_status(session=session, stale_after_s=STALE_AFTER_S)
+    app = app_context(ctx)
+    with session_scope(app.engine) as session:
+        data = collect_status(session=session, stale_after_s=STALE_AFTER_S, mail=app.settings.mail)
     if as_json:
         console.print_json(json.dumps(data))
         return
@@ -57,6 +58,10 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
                                      else "none"), highlight=False)
     console.print("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(data["outbox"].items())) or "empty"),
                   highlight=False)
+    for box in data["mailboxes"]:
+        if box["state"] != "ok":
+            console.print(f"mailbox {box['account']} ({box['kind']}): {box['state']}, operator acts: "
+                          f"faturas mail accounts authorize {box['account']}", highlight=False)
     jobs = Table("job", "last finished", "next run", "summary", "error", title="Jobs")
     for job in data["jobs"]:
         jobs.add_row(job["job"], job["last_finished"] or "-", job["next_run"] or "-",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.context import AppContext
+from processor.oauth import rotate_token_files
 from storage.engine import session_scope
 from storage.errors import ConfigurationError
 from storage.secrets import new_key, read_key_file, write_key_file
@@ -42,6 +43,7 @@ def rotate_keys(app: AppContext, *, drop_old: bool) -> Rotation:
     if app.settings.secret_keys:
         with session_scope(app.engine) as session:
             count = rotate_unit_secrets(session=session, keys=app.keys())
+        count += rotate_token_files(app.settings.mail, app.keys())
         return Rotation(secrets=count, from_environment=True, old_keys_kept=0)
     path = app.settings.key_file
     old = read_key_file(path) if path.exists() else ()
@@ -51,6 +53,7 @@ def rotate_keys(app: AppContext, *, drop_old: bool) -> Rotation:
     write_key_file(path, (fresh, *old))
     with session_scope(app.engine) as session:
         count = rotate_unit_secrets(session=session, keys=app.keys())
+    count += rotate_token_files(app.settings.mail, app.keys())
     if drop_old:
         write_key_file(path, (fresh,))
     return Rotation(secrets=count, from_environment=False, old_keys_kept=0 if drop_old else len(old))

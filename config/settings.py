@@ -291,7 +291,9 @@ def load_settings(environ: dict[str, str] | None = None, config_path: Path | Non
     values.setdefault("web_session_key_file", data_dir / "keys" / "web-session.key")
     values["secret_keys"] = env.get("FATURAS_SECRET_KEYS") or None
     values["mail"] = load_mail_settings(data, env, path,
-                                        inbox_domain=str(values.get("inbox_domain") or "faturas.example.com"))
+                                        inbox_domain=str(values.get("inbox_domain") or "faturas.example.com"),
+                                        data_dir=data_dir, key_file=Path(values["key_file"]).expanduser(),
+                                        secret_keys=values["secret_keys"])
     values["captcha_solver_key"] = env.get("FATURAS_CAPTCHA_SOLVER_KEY") or None
     values["blobs_s3_secret_access_key"] = env.get("FATURAS_BLOBS_S3_SECRET_ACCESS_KEY") or None
     try:

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 TlsMode = Literal["none", "starttls", "ssl"]
+AuthMode = Literal["password", "xoauth2"]
+OAuthProvider = Literal["google", "microsoft", "generic"]
 DkimPolicy = Literal["require", "warn", "off"]
 
 # A password rule is a template over the unit's data, e.g. "{document[0:5]}" = first 5 digits of the CPF/CNPJ.
@@ -28,6 +30,45 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class OAuthSettings(_Frozen):
+    """How an `auth = "xoauth2"` mailbox or relay gets its access tokens (see processor.oauth).
+
+    The refresh token is not configured here: `faturas mail accounts authorize NAME` obtains it and keeps it
+    encrypted with the key ring in `token_file`, which the settings loader places in the data folder.
+    """
+
+    provider: OAuthProvider = "generic"
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr | None = None
+    token_url: str | None = None
+    """The token endpoint; google and microsoft have their own (microsoft: per `tenant`)."""
+    device_url: str | None = None
+    """The device authorization endpoint (RFC 8628); google and microsoft have their own."""
+    authorize_url: str | None = None
+    """The authorization endpoint for the installed-app flow (`authorize --browser`); google/microsoft built in."""
+    scope: str | None = None
+    """Scopes asked for at authorization; google and microsoft default to their IMAP+SMTP scopes."""
+    tenant: str = "common"
+    token_file: Path
+    key_file: Path
+    secret_keys: SecretStr | None = None
+    refresh_margin_s: float = Field(default=60.0, ge=0)
+    """An access token is renewed this long before the expiry its provider announced."""
+
+    @model_validator(mode="after")
+    def _generic_needs_urls(self) -> OAuthSettings:
+        if self.provider == "generic" and not self.token_url:
+            raise ValueError("a generic OAuth provider needs token_url")
+        return self
+
+
+def _auth_fields(auth: str, password: SecretStr | None, oauth: OAuthSettings | None, *, needs_password: bool) -> None:
+    if auth == "xoauth2" and oauth is None:
+        raise ValueError('auth = "xoauth2" needs an oauth table (provider, client_id, …)')
+    if auth == "password" and needs_password and password is None:
+        raise ValueError('needs a password (or password_file), or auth = "xoauth2"')
+
+
 class MailAccount(_Frozen):
     """One IMAP mailbox that receives bills (a catch-all for every unit's address, or one of several)."""
 
@@ -36,7 +77,9 @@ class MailAccount(_Frozen):
     port: int | None = None
     tls: TlsMode = "ssl"
     user: str = Field(min_length=1)
-    password: SecretStr
+    auth: AuthMode = "password"
+    password: SecretStr | None = None
+    oauth: OAuthSettings | None = None
     inbox: str = "INBOX"
     processed: str = "Processed"
     quarantine: str = "Quarantine"
@@ -58,6 +101,7 @@ class MailAccount(_Frozen):
     def _folders_differ(self) -> MailAccount:
         if len({self.inbox, self.processed, self.quarantine}) != 3:
             raise ValueError("inbox, processed and quarantine must be three different folders")
+        _auth_fields(self.auth, self.password, self.oauth, needs_password=True)
         return self
 
 
@@ -68,8 +112,17 @@ class SmtpRelay(_Frozen):
     port: int = 25
     tls: TlsMode = "none"
     user: str | None = None
+    auth: AuthMode = "password"
     password: SecretStr | None = None
+    oauth: OAuthSettings | None = None
     timeout: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _auth(self) -> SmtpRelay:
+        _auth_fields(self.auth, self.password, self.oauth, needs_password=False)
+        if self.auth == "xoauth2" and not self.user:
+            raise ValueError('auth = "xoauth2" needs the user the token belongs to')
+        return self
 
 
 class MailSettings(_Frozen):

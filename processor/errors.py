@@ -2,6 +2,7 @@
 
     FaturasError (storage.errors)
     ├── MailboxUnavailable       IMAP server unreachable, login refused, folder missing: retry next pass
+    │   └── MailboxAuthExpired   the OAuth refresh token was revoked or expired: the operator authorizes again
     ├── MailboxBusy              another worker holds the mailbox lease: skip it this pass
     ├── BillRejected             a message's content cannot become a stored bill (recorded, pass goes on)
     │   ├── NoBill               no PDF in the message
@@ -28,6 +29,22 @@ class MailboxUnavailable(FaturasError):
     """The IMAP server could not be reached or refused us; the account is retried next pass."""
 
     user_message = "A caixa de e-mail das faturas está indisponível; nova tentativa na próxima verificação."
+
+
+class MailboxAuthExpired(MailboxUnavailable):
+    """The provider refused the stored refresh token (revoked, expired, or never authorized).
+
+    State `mailbox_auth_expired`, who acts: the operator, with `faturas mail accounts authorize NAME`. No
+    pass retries the token endpoint until then: the account is skipped and the others go on.
+    """
+
+    state = "mailbox_auth_expired"
+    user_message = ("A autorização de acesso à caixa de e-mail expirou ou foi revogada; o operador precisa "
+                    "autorizá-la de novo com `faturas mail accounts authorize {name}`.")
+
+    def __init__(self, message: str, *, account: str) -> None:
+        super().__init__(message)
+        self.account = account
 
 
 class MailboxBusy(FaturasError):

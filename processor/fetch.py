@@ -18,6 +18,7 @@ from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
 from imap_tools.message import MailMessage as ImapMessage
 
+from processor import oauth
 from processor.config import MailAccount
 from processor.errors import MailboxUnavailable
 from processor.types import FetchedMessage
@@ -54,19 +55,24 @@ def open_mailbox(account: MailAccount) -> Iterator[BaseMailBox]:
     try:
         box = _mailbox_class(account)
         box.email_message_class = _RawMessage  # type: ignore[assignment]
-        password = account.password.get_secret_value()
-        if password.isascii():
-            box.login(account.user, password, initial_folder=None)
+        if account.auth == "xoauth2":
+            _xoauth2_login(box, account)
         else:
-            box.login_utf8(account.user, password, initial_folder=None)
+            password = _password(account)
+            if password.isascii():
+                box.login(account.user, password, initial_folder=None)
+            else:
+                box.login_utf8(account.user, password, initial_folder=None)
         # imaplib keeps the pre-login capability list; servers announce MOVE and UIDPLUS after login.
         typ, data = box.client.capability()
         if typ == "OK" and data and data[-1]:
             box.client.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
-    except _NETWORK_ERRORS as exc:
+    except (*_NETWORK_ERRORS, MailboxUnavailable) as exc:
         if box is not None:
             with contextlib.suppress(*_NETWORK_ERRORS):
                 box.client.shutdown()  # a refused login leaves the connection open otherwise
+        if isinstance(exc, MailboxUnavailable):
+            raise
         raise MailboxUnavailable(f"mail account {account.name!r} at {account.host}:{account.effective_port}: "
                                  f"{type(exc).__name__}: {_safe(exc, account)}") from exc
     try:
@@ -85,9 +91,37 @@ def open_mailbox(account: MailAccount) -> Iterator[BaseMailBox]:
                 pass
 
 
+def _password(account: MailAccount) -> str:
+    return account.password.get_secret_value() if account.password is not None else ""
+
+
 def _safe(exc: BaseException, account: MailAccount) -> str:
     """The error text without the account's password, should a server ever echo it."""
-    return str(exc).replace(account.password.get_secret_value(), "[redacted]")[:500]
+    text = str(exc)
+    return (text.replace(_password(account), "[redacted]") if _password(account) else text)[:500]
+
+
+def _xoauth2_login(box: BaseMailBox, account: MailAccount) -> None:
+    """AUTHENTICATE XOAUTH2 with the current access token; on AUTHENTICATIONFAILED refresh it and try once more.
+
+    A server that cannot check the token (its introspection endpoint is down: `[UNAVAILABLE]`) is a
+    temporary failure, left to the next pass; only the token endpoint refusing the refresh token means
+    MailboxAuthExpired.
+    """
+    assert account.oauth is not None  # the settings validate it
+    for attempt in (0, 1):
+        token = oauth.access_token(account.oauth, account=account.name, force=attempt == 1, timeout=account.timeout)
+        responses = iter((oauth.xoauth2_string(account.user, token), ""))  # "" answers the error challenge
+        try:
+            result = box.client.authenticate("XOAUTH2", lambda _challenge, answers=responses: next(answers, ""))
+        except imaplib.IMAP4.error as exc:
+            if attempt == 0 and "AUTHENTICATIONFAILED" in str(exc).upper():
+                log.info("imap_token_rejected", account=account.name)
+                continue
+            raise
+        box.login_result = result
+        return
+
 
 
 def ensure_folders(box: BaseMailBox, account: MailAccount) -> None:

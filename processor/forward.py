@@ -33,8 +33,9 @@ import dkim
 import structlog
 from sqlmodel import Session
 
+from processor import oauth
 from processor.config import MailSettings, SmtpRelay
-from processor.errors import ForwardFailed
+from processor.errors import ForwardFailed, MailboxUnavailable
 from processor.extract import safe_filename
 from reports.economics import bill_economics
 from reports.format import brl, kwh, month_label
@@ -178,8 +179,12 @@ def _summary(invoice: Invoice) -> list[str]:
             ""]
 
 
-def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, settings: MailSettings) -> Message:
+def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, settings: MailSettings,
+            report_pdf: bytes | None = None) -> Message:
     """The pt-BR message for one forward (same bytes every time, bar the Date, boundary and signature).
+
+    `report_pdf` (the unit's monthly report, when the integrator turned `forward_report` on) is attached after
+    the bill, and the body says so.
 
     Built with the compat32 classes: the modern `EmailMessage` API builds a header object per header and
     took 2–3 ms per forward here, about a tenth of a bill's whole cost in the pipeline.
@@ -219,6 +224,8 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
         f"Linha digitável: {_linha(data.get('barcode'))}",
         "",
         "A fatura original segue anexa em PDF.",
+        *([f"O relatório detalhado da unidade até {month}/{year} segue anexo em PDF ({_report_name(invoice)})."]
+          if report_pdf is not None else []),
         "",
         "Mensagem automática do serviço de faturas. Em caso de dúvida, responda a este e-mail.",
         "",
@@ -230,7 +237,14 @@ def compose(*, forward: Forward, invoice: Invoice, unit: Unit, pdf: bytes, setti
     attachment.add_header("Content-Disposition", "attachment",
                           filename=filename if filename.isascii() else ("utf-8", "", filename))
     message.attach(attachment)
+    if report_pdf is not None:
+        _attach(message, report_pdf, _report_name(invoice))
     return message
+
+
+def _report_name(invoice: Invoice) -> str:
+    year, month = invoice.reference_month.split("-")
+    return f"relatorio-{year}-{month}.pdf"
 
 
 def to_wire(message: Message, *, settings: MailSettings, dkim_key: bytes | None) -> bytes:
@@ -254,9 +268,36 @@ def connect(relay: SmtpRelay) -> smtplib.SMTP:
         smtp = smtplib.SMTP(relay.host, relay.port, timeout=relay.timeout)
         if relay.tls == "starttls":
             smtp.starttls(context=ssl.create_default_context())
-    if relay.user and relay.password is not None:
+    if relay.auth == "xoauth2":
+        _xoauth2_login(smtp, relay)
+    elif relay.user and relay.password is not None:
         smtp.login(relay.user, relay.password.get_secret_value())
     return smtp
+
+
+def _xoauth2_login(smtp: smtplib.SMTP, relay: SmtpRelay) -> None:
+    """AUTH XOAUTH2; a 535 gets one retry with a refreshed token.
+
+    A refused refresh token (the state mailbox_auth_expired, logged by processor.oauth) surfaces as
+    SMTPAuthenticationError: the relay is down for this run and the forwards wait.
+    """
+    assert relay.oauth is not None and relay.user  # the settings validate both
+    smtp.ehlo_or_helo_if_needed()
+    for attempt in (0, 1):
+        try:
+            token = oauth.access_token(relay.oauth, account="smtp", force=attempt == 1, timeout=relay.timeout)
+        except MailboxUnavailable as exc:
+            smtp.close()
+            raise smtplib.SMTPAuthenticationError(535, str(exc).encode()) from exc
+        initial = oauth.xoauth2_string(relay.user, token)
+        try:  # smtplib base64-encodes; a second call answers the server's error challenge with an empty line
+            smtp.auth("XOAUTH2", lambda challenge=None, first=initial: first if challenge is None else "")
+            return
+        except smtplib.SMTPAuthenticationError:
+            if attempt == 1:
+                smtp.close()
+                raise
+            log.info("smtp_token_rejected", host=relay.host)
 
 
 def send(smtp: smtplib.SMTP, wire: bytes, *, envelope_from: str, recipient: str) -> str:

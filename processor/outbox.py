@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from processor.config import MailSettings
 from processor.errors import ForwardFailed
 from processor.forward import close, compose, connect, send, to_wire
+from processor.report_attachment import monthly_report
 from processor.types import Shard, outbox_lease, shards_from
 from storage.blobs import Blobs
 from storage.engine import session_scope
@@ -214,8 +215,10 @@ class OutboxSender:
                 return True
             row, invoice, unit = found
             try:
+                report = monthly_report(session=session, unit=unit, invoice=invoice) \
+                    if unit.forward_report and invoice.layout != "generic" else None
                 message = compose(forward=row, invoice=invoice, unit=unit,
-                                  pdf=self.blobs.get(invoice.pdf_sha256), settings=self.settings)
+                                  pdf=self.blobs.get(invoice.pdf_sha256), settings=self.settings, report_pdf=report)
                 wire = to_wire(message, settings=self.settings, dkim_key=self.dkim_key)
             except (OSError, ValueError, dkim.DKIMException) as exc:  # a missing blob, a bad key
                 row.status, row.updated_at = ForwardStatus.PARKED.value, utcnow()

@@ -11,6 +11,8 @@ Each rule looks at the newest stored bill against the unit's own past; threshold
 - `bill_missing`: the watchdog found that the expected bill did not arrive.
 - `payee_mismatch`: a bill arrived whose barcode or PIX QR pays someone but the utility (a fake bill, see
   processor.payee); it was stored and not forwarded. Raised for PAYEE_ALERT_DAYS after it arrived.
+- `reading_estimated`: the newest bill was billed by average, an estimated or a client-informed reading, not
+  by a meter reading (the difference comes back on a later bill, and the month's figures are not measured).
 Credits about to expire are not a rule: CEMIG's bills do not print them (the report says so).
 """
 
@@ -138,6 +140,21 @@ def payee_mismatch_alerts(unit_id: int, invoices: Sequence[Invoice], *, today: d
     return out
 
 
+READING_BASIS_PT = {"average": "pela média (leitura não realizada)", "estimated": "por leitura estimada",
+                    "informed": "por leitura informada pelo cliente"}
+
+
+def _reading_estimated(unit_id: int, rows: Sequence[MonthRow], today: date) -> Alert | None:
+    newest = _stored(rows)[-1]
+    how = READING_BASIS_PT.get(newest.reading_basis or "")
+    if how is None:
+        return None
+    return Alert("reading_estimated", unit_id, newest.month, "integrator", "Consumo sem leitura do medidor",
+                 f"A fatura de {month_label(newest.month)} foi faturada {how}. O consumo e a compensação deste mês "
+                 "não foram medidos: a diferença vem numa próxima fatura. Confira o acesso ao medidor com o "
+                 "cliente.", today)
+
+
 def unit_alerts(unit_id: int, rows: Sequence[MonthRow], *, adhesion_status: str | None = None,
                 limits: AlertThresholds | None = None, today: date | None = None,
                 payee_mismatches: Sequence[Invoice] = ()) -> list[Alert]:
@@ -154,5 +171,6 @@ def unit_alerts(unit_id: int, rows: Sequence[MonthRow], *, adhesion_status: str 
                             "Conta Digital no portal da concessionária.", today))
     if _stored(rows):
         alerts += [_consumption_spike(unit_id, rows, limits, today), _amount_spike(unit_id, rows, limits, today),
-                   _credits_growing(unit_id, rows, limits, today), _credits_unused(unit_id, rows, today)]
+                   _credits_growing(unit_id, rows, limits, today), _credits_unused(unit_id, rows, today),
+                   _reading_estimated(unit_id, rows, today)]
     return [a for a in alerts if a is not None]

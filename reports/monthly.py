@@ -40,6 +40,8 @@ class MonthRow:
     supply_type: str | None = None
     expected_generation_kwh: Decimal | None = None
     """What the integrator expects the system to generate that month (the sizing), when registered."""
+    reading_basis: str | None = None
+    """`average` / `estimated` / `informed` when the bill says its consumption was not read (None: read)."""
 
 
 def _bill_row(invoice: Invoice) -> MonthRow:
@@ -49,7 +51,8 @@ def _bill_row(invoice: Invoice) -> MonthRow:
                     amount_due=invoice.amount_due, source=SOURCE_BILL, invoice_id=invoice.id,
                     injected_kwh=injected_kwh(invoice.data), without_solar=economics.without_solar,
                     savings=economics.savings, availability_charge=economics.availability_charge,
-                    fio_b=economics.fio_b, tariff=economics.tariff, supply_type=invoice.data.get("supply_type"))
+                    fio_b=economics.fio_b, tariff=economics.tariff, supply_type=invoice.data.get("supply_type"),
+                    reading_basis=invoice.data.get("reading_basis"))
 
 
 GENERATION_BASIS_PT = ("Geração comparada: energia injetada na rede, a única que a fatura informa (a energia "

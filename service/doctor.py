@@ -22,9 +22,10 @@ from sqlalchemy.engine import make_url
 from config.context import AppContext
 from config.wiring import blob_store
 from flows.browser import BrowserSettings
-from processor.errors import MailboxUnavailable
+from processor.errors import MailboxAuthExpired, MailboxUnavailable
 from processor.fetch import open_mailbox
 from service import health
+from service.status import mailbox_auth
 from storage.errors import FaturasError
 
 MIN_FREE_BYTES = 1024**3
@@ -77,6 +78,10 @@ def _mailboxes(app: AppContext) -> list[Finding]:
                 missing = [f for f in (account.inbox, account.processed, account.quarantine)
                            if not box.folder.exists(f)]
                 idle = "IDLE" in box.client.capabilities
+        except MailboxAuthExpired as exc:
+            findings.append(Finding(name, False, f"{exc.state}: {exc}",
+                                    f"run `faturas mail accounts authorize {account.name}`"))
+            continue
         except MailboxUnavailable as exc:
             findings.append(Finding(name, False, str(exc), "check the account's host, port, TLS, user and password"))
             continue
@@ -100,8 +105,11 @@ def _relay(app: AppContext) -> list[Finding]:
     if not checks:
         return [Finding("smtp_relay", False, "no SMTP relay is configured: bills cannot be forwarded",
                         "set FATURAS_SMTP_HOST (and _PORT, _TLS, _USER, _PASSWORD) or add [mail.smtp]")]
-    return [Finding(c.name, c.ok, c.detail, "" if c.ok else "check the relay's host, port, TLS and login")
-            for c in checks]
+    expired = app.settings.mail.smtp is not None and any(
+        row["kind"] == "smtp" and row["state"] != "ok" for row in mailbox_auth(app.settings.mail))
+    fix = ("run `faturas mail accounts authorize smtp` (mailbox_auth_expired)" if expired
+           else "check the relay's host, port, TLS and login")
+    return [Finding(c.name, c.ok, c.detail, "" if c.ok else fix) for c in checks]
 
 
 def _dkim(app: AppContext, dns_txt: DnsLookup) -> list[Finding]:

@@ -34,7 +34,7 @@ from flows.browser import BrowserSettings
 from processor.authenticate import DnsTxtLookup
 from processor.outbox import send_outbox
 from processor.pipeline import poll_once
-from service.digest import send_digests
+from service.digest import send_digests, thresholds
 from service.idle import IdleWatcher
 from service.watchdog import check_overdue
 from storage.adhesion import prune_artifacts
@@ -149,12 +149,13 @@ class Service:
         return {"units": counts}
 
     def webhooks(self) -> dict:
-        """Queue and send the integrators' webhooks (invoice.received, adhesion.changed)."""
+        """Queue and send the integrators' webhooks (invoice.received, adhesion.changed, alert.raised)."""
         from service.webhooks import run_webhooks
 
         settings = self.app.settings
         report = run_webhooks(engine=self.app.engine, keys=self.app.keys(),
-                              max_attempts=settings.webhook_max_attempts, backoff_s=settings.webhook_backoff_s)
+                              max_attempts=settings.webhook_max_attempts, backoff_s=settings.webhook_backoff_s,
+                              alert_limits=thresholds(settings))
         return {"queued": report.queued, "delivered": report.delivered, "retried": report.retried,
                 "failed": report.failed}
 

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, func, select
 
+from processor.config import MailSettings
+from processor.oauth import auth_state
 from storage.mail import forward_counts, oldest_waiting, stage_counts
 from storage.models import NEXT_ACTOR, AdhesionStatus, Unit, utcnow
 from storage.work import job_runs, live_workers
@@ -23,8 +25,32 @@ def _iso(moment: datetime | None) -> str | None:
     return aware.isoformat(timespec="seconds") if aware else None
 
 
-def collect_status(*, session: Session, stale_after_s: float) -> dict:
-    """Everything `faturas status` shows, as plain JSON-ready data."""
+def mailbox_auth(mail: MailSettings) -> list[dict]:
+    """Each mailbox and the relay with its authentication and state.
+
+    `ok`, `mailbox_auth_expired` (the operator runs `faturas mail accounts authorize NAME`) or `unreadable`
+    (the key ring cannot open the token file).
+    """
+    rows = [{"account": a.name, "kind": "imap", "auth": a.auth,
+             "state": auth_state(a.oauth) if a.oauth is not None and a.auth == "xoauth2" else "ok"}
+            for a in mail.accounts]
+    if mail.smtp is not None:
+        relay = mail.smtp
+        rows.append({"account": "smtp", "kind": "smtp", "auth": relay.auth,
+                     "state": auth_state(relay.oauth) if relay.oauth is not None and relay.auth == "xoauth2"
+                     else "ok"})
+    for row in rows:
+        row["who_acts"] = "operator" if row["state"] != "ok" else None
+    return rows
+
+
+def mailbox_problems(mail: MailSettings) -> list[dict]:
+    """The rows of `mailbox_auth` that need the operator (what the dashboard shows)."""
+    return [row for row in mailbox_auth(mail) if row["state"] != "ok"]
+
+
+def collect_status(*, session: Session, stale_after_s: float, mail: MailSettings | None = None) -> dict:
+    """Everything `faturas status` shows, as plain JSON-ready data (with `mail`: each mailbox's auth state)."""
     now = utcnow()
     per_state = {state: count for state, count in
                  session.exec(select(Unit.adhesion_status, func.count()).group_by(Unit.adhesion_status)).all()}
@@ -48,4 +74,5 @@ def collect_status(*, session: Session, stale_after_s: float) -> dict:
         "workers": [{"worker": w.owner, "host": w.host, "pid": w.pid, "started": _iso(w.started_at),
                      "heartbeat": _iso(w.heartbeat_at), "stopping": w.stopping}
                     for w in live_workers(session=session, stale_after_s=stale_after_s)],
+        "mailboxes": mailbox_auth(mail) if mail is not None else [],
     }

@@ -1,10 +1,12 @@
-"""Webhooks: `invoice.received`, `invoice.payee_mismatch`, `adhesion.changed`; HMAC-SHA256 signed, retried.
+"""Webhooks: `invoice.received`, `invoice.payee_mismatch`, `adhesion.changed`, `alert.raised`; HMAC-signed, retried.
 
 The outbox is filled by scanning what happened (new bills, finished adhesion attempts) since each endpoint
-was registered, with an idempotency key per event (`invoice.received:<invoice id>`,
-`adhesion.changed:<attempt id>`): scanning twice, or from two workers, queues an event once. The scheduler
-calls `run_webhooks` every minute or so; it is safe to call from several processes (PostgreSQL rows are
-taken with SKIP LOCKED).
+was registered, and the report's alerts that hold now (`reports.alerts`, the dashboard's and the digest's),
+with an idempotency key per event (`invoice.received:<invoice id>`, `adhesion.changed:<attempt id>`,
+`alert.raised:<unit id>:<code>:<month>` — an alert with no month, a missing bill, is keyed by the day it was
+raised, so it is sent again each day it still holds): scanning twice, or from two workers, queues an event
+once. The scheduler calls `run_webhooks` every minute or so; it is safe to call from several processes
+(PostgreSQL rows are taken with SKIP LOCKED).
 
 A delivery is a POST of the JSON payload with headers:
     X-Faturas-Event: invoice.received
@@ -25,14 +27,17 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 import structlog
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from reports.alerts import Alert, AlertThresholds, unit_alerts
+from reports.monthly import monthly_rows
 from storage.engine import session_scope
+from storage.invoices import list_invoices, payee_mismatches
 from storage.mail_models import Invoice
 from storage.models import AdhesionAttempt, Unit, utcnow
 from storage.secrets import KeyRing
@@ -75,8 +80,32 @@ def _invoice_payload(invoice: Invoice) -> dict:
             "due_date": invoice.due_date.isoformat() if invoice.due_date else None}
 
 
-def queue_events(*, session: Session) -> int:
-    """Queue every event that happened since each endpoint was registered; returns how many were new."""
+def _alert_payload(unit: Unit, alert: Alert) -> dict:
+    return {"event": WebhookEvent.ALERT_RAISED.value,
+            "data": {"unit_id": unit.id, "installation": unit.installation, "uc_code": unit.uc_code,
+                     "code": alert.code, "month": alert.month, "actor": alert.actor, "title": alert.title,
+                     "detail": alert.detail, "raised_on": alert.raised_on.isoformat()}}
+
+
+def _queue_alerts(*, session: Session, endpoint: WebhookEndpoint, limits: AlertThresholds, today: date) -> int:
+    queued = 0
+    units = session.exec(select(Unit).where(Unit.integrator_id == endpoint.integrator_id).order_by(col(Unit.id)))
+    for unit in units.all():
+        rows = monthly_rows(list_invoices(session=session, unit_id=unit.id))
+        fakes = payee_mismatches(session=session, unit_id=unit.id or 0)
+        for alert in unit_alerts(unit.id or 0, rows, adhesion_status=unit.adhesion_status, limits=limits,
+                                 today=today, payee_mismatches=fakes):
+            key = f"alert.raised:{unit.id}:{alert.code}:{alert.month or alert.raised_on.isoformat()}"
+            queued += queue_delivery(session=session, endpoint=endpoint, event=WebhookEvent.ALERT_RAISED.value,
+                                     idempotency_key=key, payload=_alert_payload(unit, alert)) is not None
+    return queued
+
+
+def queue_events(*, session: Session, alert_limits: AlertThresholds | None = None, today: date | None = None) -> int:
+    """Queue every event that happened since each endpoint was registered; returns how many were new.
+
+    Alerts are looked for only when `alert_limits` is given (the scheduler passes the `[report]` thresholds).
+    """
     queued = 0
     for endpoint in session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.active).is_(True))).all():
         units = select(Unit.id).where(Unit.integrator_id == endpoint.integrator_id)
@@ -108,6 +137,9 @@ def queue_events(*, session: Session) -> int:
                                     "finished_at": attempt.finished_at.isoformat() if attempt.finished_at else None}}
                 queued += queue_delivery(session=session, endpoint=endpoint, event=payload["event"],
                                          idempotency_key=f"adhesion.changed:{attempt.id}", payload=payload) is not None
+        if alert_limits is not None and WebhookEvent.ALERT_RAISED.value in endpoint.events:
+            queued += _queue_alerts(session=session, endpoint=endpoint, limits=alert_limits,
+                                    today=today or utcnow().date())
     return queued
 
 
@@ -214,10 +246,11 @@ def send_due(*, engine: Engine, keys: KeyRing, client: httpx.Client, max_attempt
 
 
 def run_webhooks(*, engine: Engine, keys: KeyRing, max_attempts: int = 8, backoff_s: float = 30.0,
-                 client: httpx.Client | None = None, now: Callable[[], datetime] = utcnow) -> WebhookReport:
-    """Queue new events, then send what is due: the function the scheduler calls."""
+                 client: httpx.Client | None = None, now: Callable[[], datetime] = utcnow,
+                 alert_limits: AlertThresholds | None = None) -> WebhookReport:
+    """Queue new events (alerts too, with `alert_limits`), then send what is due: what the scheduler calls."""
     with session_scope(engine) as session:
-        queued = queue_events(session=session)
+        queued = queue_events(session=session, alert_limits=alert_limits, today=now().date())
     own = client is None
     http = client or httpx.Client(timeout=10.0, follow_redirects=False)
     try:

@@ -130,6 +130,9 @@ class Invoice(SQLModel, table=True):
     mail_message_id: int | None = Field(default=None, foreign_key="mail_message.id", index=True,
                                         ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+    reviewed_by: str | None = Field(default=None, max_length=254)
+    """The e-mail of the integrator's user who confirmed or corrected the bill on the review screen."""
+    reviewed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class Forward(SQLModel, table=True):

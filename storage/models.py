@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ConfigDict, field_validator, model_validator
-from sqlalchemy import JSON, Column, String, UniqueConstraint
+from sqlalchemy import JSON, Column, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage import validators
@@ -181,6 +181,8 @@ class Unit(SQLModel, table=True):
     inbox_address: str = Field(max_length=254, unique=True)
     forward_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     email_bills_enabled: bool = Field(default=True)
+    forward_report: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """Attach the unit's monthly report (PDF) to each bill forwarded to the client; the integrator's choice."""
     pdf_password_enc: str | None = Field(default=None, sa_column=Column(String, nullable=True))
     adhesion_status: str = Field(default=AdhesionStatus.PENDING.value, max_length=32, index=True)
     adhesion_message: str | None = Field(default=None, max_length=1000)

@@ -87,6 +87,7 @@ class WebhookEvent(enum.StrEnum):
     ADHESION_CHANGED = "adhesion.changed"
     PAYEE_MISMATCH = "invoice.payee_mismatch"
     """A stored bill whose barcode or PIX pays someone but the utility (never forwarded: processor.payee)."""
+    ALERT_RAISED = "alert.raised"
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -69,6 +69,13 @@ def step_label(step: str | None) -> str | None:
         return None
     return STEP_LABELS.get(step, STEP_FALLBACK)
 
+MAILBOX_STATE_LABELS = {
+    "mailbox_auth_expired": ("A autorização de acesso à caixa de e-mail {account} expirou ou foi revogada: as "
+                             "faturas dela não estão sendo lidas (ou encaminhadas, se for o envio). O operador "
+                             "deve autorizá-la de novo com o comando faturas mail accounts authorize {account}."),
+    "unreadable": ("A autorização da caixa de e-mail {account} não pôde ser lida com as chaves configuradas; "
+                   "o operador deve conferir o arquivo de chaves ou autorizá-la de novo."),
+}
 INVOICE_STATUS_LABELS = {"parsed": "Lida", "needs_review": "Revisar"}
 SOURCE_LABELS = {"email": "E-mail", "upload": "Envio manual"}
 FORWARD_STATUS_LABELS = {"pending": "Na fila para", "sending": "Enviando para", "sent": "Encaminhada para",

@@ -127,6 +127,10 @@ class Bill(_Frozen):
     barcode: str | None = None
     automatic_debit_code: str | None = None
     debts: list[Debt] = Field(default_factory=list)
+    reading_basis: str | None = None
+    """How the consumption was billed when not by a regular reading: ``average`` ("pela média"),
+    ``estimated`` ("leitura estimada") or ``informed`` ("leitura informada" by the client); None when the bill
+    says nothing of the kind (a regular reading)."""
     sources: dict[str, str] = Field(default_factory=dict)
     """Where each field of a generically extracted bill came from (``linha_digitavel``, ``label``, ``shape``);
     empty for a layout parser's reading."""

@@ -75,3 +75,33 @@ def page_image(data: bytes, *, page: int = 0, scale: float = 2.0):  # noqa: ANN2
             raise BillUnreadable(f"pdfium could not render the page: {exc}") from exc
         finally:
             document.close()
+
+
+def first_page_png(data: bytes, *, width: int = 1100) -> bytes:
+    """The first page of an (already unlocked) PDF as a PNG about `width` pixels wide, for the review screen.
+
+    Raises BillUnreadable as `pdf_text` does. The page is drawn under `_PDFIUM`, like every pdfium call.
+    """
+    import io
+
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise BillUnreadable(f"pdfium could not open the PDF: {exc}") from exc
+        try:
+            if len(document) == 0:
+                raise BillUnreadable("the PDF has no page")
+            page = document[0]
+            try:
+                scale = max(0.5, min(4.0, width / max(page.get_width(), 1.0)))
+                image = page.render(scale=scale).to_pil()
+            finally:
+                page.close()
+        except pdfium.PdfiumError as exc:
+            raise BillUnreadable(f"pdfium could not draw the page: {exc}") from exc
+        finally:
+            document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

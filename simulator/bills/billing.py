@@ -332,6 +332,7 @@ def build_document(profile: InstallationProfile, cycle: str) -> BillDocument:
         history=[HistoryEntry(month=f"{y:04d}-{m:02d}", kwh=str(k), days=d) for y, m, k, d in history],
         barcode=linha,
         automatic_debit_code=t.debit_code,
+        reading_basis=profile.reading_basis,
     )
     return BillDocument(
         bill=bill,

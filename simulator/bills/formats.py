@@ -62,3 +62,12 @@ def br_date(value: date) -> str:
 def br_day_month(value: date) -> str:
     """``05/12`` (reading dates)."""
     return value.strftime("%d/%m")
+
+
+READING_SENTENCES = {
+    None: "Leitura realizada conforme calendário de faturamento.",
+    "average": "Leitura não realizada: consumo faturado pela média dos últimos meses.",
+    "estimated": "Leitura estimada: o consumo será acertado na próxima leitura.",
+    "informed": "Consumo conforme leitura informada pelo cliente.",
+}
+"""The reading sentence of "Informações Gerais", by how the consumption was billed."""

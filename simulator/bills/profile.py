@@ -35,3 +35,5 @@ class InstallationProfile:
     """Where Conta Digital sends the bill; None when the installation is not enrolled."""
     seed: int = 0
     """Makes consumption and generation deterministic per installation."""
+    reading_basis: str | None = None
+    """`average` / `estimated` / `informed`: the bill says its consumption was not read from the meter."""

@@ -18,7 +18,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from simulator.bills.billing import SUPPLY_PRINTED, BillDocument
-from simulator.bills.formats import br_date, br_day_month, br_number, month_label, month_name
+from simulator.bills.formats import READING_SENTENCES, br_date, br_day_month, br_number, month_label, month_name
 
 BOLD = "Helvetica-Bold"
 REGULAR = "Helvetica"
@@ -395,8 +395,8 @@ def _general(c: Canvas, doc: BillDocument, *, conta_digital: bool) -> None:
         sentences.append("Unidade faz parte de sistema de compensação de energia.")
     sentences.append(
         "O pagamento desta conta não quita débitos anteriores. Para estes, estão sujeitas penalidades legais "
-        "vigentes (multas) e/ou atualização financeira (juros)baseadas no vencimento das mesmas. Leitura "
-        "realizada conforme calendário de faturamento. É dever do consumidor manter os dados cadastrais sempre "
+        "vigentes (multas) e/ou atualização financeira (juros)baseadas no vencimento das mesmas. "
+        f"{READING_SENTENCES[doc.bill.reading_basis]} É dever do consumidor manter os dados cadastrais sempre "
         "atualizados e informar alterações da atividade exercida no local."
     )
     if not conta_digital:

@@ -26,7 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from simulator.bills.billing import SUPPLY_PRINTED, BillDocument
 from simulator.bills.cemig2026 import format_uc
-from simulator.bills.formats import br_date, br_day_month, br_number, month_label, month_name
+from simulator.bills.formats import READING_SENTENCES, br_date, br_day_month, br_number, month_label, month_name
 from simulator.bills.pix import br_code
 from simulator.bills.render import _barcode, _text
 
@@ -286,8 +286,8 @@ def _general(c: Canvas, doc: BillDocument, *, conta_digital: bool) -> None:
     if doc.bill.scee is not None:
         sentences.append("Unidade faz parte de sistema de compensação de energia.")
     sentences.append(
-        "O pagamento desta conta não quita débitos anteriores. Leitura realizada conforme calendário de "
-        "faturamento. É dever do consumidor manter os dados cadastrais sempre atualizados."
+        f"O pagamento desta conta não quita débitos anteriores. {READING_SENTENCES[doc.bill.reading_basis]} "
+        "É dever do consumidor manter os dados cadastrais sempre atualizados."
     )
     if not conta_digital:
         sentences.append("Receba sua conta por e-mail: faça sua adesão à Conta Digital em www.cemig.com.br.")

@@ -72,3 +72,26 @@ def test_energy_paid_for_while_credits_were_left():
 def test_a_bill_that_did_not_arrive(status):
     found = _codes(_year(), adhesion_status=status)
     assert ("bill_missing" in found) == (status == "bill_overdue")
+
+
+@pytest.mark.parametrize(("basis", "cycle"), [("average", "2026-11"), ("estimated", "2025-11"),
+                                              ("informed", "2026-11"), (None, "2026-11"), (None, "2025-11")])
+def test_a_generated_bill_billed_without_a_meter_reading_raises_reading_estimated(basis, cycle):
+    """Generated, printed and parsed: the bill's sentence becomes `reading_basis`, and the alert follows it."""
+    import dataclasses
+
+    from processor.parse.registry import PARSERS
+    from processor.parse.text import pdf_text
+    from simulator.bills.generator import generate_bill
+    from tests.processor.mime import profile
+
+    generated = generate_bill(dataclasses.replace(profile("3000000007"), reading_basis=basis), cycle)
+    parsed = PARSERS["cemig"](pdf_text(generated.plain_pdf))
+    assert parsed.reading_basis == basis == generated.bill.reading_basis
+    newest = Invoice(unit_id=7, reference_month=cycle, status="parsed", fingerprint="f", pdf_sha256="0" * 64,
+                     source="email", data=parsed.model_dump(mode="json"), amount_due=Decimal(parsed.amount_due),
+                     consumption_kwh=Decimal(parsed.consumption_kwh))
+    found = [a for a in unit_alerts(7, monthly_rows([newest]), today=TODAY) if a.code == "reading_estimated"]
+    assert bool(found) == (basis is not None)
+    if basis == "average":
+        assert found[0].actor == "integrator" and "pela média" in found[0].detail and found[0].month == cycle

@@ -47,7 +47,7 @@ protocols = imap lmtp
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{extra_mechanisms}
 base_dir = {base}/run
 state_dir = {base}/state
 log_path = {base}/dovecot.log
@@ -60,7 +60,7 @@ mail_uid = dovecot
 mail_gid = dovecot
 first_valid_uid = 1
 lda_mailbox_autocreate = yes
-passdb {{
+{oauth_passdb}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {base}/users
 }}
@@ -93,6 +93,25 @@ service stats {{
 }}
 """
 
+_OAUTH_PASSDB = """\
+auth_failure_delay = 0
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {base}/dovecot-oauth2.conf.ext
+}}
+"""
+
+_OAUTH_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+force_introspection = yes
+timeout_msecs = 5000
+"""
+
 
 @dataclass
 class Dovecot:
@@ -111,14 +130,21 @@ class Dovecot:
         return self.base / "dovecot.conf"
 
     @classmethod
-    def start(cls, users: dict[str, str]) -> Dovecot:
+    def start(cls, users: dict[str, str], *, introspection_url: str | None = None) -> Dovecot:
+        """Start Dovecot; with `introspection_url` it also takes XOAUTH2/OAUTHBEARER logins, checking each
+        token with a POST to that RFC 7662 endpoint (Dovecot's `oauth2` passdb)."""
         base = Path(tempfile.mkdtemp(prefix="faturas-dovecot-"))
         server = cls(base=base, imap_port=free_port(), lmtp_port=free_port(), users=dict(users))
         for sub in ("run", "state", "mail", "home"):
             (base / sub).mkdir()
         (base / "users").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in users.items()))
-        server.config.write_text(_CONFIG.format(base=base, imap_port=server.imap_port,
-                                                lmtp_port=server.lmtp_port))
+        oauth_passdb = ""
+        if introspection_url:
+            (base / "dovecot-oauth2.conf.ext").write_text(_OAUTH_CONF.format(url=introspection_url))
+            oauth_passdb = _OAUTH_PASSDB.format(base=base)
+        server.config.write_text(_CONFIG.format(base=base, imap_port=server.imap_port, lmtp_port=server.lmtp_port,
+                                                extra_mechanisms=" xoauth2 oauthbearer" if introspection_url else "",
+                                                oauth_passdb=oauth_passdb))
         dovecot_user = pwd.getpwnam("dovecot")
         os.chmod(base, 0o755)
         for sub in ("mail", "home"):

@@ -54,6 +54,10 @@ def test_upgrade_from_0005_keeps_units_and_invoices_and_adds_the_invoice_uc_code
                 " fingerprint, data, pdf_sha256, source, created_at)"
                 " VALUES (7, 1, '2025-12', 1, 'parsed', '[]', '3000055479', 'f', '{}', 'd', 'email', :now)"),
                 {"now": NOW})
+            connection.execute(text(
+                "INSERT INTO forward (id, invoice_id, recipient, status, attempts, unconfirmed_sends, message_id,"
+                " created_at, updated_at) VALUES (3, 7, 'c@x.example', 'sent', 1, 0, '<m@x>', :now, :now)"),
+                {"now": NOW})
         assert "uc_code" not in {c["name"] for c in inspect(engine).get_columns("invoice")}
         assert migrate.ensure_schema(engine) is True
         assert migrate.current_revision(engine) == migrate.head_revision(engine)  # 0006 and what followed
@@ -61,5 +65,11 @@ def test_upgrade_from_0005_keeps_units_and_invoices_and_adds_the_invoice_uc_code
             row = connection.execute(text("SELECT installation, uc_code FROM invoice WHERE id = 7")).one()
             unit = connection.execute(text("SELECT installation, uc_code FROM unit WHERE id = 1")).one()
         assert tuple(row) == ("3000055479", None) and tuple(unit) == ("3000055479", None)
+        with engine.connect() as connection:  # 0011: nobody reviewed the old bill; the unit forwards as before
+            reviewed = connection.execute(text("SELECT reviewed_by, reviewed_at FROM invoice WHERE id = 7")).one()
+            forward_report = connection.execute(text("SELECT forward_report FROM unit WHERE id = 1")).scalar_one()
+            forwards = connection.execute(text("SELECT count(*) FROM forward WHERE invoice_id = 7")).scalar_one()
+        assert tuple(reviewed) == (None, None) and not forward_report
+        assert forwards == 1  # no migration's table rebuild cascaded to the bill's forwards
         migrate.upgrade(engine)  # idempotent at head
         engine.dispose()

@@ -9,12 +9,12 @@ from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from reports.export import report_csv, report_xlsx
+from reports.pdf import report_pdf
 from storage.generation import set_expected_generation
 from web.deps import CsrfDep, SessionDep, UserDep, WebDep
 from web.render import page
 from web.routes.units import render_unit
 from web.services.invoices import invoice_pdf, own_invoice, pdf_filename, upload_bills
-from web.services.report_pdf import report_pdf
 from web.services.report_view import client_report_view, unit_report_view
 from web.services.units import own_unit
 

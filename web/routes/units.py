@@ -13,6 +13,7 @@ from processor.uploads import ImportResult
 from reports.alerts import unit_alerts
 from reports.monthly import monthly_rows
 from service.digest import thresholds
+from service.status import mailbox_problems
 from storage.invoices import payee_mismatches
 from storage.models import NEXT_ACTOR, AdhesionStatus, Unit, UnitCreate
 from storage.unit_csv import MAX_CSV_BYTES
@@ -49,14 +50,15 @@ def home(user: UserDep) -> Response:
 
 
 @router.get("/unidades")
-def units_page(request: Request, session: SessionDep, user: UserDep, q: str = "", estado: str = "",
+def units_page(request: Request, session: SessionDep, web: WebDep, user: UserDep, q: str = "", estado: str = "",
                quem: str = "") -> Response:
-    """The integrator's units: search, filter by state and by who must act."""
+    """The integrator's units: search, filter by state and by who must act; mailboxes the operator must fix."""
     units = search_units(session=session, integrator=user, search=q, status=estado or None, actor=quem or None)
     return page(request, "units.html", {"user": user, "units": units, "q": q, "estado": estado, "quem": quem,
                                         "states": [s.value for s in AdhesionStatus],
                                         "actors": sorted(set(NEXT_ACTOR.values())), "next_actor": NEXT_ACTOR,
-                                        "AdhesionStatus": AdhesionStatus})
+                                        "AdhesionStatus": AdhesionStatus,
+                                        "mailbox_problems": mailbox_problems(web.app.settings.mail)})
 
 
 @router.get("/unidades/nova")

@@ -78,6 +78,7 @@ def parse_cemig(text: str) -> Bill:
         scee=tables.scee(text, rows),
         taxes=tables.taxes(text),
         flags=tables.flags(text),
+        reading_basis=fields.reading_basis(text),
         history=tables.history(text),
         barcode=fields.linha_digitavel(text),
         automatic_debit_code=footer.automatic_debit_code if footer else None,

@@ -360,3 +360,21 @@ def holder_name(text: str) -> str | None:
             return None
         return block[0]
     return None
+
+
+_READING_BASIS = (
+    ("estimated", re.compile(r"(?i)leitura\s+estimada|consumo\s+estimado")),
+    ("informed", re.compile(r"(?i)leitura\s+informada|auto\s*-?\s*leitura")),
+    ("average", re.compile(r"(?i)(?:faturad[oa]|calculad[oa]|cobrad[oa])\s+(?:pela|por|na)\s+m[ée]dia"
+                           r"|consumo\s+m[ée]dio\s+faturado|leitura\s+n[ãa]o\s+realizada")),
+)
+"""What a bill says when its consumption was not read from the meter (the issue's "média", "leitura
+informada"; cemig-bill-layout.md shows only the regular "Leitura realizada conforme calendário")."""
+
+
+def reading_basis(text: str) -> str | None:
+    """``estimated``, ``informed`` or ``average`` when the bill says its consumption was not read; else None."""
+    for basis, pattern in _READING_BASIS:
+        if pattern.search(text):
+            return basis
+    return None

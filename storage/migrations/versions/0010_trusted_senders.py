@@ -6,7 +6,7 @@ quarantine can be grouped by signer, and `released_at` when a trust sent the mes
 Existing rows keep NULL in both (their domains were not recorded).
 
 Revision ID: 0010
-Revises: 0014
+Revises: 0011
 Create Date: 2026-12-02 04:20:00
 """
 
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0010'
-down_revision: str | Sequence[str] | None = '0014'
+down_revision: str | Sequence[str] | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,13 +1,17 @@
 """The detailed report as a PDF (reportlab, A4 landscape): the page's summary, alerts, table and footnotes.
 
 Every figure is formatted by `reports.format`, exactly as on the page, so that the page and the PDF agree
-number for number (a test compares them).
+number for number (a test compares them). Here, beside the report's figures, so that both the dashboard
+(`/unidades/{id}/relatorio.pdf`) and the forward to the client (`unit.forward_report`) draw the same PDF.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -18,9 +22,52 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from reports.alerts import Alert
+from reports.economics import FORMULA_PT
 from reports.format import brl, kwh, month_label, percent
-from reports.monthly import SOURCE_BILL, MonthRow, generation_ratio
-from web.services.report_view import UnitReportView
+from reports.monthly import GENERATION_BASIS_PT, SOURCE_BILL, MonthRow, generation_ratio
+from storage.models import Unit
+
+
+class ReportView(Protocol):
+    """What the PDF needs of a unit's report (the dashboard's `UnitReportView` is one)."""
+
+    @property
+    def unit(self) -> Unit: ...  # noqa: D102
+
+    @property
+    def rows(self) -> list[MonthRow]: ...  # noqa: D102
+
+    @property
+    def alerts(self) -> list[Alert]: ...  # noqa: D102
+
+    @property
+    def formula(self) -> str: ...  # noqa: D102
+
+    @property
+    def generation_basis(self) -> str: ...  # noqa: D102
+
+    @property
+    def show_generation(self) -> bool: ...  # noqa: D102
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    """A unit's report outside the dashboard (the copy attached to a forwarded bill)."""
+
+    unit: Unit
+    rows: list[MonthRow]
+    alerts: list[Alert] = field(default_factory=list)
+    expected: list[Decimal] | None = None
+    formula: str = FORMULA_PT
+    generation_basis: str = GENERATION_BASIS_PT
+    show_alerts: bool = False
+    """The alerts say what the integrator must do: the client's copy leaves them out."""
+
+    @property
+    def show_generation(self) -> bool:
+        """The generation columns, as on the page: a generating unit or one with an expected generation."""
+        return bool(self.expected) or any(r.injected_kwh is not None for r in self.rows)
 
 HEADER = ["Mês", "Consumo da rede", "Energia injetada", "Energia compensada", "Saldo de créditos", "Valor pago",
           "Sem energia solar", "Economia", "Economia acumulada", "Custo de disponibilidade", "Fio B", "Origem"]
@@ -65,7 +112,7 @@ def _balance_chart(rows: Sequence[MonthRow]) -> Drawing:
     return drawing
 
 
-def report_pdf(view: UnitReportView) -> bytes:
+def report_pdf(view: ReportView) -> bytes:
     """The unit's report as a PDF."""
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
@@ -85,12 +132,13 @@ def report_pdf(view: UnitReportView) -> bytes:
                              kwh(last.credit_balance_kwh)]],
                            style=TableStyle([("FONTSIZE", (0, 0), (-1, 0), 8), ("FONTSIZE", (0, 1), (-1, 1), 12),
                                              ("TEXTCOLOR", (0, 0), (-1, 0), colors.grey)])))
-    story.append(Paragraph("Alertas", styles["Heading3"]))
-    if view.alerts:
-        story += [Paragraph(f"<b>{a.title}</b>{f' ({month_label(a.month)})' if a.month else ''}: {a.detail}", small)
-                  for a in view.alerts]
-    else:
-        story.append(Paragraph("Nenhum alerta.", small))
+    if getattr(view, "show_alerts", True):
+        story.append(Paragraph("Alertas", styles["Heading3"]))
+        if view.alerts:
+            story += [Paragraph(f"<b>{a.title}</b>{f' ({month_label(a.month)})' if a.month else ''}: {a.detail}",
+                                small) for a in view.alerts]
+        else:
+            story.append(Paragraph("Nenhum alerta.", small))
     if view.rows:
         story += [Spacer(1, 0.3 * cm),
                   Table([[_energy_chart(view.rows), _balance_chart(view.rows)]]),
