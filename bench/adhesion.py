@@ -201,7 +201,7 @@ def main() -> None:
             config = (ROOT / "playwright.config").read_text().replace(
                 'base_url = "https://atende.cemig.com.br"', f'base_url = "{url}"')
             if args.no_trace_snapshots:
-                config = config.replace("[tracing]\n", "[tracing]\nsnapshots = false\n")
+                config = config.replace("snapshots = true", "snapshots = false")  # the file sets it: override
             (work / "playwright.config").write_text(config)
             settings = load_settings({"HOME": str(work), "FATURAS_DATA_DIR": str(work / "data"),
                                       "FATURAS_SECRET_KEYS": new_key(), "FATURAS_LOG_LEVEL": "warning",

@@ -43,6 +43,8 @@ async def pick(screens: Screens, candidates: Locator, *, step: str, purpose: str
     visible = candidates.filter(visible=True)
     timeout = (timeout_s if timeout_s is not None else screens.timeout_s) * 1000
     try:
+        # Web-first, and it also lets the interstitial handler run first: what is read next is what a
+        # click would reach, not a control an overlay is about to take away.
         await expect(visible).not_to_have_count(0, timeout=timeout)
     except AssertionError:
         if not required:
@@ -75,7 +77,6 @@ async def click(screens: Screens, target: Locator, *, step: str, timeout_s: floa
         raise await screens.changed(step, f"refused to click {item['name']!r}: it is on the deny list",
                                     rejected=[item["name"]])
     timeout = None if timeout_s is None else timeout_s * 1000
-    await target.scroll_into_view_if_needed(timeout=timeout)
-    await target.click(timeout=timeout)
+    await target.click(timeout=timeout)  # scrolls it into view itself
     screens.clicked.append(item["name"])
     return item["name"]

@@ -71,11 +71,16 @@ class CemigFlow(UtilityFlow):
 
         async def close_overlay() -> None:
             # An interstitial may pop up at any moment (a survey a second after the page settled): Playwright
-            # runs this before any action it would block.
+            # runs this before any action or web-first assertion. Several may be stacked: Playwright waits
+            # for `overlay` to be hidden after this returns, so close them all.
             with contextlib.suppress(FlowError, PlaywrightError):
-                await intents.close_interstitials(screens, step="interstitial")
+                for _ in range(intents.MAX_INTERSTITIALS):
+                    if not await interstitial(page).filter(visible=True).count():
+                        break
+                    await intents.close_interstitials(screens, step="interstitial", direct=True)
 
         await page.add_locator_handler(overlay, close_overlay)
+        screens.overlay_handled = True
         try:
             for restart in range(self.retry.max_restarts + 1):
                 try:

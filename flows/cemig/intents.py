@@ -18,12 +18,13 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, expect
 
 from flows.cemig.controls import click, names_of, pick
-from flows.cemig.screens import Observation, Screen, Screens, loading
+from flows.cemig.screens import Observation, Screen, Screens, interstitial, loading
 from flows.cemig.vocabulary import denied, fold, pattern
 from flows.errors import InstallationNotFound, LoginRejected, PortalUnavailable, SessionExpired
 
 log = structlog.get_logger(__name__)
 MAX_INTERSTITIALS = 6
+MENU_ATTEMPTS = 3
 EMAIL_RE = re.compile(r"[\w.+*-]*[\w*]@[\w*-]+(?:\.[\w*-]+)+")
 
 
@@ -47,9 +48,20 @@ async def settle(screens: Screens, expected: set[Screen], *, step: str, timeout_
     raise await screens.changed(step, f"more than {MAX_INTERSTITIALS} interstitials in a row")
 
 
-async def close_interstitials(screens: Screens, *, step: str) -> None:
-    """Close whatever interstitial is in the way: the cookie banner (reject), then any dialog's close control."""
+async def close_interstitials(screens: Screens, *, step: str, direct: bool = False) -> None:
+    """Close whatever interstitial is in the way: the cookie banner (reject), then any dialog's close control.
+
+    While the flow's locator handler is installed (`screens.overlay_handled`), the handler is the one
+    closer: Playwright runs it before any action or web-first assertion, so clicking here as well would
+    race it (the click's own pre-check runs the handler, which takes the control away from under it).
+    Then this only waits, web-first, for the interstitials to go; `direct` (the handler itself) clicks.
+    """
     page = screens.page
+    if screens.overlay_handled and not direct:
+        with contextlib.suppress(AssertionError):
+            await expect(interstitial(page).filter(visible=True)).to_have_count(0)
+            return
+        # Still there: the handler could not close it; the direct path ends in PortalChanged with evidence.
     cookies = page.get_by_role("button", name=pattern("cookie_reject")).or_(
         # OneTrust's documented button id (third party, reference §2.1).
         page.locator("#onetrust-reject-all-handler"))
@@ -164,11 +176,21 @@ async def open_access_data(screens: Screens, *, holder_name: str | None, step: s
     page = screens.page
     link = (page.get_by_role("link", name=pattern("access_data")).or_(page.get_by_role("menuitem", name=pattern(
         "access_data"))).or_(page.get_by_role("button", name=pattern("access_data"))))
-    if not await link.filter(visible=True).count():
-        await open_user_menu(screens, holder_name=holder_name, step=step)
-    target = await pick(screens, link, step=step, purpose="open the access data",
-                        prefer=pattern("access_data", whole=True))
-    await click(screens, target, step=step)  # type: ignore[arg-type]
+    for attempt in range(MENU_ATTEMPTS):
+        last = attempt == MENU_ATTEMPTS - 1
+        if not await link.filter(visible=True).count():
+            await open_user_menu(screens, holder_name=holder_name, step=step)
+        target = await pick(screens, link, step=step, purpose="open the access data", required=last,
+                            prefer=pattern("access_data", whole=True), timeout_s=None if last else 2)
+        if target is None:
+            continue  # the menu closed again (an interstitial's close button counts as a click outside it)
+        try:
+            await click(screens, target, step=step, timeout_s=None if last else 2)
+        except PlaywrightError:
+            if last:
+                raise
+            continue  # the same: an interstitial popped up and closing it collapsed the menu; open it again
+        break
     return await settle(screens, {Screen.ACCESS_DATA}, step=step)
 
 

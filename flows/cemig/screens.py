@@ -11,6 +11,7 @@ Error pages, session expiry and interstitials are always raced, whatever the ste
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -183,6 +184,8 @@ class Screens:
     secrets: tuple[str, ...] = ()
     clicked: list[str] = field(default_factory=list)
     """Every control the bot clicked, by name, in order (tests assert nothing destructive is here)."""
+    overlay_handled: bool = False
+    """Whether a locator handler closes interstitials before each action (see intents.close_interstitials)."""
 
     def __post_init__(self) -> None:
         self.page.on("response", self._remember_status)
@@ -212,6 +215,9 @@ class Screens:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (timeout_s if timeout_s is not None else self.timeout_s)
         hard_deadline = deadline + LOADING_GRACE_S
+        blocked = [n for s in screens for n in negatives[s]]
+        settling = reduce(Locator.or_, [*blocked, loading(self.page)])
+        appeared = False
         while True:
             found = await self._classify(screens, signals, negatives, weak_ok=loop.time() >= deadline)
             if found is not None:
@@ -223,20 +229,19 @@ class Screens:
                 else:
                     raise await self.changed(step, f"none of {sorted(s.value for s in expected)} showed",
                                              waiting_for=[s.value for s in expected], rejected=list(rejected))
-            try:
-                await expect(anything).not_to_have_count(0, timeout=max(50, min(SLICE_S, deadline - now) * 1000))
-            except AssertionError:
+            timeout_ms = max(50, min(SLICE_S, deadline - now) * 1000)
+            if appeared:
+                # Signals showed, yet nothing was recognised: their negatives show too, or the page is still
+                # loading. Wait for that to settle one way or the other before looking again.
+                appeared = False
+                with contextlib.suppress(AssertionError, PlaywrightError):
+                    await expect(settling).to_have_count(0, timeout=timeout_ms)
                 continue
-            except PlaywrightError:
-                continue  # the document changed under the query: look again
-            blocked = [n for s in screens for n in negatives[s]]
-            if blocked and await self._classify(screens, signals, negatives, weak_ok=True) is None:
-                # Signals show, but so do their negatives: wait for the page to settle one way or the other.
-                try:
-                    await expect(reduce(Locator.or_, blocked)).to_have_count(
-                        0, timeout=max(50, min(SLICE_S, max(0.0, deadline - loop.time())) * 1000))
-                except (AssertionError, PlaywrightError):
-                    continue
+            try:
+                await expect(anything).not_to_have_count(0, timeout=timeout_ms)
+                appeared = True
+            except (AssertionError, PlaywrightError):  # not yet, or the document changed under the query
+                pass
 
     async def _count(self, locator: Locator) -> int:
         try:
@@ -246,24 +251,28 @@ class Screens:
 
     async def _classify(self, screens: list[Screen], signals: dict[Screen, Locator],
                         negatives: dict[Screen, list[Locator]], *, weak_ok: bool) -> Observation | None:
-        seen: list[Screen] = []
-        busy: bool | None = None
+        # One query per screen ("the document holds a visible signal and no visible negative"), all asked
+        # at once: one round trip's latency per look instead of one per signal and negative (each call is
+        # a hop to the browser, a DOM snapshot when tracing, and a scheduling delay on a loaded machine).
+        # The answers are read in PRIORITY order as before.
+        root = self.page.locator(":root")
+        queries = []
         for screen in screens:
-            if screen in WEAK and not weak_ok:
-                if busy is None:
-                    busy = bool(await self._count(loading(self.page)))
-                if busy:
-                    continue
-            if screen == Screen.ERROR and self.last_status >= 500:
+            present = root.filter(has=signals[screen])
+            if negatives[screen]:
+                present = present.filter(has_not=reduce(Locator.or_, negatives[screen]))
+            queries.append(present)
+        counts = await asyncio.gather(*(self._count(q) for q in [*queries, loading(self.page)]))
+        shown = dict(zip(screens, counts, strict=False))
+        busy = bool(counts[-1])
+        seen: list[Screen] = []
+        for screen in screens:
+            if screen in WEAK and not weak_ok and busy:
+                continue
+            if (screen == Screen.ERROR and self.last_status >= 500) or shown[screen]:
                 seen.append(screen)
-                continue
-            if not await self._count(signals[screen]):
-                continue
-            if any([await self._count(n) for n in negatives[screen]]):
-                continue
-            seen.append(screen)
-            break  # the first in PRIORITY is the screen on top: the others need not be asked (CPU)
-        if not seen and not await self._count(loading(self.page)):
+                break  # the first in PRIORITY is the screen on top
+        if not seen and not busy:
             path = self.page.url
             seen = [s for s in screens if any(p.search(path) for p in RECOGNISERS[s].paths)]
         if not seen:

@@ -78,10 +78,28 @@ async def enrol_seeds(browser_settings, simulator, family: str, seeds: list[int]
                                 f"{'; '.join(problems)}")
 
         try:
+            if not await google_sso_shown(browser, simulator.url):
+                failures.append(f"family={family}: the login page does not offer \"Continuar com Google\"")
             await asyncio.gather(*(one(*case) for case in cases))
         finally:
             await browser.close()
     return failures
+
+
+async def google_sso_shown(browser, url: str) -> bool:
+    """Whether the family's login page shows "Continuar com Google" (reference §0), which the bot must leave alone."""
+    context = await browser.new_context(locale="pt-BR")
+    try:
+        page = await context.new_page()
+        await page.goto(url + "/Home")
+        google = page.get_by_role("button", name="Continuar com Google")
+        try:
+            await google.wait_for(state="visible", timeout=5000)
+        except Exception:  # noqa: BLE001 - any failure means it is not there
+            return False
+        return True
+    finally:
+        await context.close()
 
 
 async def run_once(browser, url: str, request: AdhesionRequest) -> tuple[object, list[str]]:
