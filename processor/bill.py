@@ -13,10 +13,13 @@ it is `needs_review` unless its amount cross-checks with the linha digitável (o
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from decimal import Decimal
 
 from processor.errors import BillUnreadable
 from processor.parse import generic
+from processor.parse.cemig.layouts import LAYOUTS_2026
 from processor.parse.checks import installation_matches
 from processor.parse.errors import BillError, BillUnparseable, NoTextLayer
 from processor.parse.ocr import ocr_pdf
@@ -24,7 +27,12 @@ from processor.parse.ocr_fields import read_ocr_bill
 from processor.parse.registry import PARSERS
 from processor.parse.schema import Bill
 from processor.parse.text import pdf_text
+from processor.payee import mismatches
+from processor.pix import read_pix_codes
 from processor.types import ReadBill, UnlockedPdf
+
+QR_LAYOUTS = frozenset({*LAYOUTS_2026, generic.LAYOUT})
+"""Layouts that print a PIX QR code (or may: an unknown one): only these pay the ~40 ms of decoding it."""
 
 
 def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = (),
@@ -48,7 +56,7 @@ def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = 
     except BillUnparseable as exc:
         if not (unparsed_fallback and text is not None and generic.names_utility(text, utility)):
             raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
-        return _unparsed(pdf, generic.extract(text, utility=utility), installations)
+        return _payee(_unparsed(pdf, generic.extract(text, utility=utility), installations), utility)
     except BillError as exc:
         raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
     if bill.reference_month is None:
@@ -62,8 +70,29 @@ def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = 
             learn = bill.uc_code
         else:
             reasons.append("installation_mismatch")
-    return ReadBill(pdf=pdf, bill=bill, needs_review=bool(reasons), review_reasons=tuple(reasons),
-                    uc_code_to_learn=learn)
+    return _payee(ReadBill(pdf=pdf, bill=bill, needs_review=bool(reasons), review_reasons=tuple(reasons),
+                           uc_code_to_learn=learn), utility)
+
+
+def _payee(read: ReadBill, utility: str) -> ReadBill:
+    """Decode the PIX QR where the layout prints one, then check who the barcode and the PIX pay.
+
+    A mismatch makes the bill `payee_mismatch` (stored for review, never forwarded: processor.pipeline); a
+    PIX amount other than the printed total is a review reason.
+    """
+    codes = read_pix_codes(read.pdf.readable)[0] if read.bill.layout in QR_LAYOUTS else []
+    pix = codes[0] if codes else None
+    found = tuple(mismatches(utility, barcode=read.bill.barcode, pix=codes))
+    reasons = list(read.review_reasons)
+    if pix is not None and pix.amount is not None and read.bill.amount_due is not None \
+            and pix.amount != Decimal(read.bill.amount_due):
+        reasons.append("pix_amount_mismatch")
+    if found:
+        reasons.append("payee_mismatch")
+    if not found and reasons == list(read.review_reasons):
+        return dataclasses.replace(read, pix=pix)
+    return dataclasses.replace(read, pix=pix, payee_mismatch=found, needs_review=True,
+                               review_reasons=tuple(dict.fromkeys(reasons)), unparsed=read.unparsed and not found)
 
 
 _NO_MONTH = {"ocr": "A fatura é uma imagem (digitalizada ou fotografada) e o OCR não encontrou o mês de referência; "

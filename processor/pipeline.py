@@ -32,6 +32,7 @@ from processor.forward import queue_forwards
 from processor.isolate import read_isolated
 from processor.login_route import unit_for_bill
 from processor.outbox import OutboxReport, send_outbox
+from processor.payee import user_message as payee_message
 from processor.route import route as route_message
 from processor.settle import settle
 from processor.store import store_bill
@@ -46,6 +47,7 @@ from storage.mail import acquire_lease, known_uids, new_owner, release_lease, un
 from storage.mail_models import Invoice, MailMessage, MessageStage
 from storage.models import Unit, utcnow
 from storage.secrets import KeyRing
+from storage.senders import trusted_domains
 from storage.units import pdf_password
 
 log = structlog.get_logger(__name__)
@@ -172,6 +174,8 @@ class _Units:
     by_address: dict[str, int]
     logins: dict[str, int] = field(default_factory=dict)
     """Addresses of portal logins: their bills are routed by the installation printed (processor.login_route)."""
+    trusted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Signing domains operators trusted per utility (storage.senders), read once per shard pass."""
     _seen: dict[int, Unit] = field(default_factory=dict)
     _login_units: dict[int, tuple[str, list[Unit]]] = field(default_factory=dict)
 
@@ -179,7 +183,12 @@ class _Units:
     def load(cls, engine: Engine) -> _Units:
         with session_scope(engine) as session:
             table = routing_table(session=session)
-            return cls(engine=engine, by_address=table.units, logins=table.logins)
+            return cls(engine=engine, by_address=table.units, logins=table.logins,
+                       trusted=trusted_domains(session=session))
+
+    def sending_domains(self, settings: MailSettings, utility: str) -> tuple[str, ...]:
+        """The settings' domains of the utility, then the ones operators trusted."""
+        return (*settings.sending_domains.get(utility, ()), *self.trusted.get(utility, ()))
 
     def of_login(self, login_id: int) -> tuple[str, list[Unit]]:
         """The login's utility and units, read once per pass (a unit registered later waits for the next pass)."""
@@ -392,7 +401,7 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
         else:
             unit = None
             utility, members = units.of_login(route.login_id)
-        domains = pipeline.settings.sending_domains.get(utility, ())
+        domains = units.sending_domains(pipeline.settings, utility)
         try:
             dkim_result = authenticate(fetched.raw, domains=domains, policy=pipeline.settings.dkim_policy,
                                        dns_txt=pipeline.dns_txt)
@@ -427,13 +436,19 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
         results = [store_bill(session=session, blobs=pipeline.blobs, unit=locked[owner], read=bill, source="email",
                               mail_message_id=row_id) for bill, owner in zip(bills, owners, strict=True)]
         for bill, owner, result in zip(bills, owners, results, strict=True):
-            if result.outcome != "duplicate":
+            if result.outcome != "duplicate" and not bill.payee_mismatch:
                 invoice = session.get(Invoice, result.invoice_id)
                 assert invoice is not None  # noqa: S101
                 queue_forwards(session=session, invoice=invoice, unit=locked[owner], settings=pipeline.settings,
                                unparsed=bill.unparsed)
         stage, error = _verdict(results, failures, bills)
-        _write_outcome(session, row_id, stage=stage, error=error, user_message=None, route=route, dkim=dkim_result)
+        user_message = None
+        if stage == MessageStage.PAYEE_MISMATCH.value:
+            found = [f for b in bills for f in b.payee_mismatch]
+            user_message = payee_message(utility, found)
+            log.warning("bill_payee_mismatch", unit_id=route.unit_id, found=found, dkim=dkim_result.status)
+        _write_outcome(session, row_id, stage=stage, error=error, user_message=user_message, route=route,
+                       dkim=dkim_result)
     log.info("message_processed", stage=stage, unit_id=route.unit_id, portal_login_id=route.login_id,
              bills=len(results))
     return stage
@@ -466,6 +481,11 @@ def _verdict(results, failures: list[BillRejected], bills: list[ReadBill]) -> tu
             notes.append(f"{bill.bill.reference_month} needs review: {', '.join(result.review_reasons)}")
         if result.outcome == "reissue":
             notes.append(f"{bill.bill.reference_month} re-issued: stored as a new version")
+    mismatched = [f"{b.bill.reference_month}: {'; '.join(b.payee_mismatch)}" for b in bills if b.payee_mismatch]
+    if mismatched:  # whatever else happened, the message is a bill paying someone else: never forwarded
+        return MessageStage.PAYEE_MISMATCH.value, ("payment data names another payee: "
+                                                   + " | ".join(mismatched) + ("; " if notes else "")
+                                                   + "; ".join(notes))[:2000]
     if all(r.outcome == "duplicate" for r in results) and not failures:
         return MessageStage.DUPLICATE.value, f"already stored as invoice {results[0].invoice_id}"
     fresh = [r for r in results if r.outcome != "duplicate"]
@@ -485,6 +505,8 @@ def _write_outcome(session: Session, row_id: int, *, stage: str, error: str | No
             values["portal_login_id"] = route.login_id
     if dkim is not None:
         values["dkim"] = dkim.status
+        if dkim.signers:
+            values["dkim_domains"] = ",".join(dkim.signers)[:1000]
     session.execute(update(MailMessage).where(MailMessage.id == row_id).values(**values)  # type: ignore[arg-type]
                     .execution_options(synchronize_session=False))
 

@@ -84,7 +84,7 @@ def import_files(pipeline: Pipeline, *, unit_ref: str, paths: list[Path], forwar
             fresh = session.get(type(unit), unit.id)
             stored = store_bill(session=session, blobs=pipeline.blobs, unit=fresh, read=bills[0], source="upload",
                                 mail_message_id=None)
-            if forward and stored.outcome != "duplicate":
+            if forward and stored.outcome != "duplicate" and not bills[0].payee_mismatch:
                 invoice = session.get(Invoice, stored.invoice_id)
                 queue_forwards(session=session, invoice=invoice, unit=fresh, settings=pipeline.settings)
         results.append(ImportResult(file=str(path), outcome=stored.outcome, status=stored.status,

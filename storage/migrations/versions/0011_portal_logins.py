@@ -1,7 +1,7 @@
 """portal logins: one login, many units, one shared inbox address; messages waiting for their unit
 
-Revision ID: 0009
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02 04:30:00
 
 Existing units with a portal login are grouped by (integrator, utility, login) into one `portal_login`
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0009'
-down_revision: str | Sequence[str] | None = '0011'
+revision: str = '0011'
+down_revision: str | Sequence[str] | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
