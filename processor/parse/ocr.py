@@ -61,22 +61,15 @@ class OcrText:
 
 def render_pages(data: bytes, *, dpi: int = DPI, max_pages: int = MAX_PAGES) -> list[Image.Image]:
     """The first `max_pages` pages of an unlocked PDF as greyscale images."""
-    with pdf_text_module._PDFIUM:
-        try:
-            document = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as exc:
-            raise BillUnreadable(f"pdfium could not open the PDF: {exc}") from exc
-        try:
-            images = []
-            for index in range(min(len(document), max_pages)):
-                page = document[index]
-                try:
-                    images.append(_embedded_image(page) or _rendered(page, dpi))
-                finally:
-                    page.close()
-            return images
-        finally:
-            document.close()
+    with pdf_text_module.open_document(data) as document:
+        images = []
+        for index in range(min(len(document), max_pages)):
+            page = document[index]
+            try:
+                images.append(_embedded_image(page) or _rendered(page, dpi))
+            finally:
+                page.close()
+        return images
 
 
 def _rendered(page: pdfium.PdfPage, dpi: int) -> Image.Image:
