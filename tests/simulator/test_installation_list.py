@@ -7,9 +7,9 @@ import pytest
 from simulator.portal.models import StoreError
 
 ACME = "11.222.333/0001-81"
-BETA = "44.555.666/0001-99"
+BETA = "44.555.666/0001-81"
 ACME_DIGITS = "11222333000181"
-BETA_DIGITS = "44555666000199"
+BETA_DIGITS = "44555666000181"
 
 
 def _login_with_three(simulator):
