@@ -60,8 +60,8 @@ def test_three_installations_one_suspended_then_register_the_missing_active_one(
                                       keys=bot_app.keys(), inbox=bot_app.inbox_policy)
         shared = session.get(Unit, first).inbox_address
         assert [(u.installation, u.portal_login_id, u.inbox_address, u.holder_document, u.forward_to)
-                for u in created] == [("3000010003", login_id, shared, "12345678909", ["cliente@example.com"])]  # as listed
-        assert created[0].uc_code == listed["3000010003"].uc_code
+                for u in created] == [("3000010003", login_id, shared, "12345678909", ["cliente@example.com"])]
+        assert created[0].uc_code == listed["3000010003"].uc_code  # the holder document is the one listed
 
 
 def test_twelve_installations_of_two_customers_on_the_legacy_portal(bot_app, simulator):
