@@ -89,7 +89,7 @@ def register_discovered(*, session: Session, login_id: int, chosen: list[str], k
     """
     login = get_login(session=session, login_id=login_id, integrator_id=integrator_id)
     view = discovery_view(session=session, login_id=login_id, integrator_id=integrator_id)
-    by_code = {}
+    by_code: dict[str, DiscoveredInstallation] = {}
     for item in view.installations:
         by_code[item.installation] = item
         if item.uc_code:
@@ -100,10 +100,11 @@ def register_discovered(*, session: Session, login_id: int, chosen: list[str], k
     forwards = Counter(tuple(u.forward_to) for u in units)
     created = []
     for code in dict.fromkeys(c.strip() for c in chosen if c.strip()):
-        item = by_code.get("".join(ch for ch in code if ch.isdigit()))
-        if item is None:
+        found = by_code.get("".join(ch for ch in code if ch.isdigit()))
+        if found is None:
             raise _refused("installation", f"A instalação {code} não está na última busca deste login: "
                                            "busque as instalações de novo.")
+        item = found
         if item.unit_id is not None:
             raise _refused("installation", f"A instalação {item.installation} já está cadastrada "
                                            f"(unidade {item.unit_id}).")
