@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.support import app_context
+from bot.discovery import DiscoveryStatus, discover_login
+from bot.runs import options_for_run
+from cli.support import EXIT_FAILED, app_context
+from storage.discovery import discovery_view, register_discovered
 from storage.engine import session_scope
 from storage.logins import get_login, list_logins, login_public, waiting_bill, waiting_messages
 from storage.models import UnitCreate, UnitPublic
@@ -117,3 +122,50 @@ def register(ctx: typer.Context, message: int = typer.Argument(..., help="Id of 
     code = unit.installation or unit.uc_code
     console.print(f"unit {unit.id} registered ({code}); the waiting bill is processed on the next mail pass",
                   highlight=False)
+
+
+@logins_app.command("discover")
+def discover(ctx: typer.Context, login_id: int = typer.Argument(..., help="Portal login id (faturas logins list)."),
+             register_codes: str = typer.Option(None, "--register",
+                                                help="Installations to register, comma-separated."),
+             register_all: bool = typer.Option(False, "--all",
+                                               help="Register every listed installation not yet registered and "
+                                                    "active (the ones the dashboard pre-selects)."),
+             headed: bool = typer.Option(False, "--headed", help="Show the browser (solve a captcha)."),
+             as_json: bool = typer.Option(False, "--json", help="Print the discovery as JSON.")) -> None:
+    """Log in with the login's credentials and list every installation under it ("Buscar instalações").
+
+    Review the list, then register the missing ones in one step with --register N,N or --all; the new units
+    join the login and share its inbox. Suspended and closed installations are listed but --all skips them.
+
+    Example: faturas logins discover 3   ·   faturas logins discover 3 --register 3000010001,3000010003
+    """
+    app = app_context(ctx)
+    outcome = asyncio.run(discover_login(app, login_id, options_for_run(app, headed=headed)))
+    if outcome.status != DiscoveryStatus.DONE:
+        console.print(f"{outcome.status}: {outcome.message}", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+    with session_scope(app.engine) as session:
+        view = discovery_view(session=session, login_id=login_id)
+        chosen = ([i.installation for i in view.installations if i.preselected] if register_all else
+                  [c for c in (register_codes or "").split(",") if c.strip()])
+        created = [UnitPublic.from_unit(u) for u in register_discovered(
+            session=session, login_id=login_id, chosen=chosen, keys=app.keys_if_any(),
+            inbox=app.inbox_policy)] if chosen else []
+        view = discovery_view(session=session, login_id=login_id)
+    if as_json:
+        console.print_json(json.dumps({"login_id": login_id, "installations": [i.model_dump() for i in
+                                                                                view.installations],
+                                       "registered": [u.id for u in created]}))
+        return
+    table = Table("installation", "UC code", "address", "status", "customer", "unit", title="Listed installations")
+    for item in view.installations:
+        table.add_row(item.installation, item.uc_code or "-", item.address or "-", item.status or "-",
+                      format_document(item.customer_document) if item.customer_document else "-",
+                      str(item.unit_id) if item.unit_id else ("(offered)" if item.preselected else "-"))
+    console.print(table)
+    if created:
+        console.print(f"registered {len(created)} unit(s): {', '.join(str(u.id) for u in created)}", highlight=False)
+    elif view.missing:
+        console.print(f"{len(view.missing)} not registered yet: rerun with --register N,N or --all",
+                      highlight=False)

@@ -40,5 +40,8 @@ class PortalLogin(SQLModel, table=True):
     inbox_address: str = Field(max_length=254, unique=True)
     email_status: str = Field(default=LoginEmailStatus.PENDING, max_length=32)
     email_set_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    discovery_json: str | None = Field(default=None, sa_column=Column(String, nullable=True))
+    """The installations the portal listed at the last discovery (JSON list; storage.discovery reads it)."""
+    discovered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
