@@ -49,6 +49,7 @@ from storage.adhesion import (
 )
 from storage.engine import session_scope
 from storage.errors import ConfigurationError
+from storage.logins import rename_login
 from storage.models import AdhesionAttempt, AdhesionStatus, Unit
 from storage.units import get_unit, portal_password
 
@@ -291,9 +292,8 @@ async def _run_attempt(app: AppContext, login: _LoginContext, prepared: _Prepare
                                          portal_login=result.new_portal_login,
                                          password=prepared.request.portal_password)
                 # The portal now logs in with the inbox address; without this the next login would fail.
-                unit = get_unit(session=session, ref=prepared.unit_id)
-                unit.portal_login = result.new_portal_login
-                session.add(unit)
+                rename_login(session=session, unit=get_unit(session=session, ref=prepared.unit_id),
+                             new_login=result.new_portal_login)
                 log.info("portal_login_changed", reason="access e-mail is the login")
             save_browser_state(session=session, scope=scope, state=dict(state), keys=app.keys())
         return result

@@ -22,7 +22,8 @@ from storage.models import Unit
 invoices_app = typer.Typer(help="Bills (faturas): parse PDFs, import earlier bills of a unit.", no_args_is_help=True)
 console = Console()
 
-_FILES = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Bill PDF files.")
+_FILES = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                        help="Bill PDF files, or JPEG/PNG scans and photos (read by OCR).")
 
 
 @invoices_app.command("parse")

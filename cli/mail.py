@@ -1,4 +1,4 @@
-"""`faturas mail …`: poll the bill inboxes, show where messages stand, retry and reprocess them."""
+"""`faturas mail …`: poll the bill inboxes, show where messages stand, retry and reprocess them, trust senders."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from config.wiring import build_pipeline
 from processor.errors import MessageNotFound
 from processor.pipeline import PassReport, poll_once
 from processor.requeue import requeue
+from processor.senders import trust_sender, untrust_sender
 from storage.engine import session_scope
 from storage.errors import ConfigurationError
 from storage.mail import find_message, forward_counts, messages_in_stage, oldest_waiting, stage_counts
 from storage.mail_models import MessageStage
 from storage.models import utcnow
+from storage.senders import dkim_failed_groups, trusted_domains
 
 mail_app = typer.Typer(help="The bill inboxes: poll them, see where messages stand, retry and reprocess.",
                        no_args_is_help=True)
@@ -148,4 +150,69 @@ def reprocess(ctx: typer.Context,
     console.print(f"{len(ids)} message(s) in {stage}: "
                   + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing to do"), highlight=False)
     if counts.get("not_found"):
+        raise typer.Exit(EXIT_FAILED)
+
+
+senders_app = typer.Typer(help="Who signs the held bills: group the dkim_failed quarantine, trust or untrust a "
+                               "signing domain per utility.")
+mail_app.add_typer(senders_app, name="senders")
+
+
+@senders_app.callback(invoke_without_command=True)
+def senders(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """List the dkim_failed quarantine by signing domain and From domain, and the trusted domains.
+
+    Example: faturas mail senders
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    app = app_context(ctx)
+    with session_scope(app.engine) as session:
+        groups = dkim_failed_groups(session=session)
+        trusted = trusted_domains(session=session)
+    configured = {u: list(d) for u, d in app.settings.mail.sending_domains.items()}
+    if as_json:
+        console.print_json(json.dumps({
+            "held": [{"signers": list(g.signers), "signers_recorded": g.recorded, "from_domain": g.from_domain,
+                      "utility": g.utility, "messages": g.count, "message_ids": g.message_ids} for g in groups],
+            "trusted": {u: list(d) for u, d in trusted.items()}, "configured": configured}))
+        return
+    table = Table("messages", "signed by (d=)", "From domain", "utility")
+    for group in groups:
+        signers = ", ".join(group.signers) or ("(unsigned)" if group.recorded else "(not recorded: use mail retry)")
+        table.add_row(str(group.count), signers, group.from_domain or "?",
+                      group.utility or "?")
+    console.print(table if groups else "no message held for its DKIM signature")
+    for utility in sorted(set(configured) | set(trusted)):
+        console.print(f"{utility}: configured {', '.join(configured.get(utility, [])) or '-'}; "
+                      f"trusted {', '.join(trusted.get(utility, ())) or '-'}", highlight=False)
+
+
+@senders_app.command("trust")
+def trust(ctx: typer.Context, domain: str = typer.Argument(..., help="The signing domain (d=) to trust."),
+          utility: str = typer.Option(..., "--utility", help="The utility whose bills it signs, e.g. cemig.")) -> None:
+    """Trust a signing domain for a utility, then send the bills it signed back to the inbox (once).
+
+    Example: faturas mail senders trust mailer.example.net --utility cemig
+    """
+    app = app_context(ctx)
+    outcome = trust_sender(build_pipeline(app), utility=utility, domain=domain, by="cli")
+    failed = [r for r in outcome.results if r.action == "not_found"]
+    console.print(f"{outcome.domain} {'trusted' if outcome.new else 'already trusted'} for {utility}; "
+                  f"{outcome.released} held message(s) sent back to the inbox"
+                  + (f", {len(failed)} not found (try again)" if failed else ""), highlight=False)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@senders_app.command("untrust")
+def untrust(ctx: typer.Context, domain: str = typer.Argument(..., help="The signing domain (d=) to stop trusting."),
+            utility: str = typer.Option(..., "--utility", help="The utility, e.g. cemig.")) -> None:
+    """Stop trusting a signing domain for a utility (bills already processed stay as they are).
+
+    Example: faturas mail senders untrust mailer.example.net --utility cemig
+    """
+    removed = untrust_sender(build_pipeline(app_context(ctx)), utility=utility, domain=domain)
+    console.print(f"{domain} {'no longer trusted' if removed else 'was not trusted'} for {utility}", highlight=False)
+    if not removed:
         raise typer.Exit(EXIT_FAILED)

@@ -12,6 +12,7 @@ from cli.adhere import adhere_app
 from cli.admin import backup, blobs_app, db_app, keys_app, restore
 from cli.clients import clients_app
 from cli.invoices import invoices_app
+from cli.logins import logins_app
 from cli.mail import mail_app
 from cli.service import doctor as doctor_command
 from cli.service import run as run_command
@@ -83,6 +84,7 @@ def build_app() -> typer.Typer:
                       add_completion=False)
     app.callback()(_root)
     app.add_typer(units_app, name="units")
+    app.add_typer(logins_app, name="logins")
     app.add_typer(clients_app, name="clients")
     app.add_typer(keys_app, name="keys")
     app.add_typer(db_app, name="db")

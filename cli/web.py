@@ -186,8 +186,8 @@ def enable(ctx: typer.Context, email: str = typer.Argument(..., help="The integr
 def webhook(ctx: typer.Context, email: str = typer.Argument(..., help="The integrator's e-mail."),
             url: str = typer.Argument(..., help="The receiver's URL (http:// or https://)."),
             events: list[str] = typer.Option(None, "--event",
-                                             help="invoice.received, adhesion.changed or alert.raised "
-                                                  "(repeatable; default all three).")
+                                             help="invoice.received, invoice.payee_mismatch, adhesion.changed or "
+                                                  "alert.raised (repeatable; default all).")
             ) -> None:
     """Register a webhook receiver; prints the HMAC-SHA256 signing secret once.
 

@@ -9,6 +9,8 @@ simulator's generated key from a dict; None uses dkimpy's own resolver (dnspytho
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable, Sequence
 
 import dkim
@@ -31,6 +33,20 @@ def _has_signature(raw: bytes) -> bool:
 
 def _signatures(verifier: dkim.DKIM) -> int:
     return sum(1 for name, _ in verifier.headers if name.lower() == b"dkim-signature")
+
+
+_D_TAG = re.compile(rb"(?:^|;)\s*d\s*=\s*([^;\s]+)")
+
+
+def signers(verifier: dkim.DKIM) -> tuple[str, ...]:
+    """The `d=` of every DKIM-Signature header, lower-cased, in order (readable ones only)."""
+    found = []
+    for name, value in verifier.headers:
+        if name.lower() == b"dkim-signature":
+            match = _D_TAG.search(re.sub(rb"\s+", b" ", value))
+            if match:
+                found.append(match.group(1).decode("ascii", "replace").lower().rstrip("."))
+    return tuple(found)
 
 
 def _verify_one(verifier: dkim.DKIM, index: int, domains: Sequence[str],
@@ -56,19 +72,20 @@ def check_dkim(raw: bytes, *, domains: Sequence[str], dns_txt: DnsTxtLookup | No
     if not _has_signature(raw):
         return DkimResult("none", reason="the message has no DKIM signature")
     verifier = dkim.DKIM(raw)
+    every = signers(verifier)
     results = []
     for index in range(max(_signatures(verifier), 1)):
         result = _verify_one(verifier, index, domains, dns_txt)
         if result.status == "pass":
-            return result
+            return dataclasses.replace(result, signers=every)
         results.append(result)
     if len(results) == 1:
-        return results[0]
+        return dataclasses.replace(results[0], signers=every)
     seen = ", ".join(sorted({r.domain for r in results if r.domain})) or "none readable"
     first = results[0]
     return DkimResult("fail", first.domain,
                       reason=f"none of {len(results)} DKIM signatures is a valid one of the utility's domains "
-                             f"{list(domains)} (signed by: {seen}); first: {first.reason}"[:300])
+                             f"{list(domains)} (signed by: {seen}); first: {first.reason}"[:300], signers=every)
 
 
 def authenticate(raw: bytes, *, domains: Sequence[str], policy: str,

@@ -6,25 +6,37 @@ its installation and with no UC code yet, that is not a mismatch but a code to l
 to the unit by its inbox address). Parser errors become BillUnreadable here, except that with
 `unparsed_fallback` (policy `mail.forward_unparsed` on an authentic bill) a page of the utility that no
 layout parser accepts is read by the generic extractor and returned `unparsed`, to be stored, forwarded
-and reviewed: a new layout is never a lost bill.
+and reviewed: a new layout is never a lost bill. A PDF without a text layer (a scan, a photo, a JPEG/PNG
+upload wrapped in a PDF) is read by OCR (processor.parse.ocr, its key fields only, each with a confidence):
+it is `needs_review` unless its amount cross-checks with the linha digitável (ocr_fields).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from decimal import Decimal
 
 from processor.errors import BillUnreadable
 from processor.parse import generic
+from processor.parse.cemig.layouts import LAYOUTS_2026
 from processor.parse.checks import installation_matches
-from processor.parse.errors import BillError, BillUnparseable
+from processor.parse.errors import BillError, BillUnparseable, NoTextLayer
+from processor.parse.ocr import ocr_pdf
+from processor.parse.ocr_fields import read_ocr_bill
 from processor.parse.registry import PARSERS
 from processor.parse.schema import Bill
 from processor.parse.text import pdf_text
+from processor.payee import mismatches
+from processor.pix import read_pix_codes
 from processor.types import ReadBill, UnlockedPdf
+
+QR_LAYOUTS = frozenset({*LAYOUTS_2026, generic.LAYOUT})
+"""Layouts that print a PIX QR code (or may: an unknown one): only these pay the ~40 ms of decoding it."""
 
 
 def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = (),
-              uc_code_known: bool = True, unparsed_fallback: bool = False) -> ReadBill:
+              uc_code_known: bool = True, unparsed_fallback: bool = False, ocr: bool = True) -> ReadBill:
     """Parse and judge one bill; `installations` are the unit's codes (empty: no installation check).
 
     With `uc_code_known` False (the unit has an installation but no UC code), a bill that prints a UC code
@@ -37,14 +49,18 @@ def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = 
     try:
         text = pdf_text(pdf.readable)
         bill = parser(text)
+    except NoTextLayer as exc:
+        if not ocr:
+            raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
+        bill = _read_by_ocr(pdf, utility)
     except BillUnparseable as exc:
         if not (unparsed_fallback and text is not None and generic.names_utility(text, utility)):
             raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
-        return _unparsed(pdf, generic.extract(text, utility=utility), installations)
+        return _payee(_unparsed(pdf, generic.extract(text, utility=utility), installations), utility)
     except BillError as exc:
         raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
     if bill.reference_month is None:
-        raise BillUnreadable("the bill has no reference month")
+        raise BillUnreadable("the bill has no reference month", user_message=_NO_MONTH.get(bill.layout))
     reasons = [name for name, passed in bill.checks.items() if not passed]
     if not bill.checks:
         reasons.append("no_checks")
@@ -54,8 +70,41 @@ def read_bill(pdf: UnlockedPdf, *, utility: str, installations: Sequence[str] = 
             learn = bill.uc_code
         else:
             reasons.append("installation_mismatch")
-    return ReadBill(pdf=pdf, bill=bill, needs_review=bool(reasons), review_reasons=tuple(reasons),
-                    uc_code_to_learn=learn)
+    return _payee(ReadBill(pdf=pdf, bill=bill, needs_review=bool(reasons), review_reasons=tuple(reasons),
+                           uc_code_to_learn=learn), utility)
+
+
+def _payee(read: ReadBill, utility: str) -> ReadBill:
+    """Decode the PIX QR where the layout prints one, then check who the barcode and the PIX pay.
+
+    A mismatch makes the bill `payee_mismatch` (stored for review, never forwarded: processor.pipeline); a
+    PIX amount other than the printed total is a review reason.
+    """
+    codes = read_pix_codes(read.pdf.readable)[0] if read.bill.layout in QR_LAYOUTS else []
+    pix = codes[0] if codes else None
+    found = tuple(mismatches(utility, barcode=read.bill.barcode, pix=codes))
+    reasons = list(read.review_reasons)
+    if pix is not None and pix.amount is not None and read.bill.amount_due is not None \
+            and pix.amount != Decimal(read.bill.amount_due):
+        reasons.append("pix_amount_mismatch")
+    if found:
+        reasons.append("payee_mismatch")
+    if not found and reasons == list(read.review_reasons):
+        return dataclasses.replace(read, pix=pix)
+    return dataclasses.replace(read, pix=pix, payee_mismatch=found, needs_review=True,
+                               review_reasons=tuple(dict.fromkeys(reasons)), unparsed=read.unparsed and not found)
+
+
+_NO_MONTH = {"ocr": "A fatura é uma imagem (digitalizada ou fotografada) e o OCR não encontrou o mês de referência; "
+                     "envie um PDF original da CEMIG ou uma foto mais nítida, de frente e sem sombras."}
+
+
+def _read_by_ocr(pdf: UnlockedPdf, utility: str) -> Bill:
+    """The key fields of an image-only bill, by OCR; raises OcrFailed (a BillUnreadable) when Tesseract fails."""
+    try:
+        return read_ocr_bill(ocr_pdf(pdf.readable), utility=utility)
+    except BillError as exc:
+        raise BillUnreadable(f"{type(exc).__name__}: {exc}", user_message=exc.user_message) from exc
 
 
 def _unparsed(pdf: UnlockedPdf, bill: Bill, installations: Sequence[str]) -> ReadBill:

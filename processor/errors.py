@@ -11,6 +11,7 @@
     │   ├── BillLocked           encrypted PDF and no password opens it: register the PDF password
     │   ├── BillUnreadable       corrupt PDF, not a PDF, no text layer      (wraps processor.parse errors)
     │   ├── Unroutable           no unit has the recipient address
+    │   ├── UnregisteredInstallation  a login's inbox got a bill of an installation of no unit of it: waits
     │   └── DkimFailed           DKIM did not pass under policy `require`
     ├── ForwardFailed            SMTP refused or failed: `permanent` parks, otherwise retried with backoff
     └── MessageNotFound          `faturas mail retry` got an unknown message
@@ -102,6 +103,27 @@ class Unroutable(BillRejected):
 
     stage = MessageStage.UNROUTABLE
     user_message = "O e-mail chegou para um endereço que não pertence a nenhuma unidade cadastrada."
+
+
+class UnregisteredInstallation(BillRejected):
+    """A bill at a portal login's inbox names an installation no unit of that login has; the message waits.
+
+    Carries what the bill printed, to pre-fill the registration ("Cadastrar esta instalação").
+    """
+
+    stage = MessageStage.UNREGISTERED_INSTALLATION
+
+    def __init__(self, message: str, *, portal_login_id: int, installation: str | None, uc_code: str | None,
+                 holder_name: str | None) -> None:
+        code = installation or uc_code
+        super().__init__(message, user_message=(
+            f"Chegou uma fatura da instalação {code}, que não está cadastrada neste login. Use "
+            "\"Cadastrar esta instalação\" para cadastrá-la: a fatura aguardando será processada e encaminhada. "
+            "Se for de uma unidade já cadastrada só pelo número da instalação, informe nela o código UC."))
+        self.portal_login_id = portal_login_id
+        self.installation = installation
+        self.uc_code = uc_code
+        self.holder_name = holder_name
 
 
 class DkimFailed(BillRejected):

@@ -60,8 +60,8 @@ def queue_forwards(*, session: Session, invoice: Invoice, unit: Unit, settings: 
     `unparsed` (an authentic bill in a layout no parser knows, `mail.forward_unparsed` on) is forwarded
     although it waits for review: the client gets the bill, the integrator checks its figures.
     """
-    if not unit.email_bills_enabled:
-        return 0
+    if not unit.email_bills_enabled or "payee_mismatch" in (invoice.review_reasons or []):
+        return 0  # a bill paying someone else is never forwarded, whoever asks (processor.payee)
     if invoice.status != "parsed" and not (unparsed and settings.forward_unparsed):
         return 0
     count = 0

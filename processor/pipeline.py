@@ -14,7 +14,7 @@ that crashes the worker every time must not stop the mailbox forever), then it i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
@@ -25,12 +25,14 @@ from processor.authenticate import DnsTxtLookup, authenticate
 from processor.bill import read_bill
 from processor.claim import claim, parse_message, read_headers, record_headers
 from processor.config import MailAccount, MailSettings
-from processor.errors import BillRejected, MailboxBusy, MailboxUnavailable
+from processor.errors import BillRejected, MailboxBusy, MailboxUnavailable, UnregisteredInstallation
 from processor.extract import extract_pdfs
 from processor.fetch import ensure_folders, fetch_messages, folder_state, open_mailbox
 from processor.forward import queue_forwards
 from processor.isolate import read_isolated
+from processor.login_route import unit_for_bill
 from processor.outbox import OutboxReport, send_outbox
+from processor.payee import user_message as payee_message
 from processor.route import route as route_message
 from processor.settle import settle
 from processor.store import store_bill
@@ -39,10 +41,13 @@ from processor.unlock import rule_candidates, unlock
 from storage.blobs import Blobs
 from storage.engine import session_scope
 from storage.errors import FaturasError
+from storage.login_models import PortalLogin
+from storage.logins import routing_table
 from storage.mail import acquire_lease, known_uids, new_owner, release_lease, unfinished
 from storage.mail_models import Invoice, MailMessage, MessageStage
 from storage.models import Unit, utcnow
 from storage.secrets import KeyRing
+from storage.senders import trusted_domains
 from storage.units import pdf_password
 
 log = structlog.get_logger(__name__)
@@ -167,13 +172,35 @@ class _Units:
 
     engine: Engine
     by_address: dict[str, int]
+    logins: dict[str, int] = field(default_factory=dict)
+    """Addresses of portal logins: their bills are routed by the installation printed (processor.login_route)."""
+    trusted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Signing domains operators trusted per utility (storage.senders), read once per shard pass."""
     _seen: dict[int, Unit] = field(default_factory=dict)
+    _login_units: dict[int, tuple[str, list[Unit]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, engine: Engine) -> _Units:
         with session_scope(engine) as session:
-            rows = session.exec(select(Unit.id, Unit.inbox_address))
-            return cls(engine=engine, by_address={address.lower(): unit_id for unit_id, address in rows})
+            table = routing_table(session=session)
+            return cls(engine=engine, by_address=table.units, logins=table.logins,
+                       trusted=trusted_domains(session=session))
+
+    def sending_domains(self, settings: MailSettings, utility: str) -> tuple[str, ...]:
+        """The settings' domains of the utility, then the ones operators trusted."""
+        return (*settings.sending_domains.get(utility, ()), *self.trusted.get(utility, ()))
+
+    def of_login(self, login_id: int) -> tuple[str, list[Unit]]:
+        """The login's utility and units, read once per pass (a unit registered later waits for the next pass)."""
+        if login_id not in self._login_units:
+            with session_scope(self.engine) as session:
+                login = session.get(PortalLogin, login_id)
+                if login is None:
+                    raise LookupError(f"portal login {login_id} was removed while its bill was being read")
+                members = list(session.exec(select(Unit).where(Unit.portal_login_id == login_id)
+                                            .order_by(Unit.id)))  # type: ignore[arg-type]
+            self._login_units[login_id] = (login.utility, members)
+        return self._login_units[login_id]
 
     def get(self, unit_id: int) -> Unit:
         if unit_id not in self._seen:
@@ -320,23 +347,43 @@ def read_pdfs(pipeline: Pipeline, unit: Unit, parts, *,  # noqa: ANN001
     `authentic` (DKIM passed) with `mail.forward_unparsed` lets a bill no layout parser accepts through the
     generic extractor instead of failing.
     """
-    passwords = _passwords(pipeline, unit)
     codes = tuple(c for c in (unit.installation, unit.uc_code) if c)
+    options = {"uc_code_known": unit.uc_code is not None,
+               "unparsed_fallback": authentic and pipeline.settings.forward_unparsed}
+    return _read_parts(pipeline, parts, passwords=_passwords(pipeline, unit), utility=unit.utility,
+                       codes=codes, options=options)
+
+
+def read_login_pdfs(pipeline: Pipeline, utility: str, units: list[Unit], parts, *,  # noqa: ANN001
+                    authentic: bool = False) -> tuple[list[ReadBill], list[BillRejected]]:
+    """Read the PDFs of a message at a portal login's inbox: every unit's password candidates, no unit check.
+
+    Which unit a bill is of is decided afterwards from what it prints (processor.login_route).
+    """
+    passwords: list[tuple[str, str]] = []
+    for unit in units:
+        passwords.extend(p for p in _passwords(pipeline, unit) if p not in passwords)
+    options = {"uc_code_known": True, "unparsed_fallback": authentic and pipeline.settings.forward_unparsed}
+    return _read_parts(pipeline, parts, passwords=passwords, utility=utility, codes=(), options=options)
+
+
+def _read_parts(pipeline: Pipeline, parts, *, passwords: list[tuple[str, str]], utility: str,  # noqa: ANN001
+                codes: tuple[str, ...], options: dict) -> tuple[list[ReadBill], list[BillRejected]]:
     bills: list[ReadBill] = []
     failures: list[BillRejected] = []
     limit = pipeline.settings.pdf_memory_limit_mb * 2**20
-    options = {"uc_code_known": unit.uc_code is not None,
-               "unparsed_fallback": authentic and pipeline.settings.forward_unparsed}
     for part in parts:
         try:
             if limit:
-                read = read_isolated(part, passwords=passwords, utility=unit.utility, installations=codes,
+                read = read_isolated(part, passwords=passwords, utility=utility, installations=codes,
                                      limit_bytes=limit, timeout_s=pipeline.settings.pdf_timeout_s, options=options)
             else:
-                read = read_bill(unlock(part, passwords=passwords), utility=unit.utility, installations=codes,
+                read = read_bill(unlock(part, passwords=passwords), utility=utility, installations=codes,
                                  **options)
             if "layout_unknown" in read.review_reasons:
                 log.info("bill_read_generically", fields=sorted(read.bill.sources), forwardable=read.unparsed)
+            elif read.bill.layout == "ocr":
+                log.info("bill_read_by_ocr", confidence=read.bill.confidence, needs_review=read.needs_review)
             bills.append(read)
         except BillRejected as exc:
             failures.append(exc)
@@ -347,9 +394,14 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
     route: Route | None = None
     dkim_result: DkimResult | None = None
     try:
-        route = route_message(message, units_by_address=units.by_address)
-        unit = units.get(route.unit_id)
-        domains = pipeline.settings.sending_domains.get(unit.utility, ())
+        route = route_message(message, units_by_address=units.by_address, logins_by_address=units.logins)
+        if route.login_id is None:
+            unit: Unit | None = units.get(route.unit_id)  # type: ignore[arg-type]
+            utility, members = unit.utility, [unit]  # type: ignore[union-attr]
+        else:
+            unit = None
+            utility, members = units.of_login(route.login_id)
+        domains = units.sending_domains(pipeline.settings, utility)
         try:
             dkim_result = authenticate(fetched.raw, domains=domains, policy=pipeline.settings.dkim_policy,
                                        dns_txt=pipeline.dns_txt)
@@ -357,32 +409,68 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
             dkim_result = getattr(exc, "dkim", None)
             raise
         parts = extract_pdfs(message, max_bytes=pipeline.settings.max_attachment_bytes)
-        bills, failures = read_pdfs(pipeline, unit, parts, authentic=dkim_result.status == "pass")
+        authentic = dkim_result.status == "pass"
+        if unit is not None:
+            bills, failures = read_pdfs(pipeline, unit, parts, authentic=authentic)
+            owners = [unit.id for _ in bills]
+        else:
+            bills, failures = read_login_pdfs(pipeline, utility, members, parts, authentic=authentic)
+            bills, owners = _assign(bills, members, route.login_id)  # type: ignore[arg-type]
         if not bills:
             raise failures[0]
     except BillRejected as exc:
         _record(pipeline.engine, row_id, stage=exc.stage.value, error=str(exc), user_message=exc.user_message,
-                route=route, dkim=dkim_result)
+                route=route, dkim=dkim_result, extra=_waiting_fields(exc))
         log.info("message_rejected", stage=exc.stage.value, reason=str(exc))
         return exc.stage.value
+    route = replace(route, unit_id=owners[0])
     with session_scope(pipeline.engine) as session:
-        # The unit's row is locked for the transaction (PostgreSQL): two workers storing bills of one unit
-        # take turns, so the second sees the first's invoice and records a duplicate, not a second copy.
-        unit = session.get(Unit, route.unit_id, with_for_update=True)
-        if unit is None:  # removed during the pass: the claim is retried and ends unroutable
-            raise LookupError(f"unit {route.unit_id} was removed while its bill was being read")
-        results = [store_bill(session=session, blobs=pipeline.blobs, unit=unit, read=bill, source="email",
-                              mail_message_id=row_id) for bill in bills]
-        for bill, result in zip(bills, results, strict=True):
-            if result.outcome != "duplicate":
+        # Each unit's row is locked for the transaction (PostgreSQL), in id order: two workers storing bills
+        # of one unit take turns, so the second sees the first's invoice and records a duplicate.
+        locked: dict[int, Unit] = {}
+        for unit_id in sorted(set(owners)):
+            row = session.get(Unit, unit_id, with_for_update=True)
+            if row is None:  # removed during the pass: the claim is retried and ends unroutable
+                raise LookupError(f"unit {unit_id} was removed while its bill was being read")
+            locked[unit_id] = row
+        results = [store_bill(session=session, blobs=pipeline.blobs, unit=locked[owner], read=bill, source="email",
+                              mail_message_id=row_id) for bill, owner in zip(bills, owners, strict=True)]
+        for bill, owner, result in zip(bills, owners, results, strict=True):
+            if result.outcome != "duplicate" and not bill.payee_mismatch:
                 invoice = session.get(Invoice, result.invoice_id)
                 assert invoice is not None  # noqa: S101
-                queue_forwards(session=session, invoice=invoice, unit=unit, settings=pipeline.settings,
+                queue_forwards(session=session, invoice=invoice, unit=locked[owner], settings=pipeline.settings,
                                unparsed=bill.unparsed)
         stage, error = _verdict(results, failures, bills)
-        _write_outcome(session, row_id, stage=stage, error=error, user_message=None, route=route, dkim=dkim_result)
-    log.info("message_processed", stage=stage, unit_id=route.unit_id, bills=len(results))
+        user_message = None
+        if stage == MessageStage.PAYEE_MISMATCH.value:
+            found = [f for b in bills for f in b.payee_mismatch]
+            user_message = payee_message(utility, found)
+            log.warning("bill_payee_mismatch", unit_id=route.unit_id, found=found, dkim=dkim_result.status)
+        _write_outcome(session, row_id, stage=stage, error=error, user_message=user_message, route=route,
+                       dkim=dkim_result)
+    log.info("message_processed", stage=stage, unit_id=route.unit_id, portal_login_id=route.login_id,
+             bills=len(results))
     return stage
+
+
+def _assign(bills: list[ReadBill], members: list[Unit], login_id: int) -> tuple[list[ReadBill], list[int]]:
+    """Each bill of a login's message with the unit it prints; raises UnregisteredInstallation or Unroutable."""
+    owners: list[int] = []
+    out: list[ReadBill] = []
+    for read in bills:
+        unit, learn = unit_for_bill(read.bill, units=members, login_id=login_id)
+        out.append(replace(read, uc_code_to_learn=learn) if learn else read)
+        owners.append(unit.id)  # type: ignore[arg-type]
+    return out, owners
+
+
+def _waiting_fields(exc: BillRejected) -> dict[str, object] | None:
+    """What a message waiting for its installation keeps: the login and what the bill printed."""
+    if not isinstance(exc, UnregisteredInstallation):
+        return None
+    return {"portal_login_id": exc.portal_login_id, "bill_installation": (exc.installation or None),
+            "bill_uc_code": exc.uc_code, "bill_holder_name": (exc.holder_name or "")[:200] or None}
 
 
 def _verdict(results, failures: list[BillRejected], bills: list[ReadBill]) -> tuple[str, str | None]:  # noqa: ANN001
@@ -393,6 +481,11 @@ def _verdict(results, failures: list[BillRejected], bills: list[ReadBill]) -> tu
             notes.append(f"{bill.bill.reference_month} needs review: {', '.join(result.review_reasons)}")
         if result.outcome == "reissue":
             notes.append(f"{bill.bill.reference_month} re-issued: stored as a new version")
+    mismatched = [f"{b.bill.reference_month}: {'; '.join(b.payee_mismatch)}" for b in bills if b.payee_mismatch]
+    if mismatched:  # whatever else happened, the message is a bill paying someone else: never forwarded
+        return MessageStage.PAYEE_MISMATCH.value, ("payment data names another payee: "
+                                                   + " | ".join(mismatched) + ("; " if notes else "")
+                                                   + "; ".join(notes))[:2000]
     if all(r.outcome == "duplicate" for r in results) and not failures:
         return MessageStage.DUPLICATE.value, f"already stored as invoice {results[0].invoice_id}"
     fresh = [r for r in results if r.outcome != "duplicate"]
@@ -402,14 +495,18 @@ def _verdict(results, failures: list[BillRejected], bills: list[ReadBill]) -> tu
 
 
 def _write_outcome(session: Session, row_id: int, *, stage: str, error: str | None, user_message: str | None,
-                   route: Route | None, dkim: DkimResult | None) -> None:
+                   route: Route | None, dkim: DkimResult | None, extra: dict[str, object] | None = None) -> None:
     """Record a message's outcome in one UPDATE (no read first: this runs once per message)."""
     values: dict[str, object] = {"stage": stage, "error": error, "user_message": user_message,
-                                 "updated_at": utcnow()}
+                                 "updated_at": utcnow(), **(extra or {})}
     if route is not None:
         values.update(unit_id=route.unit_id, recipient=route.address)
+        if route.login_id is not None:
+            values["portal_login_id"] = route.login_id
     if dkim is not None:
         values["dkim"] = dkim.status
+        if dkim.signers:
+            values["dkim_domains"] = ",".join(dkim.signers)[:1000]
     session.execute(update(MailMessage).where(MailMessage.id == row_id).values(**values)  # type: ignore[arg-type]
                     .execution_options(synchronize_session=False))
 

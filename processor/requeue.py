@@ -20,7 +20,7 @@ from processor.settle import move
 from processor.types import mailbox_lease
 from storage.engine import session_scope
 from storage.mail import acquire_lease, release_lease
-from storage.mail_models import Forward, ForwardStatus, Invoice, MailMessage, MessageStage
+from storage.mail_models import WAITING_STAGES, Forward, ForwardStatus, Invoice, MailMessage, MessageStage
 from storage.models import utcnow
 
 log = structlog.get_logger(__name__)
@@ -58,6 +58,8 @@ def requeue(pipeline: Pipeline, *, message_ids: list[int]) -> list[RequeueResult
             reset = _reset_forwards(session, row_id)
             if row.settled_at is None:
                 row.attempts = 0 if row.stage == MessageStage.CLAIMED.value else row.attempts
+                if row.stage in WAITING_STAGES:  # kept in the inbox: claimed again, the next pass reruns it
+                    row.stage, row.attempts = MessageStage.CLAIMED.value, 0
                 session.add(row)
                 results.append(RequeueResult(row_id, "reset" if not reset else "forwards_reset"))
             elif row.settle_folder is None or row.message_id is None:

@@ -30,7 +30,8 @@ SETTLED_KEYWORD = "$FaturasSettled"
 
 def destination(stage: str, account: MailAccount) -> str:
     """Processed for bills stored with every check passed (or already stored); Quarantine for the rest."""
-    ok = stage in {s.value for s in STORED_STAGES} and stage != MessageStage.NEEDS_REVIEW.value
+    ok = stage in {s.value for s in STORED_STAGES} and stage not in {MessageStage.NEEDS_REVIEW.value,
+                                                                     MessageStage.PAYEE_MISMATCH.value}
     return account.processed if ok else account.quarantine
 
 

@@ -45,6 +45,8 @@ def fingerprint(read: ReadBill) -> str:
     bill = read.bill
     key = [bill.utility, bill.installation, bill.reference_month, bill.amount_due, bill.due_date,
            bill.invoice_number, bill.series, bill.barcode, bill.access_key]
+    if read.payee_mismatch:  # a copy whose PIX pays someone else is another document (genuine keys unchanged)
+        key.append(list(read.payee_mismatch))
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
@@ -77,7 +79,8 @@ def store_bill(*, session: Session, blobs: Blobs, unit: Unit, read: ReadBill, so
             return StoreOutcome(invoice_id=existing.id or 0, outcome="duplicate", status=existing.status)
     current = next((v for v in versions if v.superseded_by_id is None), None)
     reasons = list(read.review_reasons)
-    if read.uc_code_to_learn is not None:
+    genuine = not read.payee_mismatch  # a bill paying someone else teaches nothing and replaces nothing
+    if read.uc_code_to_learn is not None and genuine:
         if source != "email":
             reasons.append("uc_code_unconfirmed")
         elif not learn_uc_code(session=session, unit=unit, uc_code=read.uc_code_to_learn):
@@ -94,9 +97,10 @@ def store_bill(*, session: Session, blobs: Blobs, unit: Unit, read: ReadBill, so
         pdf_filename=(read.pdf.filename or None), source=source, layout=bill.layout,
         mail_message_id=mail_message_id,
     )
-    add_version(session=session, invoice=invoice, previous=current)
+    add_version(session=session, invoice=invoice, previous=current,
+                version=max((v.version for v in versions), default=0) + 1, supersede=genuine or current is None)
     outcome = "reissue" if current is not None else "new"
-    if source == "email" and unit.adhesion_status != AdhesionStatus.VERIFIED.value:
+    if source == "email" and genuine and unit.adhesion_status != AdhesionStatus.VERIFIED.value:
         set_adhesion_status(session=session, unit=unit, status=AdhesionStatus.VERIFIED,
                             message=f"Primeira fatura recebida por e-mail (referência {month}).")
         log.info("unit_verified", unit_id=unit.id, reference_month=month)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from processor.config import MailAccount
 from processor.parse.schema import Bill
+from processor.pix import Pix
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,12 @@ class Headers:
 
 @dataclass(frozen=True)
 class Route:
-    """The unit a message is for, and the address that said so."""
+    """The unit a message is for (or the portal login, whose bill then decides the unit), and the address."""
 
-    unit_id: int
+    unit_id: int | None
     address: str
     header: str
+    login_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class DkimResult:
     status: str
     domain: str | None = None
     reason: str | None = None
+    signers: tuple[str, ...] = ()
+    """Every signature's `d=`, in header order (what the `dkim_failed` quarantine is grouped by)."""
 
 
 @dataclass(frozen=True)
@@ -121,3 +125,7 @@ class ReadBill:
     uc_code_to_learn: str | None = None
     """The UC code a 2026 bill printed for a unit known only by its installation: the unit learns it when the
     bill is stored from its inbox (`processor.store`); an upload does not teach it."""
+    pix: Pix | None = None
+    """The PIX BR Code on the page (2026 and unknown layouts), decoded from its QR (processor.pix)."""
+    payee_mismatch: tuple[str, ...] = ()
+    """What in the payment data names someone but the utility (processor.payee): never forwarded."""

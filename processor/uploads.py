@@ -1,6 +1,8 @@
 """Bills from files: `faturas invoices parse` (read only) and `faturas invoices import` (store, optionally forward).
 
-The same unlock → parse → store path as e-mail, with source `upload`; forwarding only when asked.
+The same unlock → parse → store path as e-mail, with source `upload`; forwarding only when asked. A JPEG or
+PNG (a scan, a phone photo) is wrapped in a one-page PDF first (processor.parse.ocr.image_to_pdf): it is
+stored and forwarded as a PDF like any bill, and read by OCR because it has no text layer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from processor.errors import BillRejected, BillUnreadable
 from processor.extract import is_pdf
 from processor.forward import queue_forwards
 from processor.outbox import send_outbox
+from processor.parse.errors import BillError
+from processor.parse.ocr import image_to_pdf
 from processor.parse.schema import Bill
 from processor.pipeline import Pipeline, read_pdfs
 from processor.store import store_bill
@@ -39,10 +43,20 @@ class ImportResult:
     error: str | None = None
 
 
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
 def _part(path: Path) -> PdfPart:
     data = path.read_bytes()
+    if data.startswith(_IMAGE_MAGIC):
+        try:
+            return PdfPart(filename=f"{path.stem}.pdf", data=image_to_pdf(data))
+        except BillError as exc:
+            raise BillUnreadable(f"{path.name}: {exc}", user_message="A imagem enviada não pôde ser aberta "
+                                 "(use JPEG ou PNG de até 60 megapixels).") from exc
     if not is_pdf(data):
-        raise BillUnreadable(f"{path.name} is not a PDF")
+        raise BillUnreadable(f"{path.name} is neither a PDF nor a JPEG/PNG image",
+                             user_message="O arquivo não é um PDF nem uma imagem JPEG/PNG.")
     return PdfPart(filename=path.name, data=data)
 
 
@@ -70,7 +84,7 @@ def import_files(pipeline: Pipeline, *, unit_ref: str, paths: list[Path], forwar
             fresh = session.get(type(unit), unit.id)
             stored = store_bill(session=session, blobs=pipeline.blobs, unit=fresh, read=bills[0], source="upload",
                                 mail_message_id=None)
-            if forward and stored.outcome != "duplicate":
+            if forward and stored.outcome != "duplicate" and not bills[0].payee_mismatch:
                 invoice = session.get(Invoice, stored.invoice_id)
                 queue_forwards(session=session, invoice=invoice, unit=fresh, settings=pipeline.settings)
         results.append(ImportResult(file=str(path), outcome=stored.outcome, status=stored.status,

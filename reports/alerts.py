@@ -9,6 +9,8 @@ Each rule looks at the newest stored bill against the unit's own past; threshold
   60 months; move them to a beneficiary).
 - `credits_unused`: grid energy was paid for beyond the availability minimum while credits were left.
 - `bill_missing`: the watchdog found that the expected bill did not arrive.
+- `payee_mismatch`: a bill arrived whose barcode or PIX QR pays someone but the utility (a fake bill, see
+  processor.payee); it was stored and not forwarded. Raised for PAYEE_ALERT_DAYS after it arrived.
 - `reading_estimated`: the newest bill was billed by average, an estimated or a client-informed reading, not
   by a meter reading (the difference comes back on a later bill, and the month's figures are not measured).
 Credits about to expire are not a rule: CEMIG's bills do not print them (the report says so).
@@ -18,11 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from reports.format import kwh, month_label, number, percent
 from reports.monthly import SOURCE_BILL, MonthRow
+from storage.mail_models import Invoice
+
+PAYEE_ALERT_DAYS = 60
 
 # ANEEL's availability minimum (REN 1.000, art. 291): what a low-voltage unit pays for at least, per supply.
 AVAILABILITY_MINIMUM_KWH = {"monofasico": Decimal(30), "bifasico": Decimal(50), "trifasico": Decimal(100)}
@@ -118,6 +123,23 @@ def _credits_unused(unit_id: int, rows: Sequence[MonthRow], today: date) -> Aler
                  "Verifique o rateio dos créditos junto à concessionária.", today)
 
 
+def payee_mismatch_alerts(unit_id: int, invoices: Sequence[Invoice], *, today: date) -> list[Alert]:
+    """One alert per bill whose payment data named someone else, for PAYEE_ALERT_DAYS after it arrived."""
+    out = []
+    for invoice in invoices:
+        if "payee_mismatch" not in (invoice.review_reasons or []):
+            continue
+        if invoice.created_at is not None and invoice.created_at.date() < today - timedelta(days=PAYEE_ALERT_DAYS):
+            continue
+        month = invoice.reference_month or None
+        when = f"de {month_label(month)} " if month else ""
+        out.append(Alert("payee_mismatch", unit_id, month, "integrator", "Fatura com pagamento para terceiros",
+                         f"Chegou uma fatura {when}cujo código de barras ou QR code Pix não paga a distribuidora. "
+                         "Ela foi guardada e NÃO foi encaminhada ao cliente: pode ser uma fatura falsa. Confira a "
+                         "conta no site da distribuidora e avise o cliente para não pagá-la.", today))
+    return out
+
+
 READING_BASIS_PT = {"average": "pela média (leitura não realizada)", "estimated": "por leitura estimada",
                     "informed": "por leitura informada pelo cliente"}
 
@@ -134,11 +156,15 @@ def _reading_estimated(unit_id: int, rows: Sequence[MonthRow], today: date) -> A
 
 
 def unit_alerts(unit_id: int, rows: Sequence[MonthRow], *, adhesion_status: str | None = None,
-                limits: AlertThresholds | None = None, today: date | None = None) -> list[Alert]:
-    """Every alert that holds for a unit now, newest bill first in mind."""
+                limits: AlertThresholds | None = None, today: date | None = None,
+                payee_mismatches: Sequence[Invoice] = ()) -> list[Alert]:
+    """Every alert that holds for a unit now, newest bill first in mind.
+
+    `payee_mismatches` are the unit's bills that paid someone else (storage.invoices.payee_mismatches).
+    """
     limits = limits or AlertThresholds()
     today = today or date.today()
-    alerts: list[Alert | None] = []
+    alerts: list[Alert | None] = list(payee_mismatch_alerts(unit_id, payee_mismatches, today=today))
     if adhesion_status == "bill_overdue":
         alerts.append(Alert("bill_missing", unit_id, None, "operator", "Fatura não chegou",
                             "A fatura esperada para este ciclo não chegou à caixa de e-mail. Confira a adesão à "

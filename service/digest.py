@@ -8,6 +8,7 @@ while the relay is talked to.
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from reports.format import date_br, month_label
 from reports.monthly import monthly_rows
 from storage.engine import session_scope
 from storage.generation import AlertDigest
-from storage.invoices import list_invoices
+from storage.invoices import list_invoices, payee_mismatches
 from storage.models import Unit, utcnow
 from storage.web_models import Integrator
 
@@ -62,8 +63,9 @@ def alerts_by_integrator(app: AppContext, *, today: date) -> dict[int, tuple[str
             items = []
             for unit in units:
                 rows = monthly_rows(list_invoices(session=session, unit_id=unit.id))
+                fakes = payee_mismatches(session=session, unit_id=unit.id or 0)
                 items += [(unit, a) for a in unit_alerts(unit.id or 0, rows, adhesion_status=unit.adhesion_status,
-                                                        limits=limits, today=today)]
+                                                        limits=limits, today=today, payee_mismatches=fakes)]
                 session.expunge(unit)
             if items:
                 found[integrator.id or 0] = (integrator.email, items)
@@ -113,7 +115,9 @@ def send_digests(app: AppContext, *, today: date,
         try:
             smtp = factory()
             try:
-                smtp.sendmail(message["From"], [address], message.as_bytes())
+                # CRLF line ends: smtplib sends bytes as they are, and a relay reads a bare-LF message as one
+                # line, refusing any digest over 1000 bytes ("Line too long").
+                smtp.sendmail(message["From"], [address], message.as_bytes(policy=email.policy.SMTP))
             finally:
                 smtp.quit()
         except (OSError, smtplib.SMTPException) as exc:

@@ -1,4 +1,4 @@
-"""Webhooks: `invoice.received`, `adhesion.changed`, `alert.raised`; signed with HMAC-SHA256, retried with backoff.
+"""Webhooks: `invoice.received`, `invoice.payee_mismatch`, `adhesion.changed`, `alert.raised`; HMAC-signed, retried.
 
 The outbox is filled by scanning what happened (new bills, finished adhesion attempts) since each endpoint
 was registered, and the report's alerts that hold now (`reports.alerts`, the dashboard's and the digest's),
@@ -37,7 +37,7 @@ from sqlmodel import Session, col, select
 from reports.alerts import Alert, AlertThresholds, unit_alerts
 from reports.monthly import monthly_rows
 from storage.engine import session_scope
-from storage.invoices import list_invoices
+from storage.invoices import list_invoices, payee_mismatches
 from storage.mail_models import Invoice
 from storage.models import AdhesionAttempt, Unit, utcnow
 from storage.secrets import KeyRing
@@ -92,8 +92,9 @@ def _queue_alerts(*, session: Session, endpoint: WebhookEndpoint, limits: AlertT
     units = session.exec(select(Unit).where(Unit.integrator_id == endpoint.integrator_id).order_by(col(Unit.id)))
     for unit in units.all():
         rows = monthly_rows(list_invoices(session=session, unit_id=unit.id))
+        fakes = payee_mismatches(session=session, unit_id=unit.id or 0)
         for alert in unit_alerts(unit.id or 0, rows, adhesion_status=unit.adhesion_status, limits=limits,
-                                 today=today):
+                                 today=today, payee_mismatches=fakes):
             key = f"alert.raised:{unit.id}:{alert.code}:{alert.month or alert.raised_on.isoformat()}"
             queued += queue_delivery(session=session, endpoint=endpoint, event=WebhookEvent.ALERT_RAISED.value,
                                      idempotency_key=key, payload=_alert_payload(unit, alert)) is not None
@@ -115,6 +116,16 @@ def queue_events(*, session: Session, alert_limits: AlertThresholds | None = Non
                 payload = {"event": WebhookEvent.INVOICE_RECEIVED.value, "data": _invoice_payload(invoice)}
                 queued += queue_delivery(session=session, endpoint=endpoint, event=payload["event"],
                                          idempotency_key=f"invoice.received:{invoice.id}", payload=payload) is not None
+        if WebhookEvent.PAYEE_MISMATCH.value in endpoint.events:
+            invoices = session.exec(select(Invoice).where(col(Invoice.unit_id).in_(units),
+                                                          col(Invoice.created_at) >= endpoint.created_at)).all()
+            for invoice in invoices:
+                if "payee_mismatch" not in (invoice.review_reasons or []):
+                    continue
+                payload = {"event": WebhookEvent.PAYEE_MISMATCH.value, "data": _invoice_payload(invoice)}
+                queued += queue_delivery(session=session, endpoint=endpoint, event=payload["event"],
+                                         idempotency_key=f"invoice.payee_mismatch:{invoice.id}",
+                                         payload=payload) is not None
         if WebhookEvent.ADHESION_CHANGED.value in endpoint.events:
             attempts = session.exec(select(AdhesionAttempt).where(
                 col(AdhesionAttempt.unit_id).in_(units), col(AdhesionAttempt.finished_at).is_not(None),

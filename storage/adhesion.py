@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from storage.blobs import Blobs
+from storage.login_models import LoginEmailStatus, PortalLogin
 from storage.models import AdhesionAttempt, AdhesionStatus, BrowserSession, Unit, utcnow
 from storage.secrets import KeyRing
 
@@ -57,6 +58,12 @@ def finish_attempt(*, session: Session, attempt: AdhesionAttempt, unit: Unit, st
     unit.updated_at = utcnow()
     session.add(attempt)
     session.add(unit)
+    if status in (AdhesionStatus.EMAIL_SET, AdhesionStatus.ENROLLED) and unit.portal_login_id is not None:
+        login = session.get(PortalLogin, unit.portal_login_id)
+        if login is not None and login.email_status != LoginEmailStatus.EMAIL_SET:
+            # The access e-mail is the login's: set once, every later unit of the login finds it in place.
+            login.email_status, login.email_set_at = LoginEmailStatus.EMAIL_SET, utcnow()
+            session.add(login)
 
 
 def attempts_of(*, session: Session, unit_id: int) -> list[AdhesionAttempt]:

@@ -8,7 +8,6 @@ DO NOTHING`), so two workers storing the same PDF at once store it once.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.blob_models import StoredBlob
-from storage.blobs import check_digest
+from storage.blobs import check_digest, put_content
 from storage.models import utcnow
 from storage.secrets import KeyRing
 
@@ -32,12 +31,7 @@ class DatabaseBlobStore:
 
     def put(self, data: bytes, *, keys: KeyRing | None = None) -> str:
         """Store bytes (encrypted when `keys` is given) and return their sha256."""
-        digest = hashlib.sha256(data).hexdigest()
-        if self.exists(digest, encrypted=keys is not None):
-            return digest
-        self.write_raw(digest, encrypted=keys is not None,
-                       payload=keys.encrypt_bytes(data) if keys is not None else data)
-        return digest
+        return put_content(self, data, keys)
 
     def write_raw(self, digest: str, *, encrypted: bool, payload: bytes) -> None:
         """Insert a payload under its name; a blob already there is left as it is."""

@@ -9,14 +9,13 @@ PDF at once write the same bytes under the same name.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from storage.blobs import check_digest
+from storage.blobs import check_digest, put_content
 from storage.secrets import KeyRing
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -40,12 +39,7 @@ class S3BlobStore:
 
     def put(self, data: bytes, *, keys: KeyRing | None = None) -> str:
         """Store bytes (encrypted when `keys` is given) and return their sha256."""
-        digest = hashlib.sha256(data).hexdigest()
-        if self.exists(digest, encrypted=keys is not None):
-            return digest
-        self.write_raw(digest, encrypted=keys is not None,
-                       payload=keys.encrypt_bytes(data) if keys is not None else data)
-        return digest
+        return put_content(self, data, keys)
 
     def write_raw(self, digest: str, *, encrypted: bool, payload: bytes) -> None:
         """Upload a payload under its name, with its sha256 for the store to check; no-op when present."""

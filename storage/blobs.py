@@ -46,6 +46,15 @@ class Blobs(Protocol):
         ...
 
 
+def put_content(store: Blobs, data: bytes, keys: KeyRing | None) -> str:
+    """`put` for any backend: name the bytes, skip a blob already stored, else write it (encrypted with `keys`)."""
+    digest = hashlib.sha256(data).hexdigest()
+    if not store.exists(digest, encrypted=keys is not None):
+        store.write_raw(digest, encrypted=keys is not None,
+                        payload=keys.encrypt_bytes(data) if keys is not None else data)
+    return digest
+
+
 def check_digest(digest: str) -> None:
     """ValueError unless `digest` is a sha256 hex digest (it becomes a path or a key)."""
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
@@ -64,12 +73,7 @@ class BlobStore:
 
     def put(self, data: bytes, *, keys: KeyRing | None = None) -> str:
         """Store bytes (encrypted when `keys` is given) and return their sha256."""
-        digest = hashlib.sha256(data).hexdigest()
-        if self._path(digest, encrypted=keys is not None).exists():
-            return digest
-        self.write_raw(digest, encrypted=keys is not None,
-                       payload=keys.encrypt_bytes(data) if keys is not None else data)
-        return digest
+        return put_content(self, data, keys)
 
     def write_raw(self, digest: str, *, encrypted: bool, payload: bytes) -> None:
         """Write a payload under its name, atomically (temporary file, fsync, rename); no-op when present."""

@@ -77,3 +77,9 @@ class BackupError(FaturasError):
     """A backup cannot be written or restored: the folder is not empty, a file is missing or altered."""
 
     user_message = "A cópia de segurança não pôde ser feita ou restaurada."
+
+
+class InvalidDomain(FaturasError):
+    """A sender domain to trust is not a domain name."""
+
+    user_message = "Informe um domínio válido, por exemplo cemig.com.br."

@@ -16,18 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, or_, text
 from sqlmodel import Session, SQLModel, col, select
 
 from storage.audit_models import ErasureAudit
 from storage.blobs import Blobs
 from storage.errors import UnitNotFound
+from storage.login_models import PortalLogin
 from storage.mail_models import Forward, Invoice, MailMessage
-from storage.models import AdhesionAttempt, BrowserSession, Unit, utcnow
+from storage.models import AdhesionAttempt, BrowserSession, InboxAddress, Unit, utcnow
 from storage.validators import normalise_document
 
 # The ledger's personal fields; account, folder, UIDs, Message-ID and stage stay for idempotency.
-_LEDGER_PERSONAL = ("sender", "subject", "recipient", "error", "user_message")
+_LEDGER_PERSONAL = ("sender", "subject", "recipient", "error", "user_message", "bill_installation",
+                    "bill_uc_code", "bill_holder_name")
 
 
 @dataclass
@@ -118,7 +120,9 @@ def erase_holder(*, engine: Engine, blobs: Blobs, document: str, actor: str,
         logins = {(u.integrator_id, u.portal_login) for u in units if u.portal_login}
         sessions = [s for s in session.exec(select(BrowserSession))
                     if (s.integrator_id, s.portal_login) in logins]
-        messages = list(session.exec(select(MailMessage).where(col(MailMessage.unit_id).in_(ids))))
+        gone_logins = _logins_left_without_units(session, units)
+        messages = list(session.exec(select(MailMessage).where(or_(
+            col(MailMessage.unit_id).in_(ids), col(MailMessage.portal_login_id).in_(gone_logins)))))
         for message in messages:
             for name in _LEDGER_PERSONAL:
                 setattr(message, name, None)
@@ -129,6 +133,7 @@ def erase_holder(*, engine: Engine, blobs: Blobs, document: str, actor: str,
         for unit in units:
             session.delete(unit)
         session.flush()
+        _forget_logins(session, gone_logins)
         still_named = set(session.exec(select(Invoice.pdf_sha256).where(col(Invoice.pdf_sha256).in_(pdfs))))
         session.add(ErasureAudit(actor=actor, document_masked=mask_document(normalise_document(document)),
                                  integrator_id=integrator_id, units=len(units), invoices=len(invoices),
@@ -141,6 +146,27 @@ def erase_holder(*, engine: Engine, blobs: Blobs, document: str, actor: str,
         compact_sqlite(engine)
     return ErasureReport(units=len(units), invoices=len(invoices), blobs=removed, sessions=len(sessions),
                          ledger_rows=len(messages))
+
+
+def _logins_left_without_units(session: Session, units: list[Unit]) -> list[int]:
+    """The portal logins of these units that no other unit (another holder's) still uses."""
+    login_ids = {u.portal_login_id for u in units if u.portal_login_id is not None}
+    ids = {u.id for u in units}
+    others = {uid for uid, in session.exec(select(Unit.portal_login_id).where(  # type: ignore[misc]
+        col(Unit.portal_login_id).in_(login_ids), col(Unit.id).not_in(ids)))} if login_ids else set()
+    return sorted(login_ids - others)
+
+
+def _forget_logins(session: Session, login_ids: list[int]) -> None:
+    """Delete the logins (login, password); their addresses stay reserved, routed nowhere (never reused)."""
+    if not login_ids:
+        return
+    for reservation in session.exec(select(InboxAddress).where(col(InboxAddress.portal_login_id).in_(login_ids))):
+        reservation.portal_login_id, reservation.released_at = None, utcnow()
+        session.add(reservation)
+    for login in session.exec(select(PortalLogin).where(col(PortalLogin.id).in_(login_ids))):
+        session.delete(login)
+    session.flush()
 
 
 def compact_sqlite(engine: Engine) -> None:

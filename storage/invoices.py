@@ -30,12 +30,19 @@ def invoices_from_message(*, session: Session, mail_message_id: int) -> list[Inv
     return list(session.exec(query.order_by(Invoice.id)).all())  # type: ignore[arg-type]
 
 
-def add_version(*, session: Session, invoice: Invoice, previous: Invoice | None) -> Invoice:
-    """Insert `invoice` as the next version of (unit, month), superseding `previous`."""
-    invoice.version = 1 if previous is None else previous.version + 1
+def add_version(*, session: Session, invoice: Invoice, previous: Invoice | None,
+                version: int | None = None, supersede: bool = True) -> Invoice:
+    """Insert `invoice` as version `version` (default: the next after `previous`) of (unit, month).
+
+    With `supersede` False the new row is kept beside `previous` without replacing it (it is recorded as
+    superseded by `previous` at once): a bill paying someone else never replaces a genuine one.
+    """
+    invoice.version = version or (1 if previous is None else previous.version + 1)
+    if not supersede and previous is not None:
+        invoice.superseded_by_id = previous.id
     session.add(invoice)
     session.flush()
-    if previous is not None:
+    if previous is not None and supersede:
         previous.superseded_by_id = invoice.id
         session.add(previous)
         session.flush()
@@ -50,6 +57,13 @@ def list_invoices(*, session: Session, unit_id: int | None = None, current_only:
     if current_only:
         query = query.where(Invoice.superseded_by_id.is_(None))  # type: ignore[union-attr]
     return list(session.exec(query.order_by(Invoice.reference_month.desc(), Invoice.id)).all())  # type: ignore[attr-defined]
+
+
+def payee_mismatches(*, session: Session, unit_id: int) -> list[Invoice]:
+    """A unit's stored bills whose payment data named someone else (any version), newest first."""
+    rows = session.exec(select(Invoice).where(Invoice.unit_id == unit_id)
+                        .order_by(Invoice.created_at.desc())).all()  # type: ignore[attr-defined]
+    return [row for row in rows if "payee_mismatch" in (row.review_reasons or [])]
 
 
 def forwards_of(*, session: Session, invoice_ids: list[int]) -> list[Forward]:

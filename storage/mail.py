@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from storage.engine import savepoint
 from storage.mail_models import (
     FINAL_FORWARD_STATES,
+    WAITING_STAGES,
     Forward,
     ForwardStatus,
     Invoice,
@@ -112,6 +113,7 @@ def unsettled(*, session: Session, account: str, folder: str, uidvalidity: int) 
     query = select(MailMessage).where(MailMessage.account == account, MailMessage.folder == folder,
                                       MailMessage.uidvalidity == uidvalidity,
                                       MailMessage.stage != MessageStage.CLAIMED.value,
+                                      MailMessage.stage.not_in([s.value for s in WAITING_STAGES]),  # type: ignore[attr-defined]
                                       MailMessage.settled_at.is_(None))  # type: ignore[union-attr]
     return list(session.exec(query.order_by(MailMessage.uid)).all())  # type: ignore[arg-type]
 

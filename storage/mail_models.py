@@ -33,9 +33,17 @@ class MessageStage(enum.StrEnum):
     TOO_LARGE = "too_large"          # an attachment over the size limit
     UNROUTABLE = "unroutable"        # no unit has the recipient address
     DKIM_FAILED = "dkim_failed"      # DKIM did not pass under policy `require`
+    PAYEE_MISMATCH = "payee_mismatch"  # bill stored for review, never forwarded: its barcode/PIX pays someone else
+    # a bill at a portal login's inbox for an installation of no unit of that login: kept in the inbox
+    # (never settled) until the unit is registered, then claimed again and processed once
+    UNREGISTERED_INSTALLATION = "unregistered_installation"
 
 
-STORED_STAGES = frozenset({MessageStage.PARSED, MessageStage.NEEDS_REVIEW, MessageStage.DUPLICATE})
+WAITING_STAGES = frozenset({MessageStage.UNREGISTERED_INSTALLATION})
+
+
+STORED_STAGES = frozenset({MessageStage.PARSED, MessageStage.NEEDS_REVIEW, MessageStage.DUPLICATE,
+                           MessageStage.PAYEE_MISMATCH})
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -81,6 +89,13 @@ class MailMessage(SQLModel, table=True):
     recipient: str | None = Field(default=None, max_length=320)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True, ondelete="SET NULL")
     dkim: str | None = Field(default=None, max_length=16)
+    portal_login_id: int | None = Field(default=None, foreign_key="portal_login.id", index=True,
+                                        ondelete="SET NULL")
+    """The portal login whose inbox received it (routing by the bill); set with the bill_* fields below."""
+    bill_installation: str | None = Field(default=None, max_length=10)
+    bill_uc_code: str | None = Field(default=None, max_length=15)
+    bill_holder_name: str | None = Field(default=None, max_length=200)
+    """What the bill printed, kept for a message waiting for its unit (pre-fills "Cadastrar esta instalação")."""
     stage: str = Field(default=MessageStage.CLAIMED.value, max_length=32, index=True)
     error: str | None = Field(default=None, max_length=2000)
     user_message: str | None = Field(default=None, max_length=2000)
@@ -88,6 +103,10 @@ class MailMessage(SQLModel, table=True):
     attempts: int = Field(default=1)
     settle_folder: str | None = Field(default=None, max_length=200)
     settled_at: datetime | None = _tz(nullable=True)
+    dkim_domains: str | None = Field(default=None, max_length=1000)
+    """Every `d=` of the message's DKIM signatures, comma-separated, in order (grouping of `dkim_failed`)."""
+    released_at: datetime | None = _tz(nullable=True)
+    """When an operator's trust sent this `dkim_failed` message back to the inbox (it is then processed anew)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
@@ -149,6 +168,19 @@ class Forward(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class TrustedSender(SQLModel, table=True):
+    """A DKIM signing domain an operator trusts for a utility, beside the settings' `sending_domains`."""
+
+    __tablename__ = "trusted_sender"
+    __table_args__ = (UniqueConstraint("utility", "domain", name="uq_trusted_sender_utility_domain"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    utility: str = Field(max_length=32)
+    domain: str = Field(max_length=253)
+    trusted_by: str | None = Field(default=None, max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
 class MailLease(SQLModel, table=True):
     """A lease on a mailbox shard (`imap:<account>:<folder>[:k/n]`) or an outbox shard (`outbox[:k/n]`)."""
 
@@ -161,5 +193,5 @@ class MailLease(SQLModel, table=True):
 
 __all__ = [
     "FINAL_FORWARD_STATES", "STORED_STAGES", "Forward", "ForwardStatus", "Invoice", "InvoiceStatus", "MailLease",
-    "MailMessage", "MessageStage",
+    "MailMessage", "MessageStage", "TrustedSender", "WAITING_STAGES",
 ]

@@ -178,7 +178,10 @@ class Unit(SQLModel, table=True):
     holder_document: str = Field(max_length=14)
     portal_login: str | None = Field(default=None, max_length=254)
     portal_password_enc: str | None = Field(default=None, sa_column=Column(String, nullable=True))
-    inbox_address: str = Field(max_length=254, unique=True)
+    inbox_address: str = Field(max_length=254, index=True)
+    """Where its bills arrive; units of one portal login share the login's address (portal_login table)."""
+    portal_login_id: int | None = Field(default=None, foreign_key="portal_login.id", index=True,
+                                        ondelete="SET NULL")
     forward_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     email_bills_enabled: bool = Field(default=True)
     forward_report: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
@@ -206,6 +209,9 @@ class InboxAddress(SQLModel, table=True):
 
     address: str = Field(primary_key=True, max_length=254)
     unit_id: int | None = Field(default=None, index=True)
+    portal_login_id: int | None = Field(default=None, index=True)
+    """Set for a portal login's address, and for every address of a unit of that login: mail there is routed
+    by the bill's installation among the login's units."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_tz())
     released_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
@@ -220,6 +226,7 @@ class UnitPublic(SQLModel):
     client_name: str
     holder_document: str
     portal_login: str | None
+    portal_login_id: int | None = None
     has_portal_password: bool
     inbox_address: str
     forward_to: list[str]
@@ -238,7 +245,8 @@ class UnitPublic(SQLModel):
         return cls(
             id=unit.id, utility=unit.utility, installation=unit.installation, uc_code=unit.uc_code,
             client_name=unit.client_name, holder_document=unit.holder_document,
-            portal_login=unit.portal_login, has_portal_password=bool(unit.portal_password_enc),
+            portal_login=unit.portal_login, portal_login_id=unit.portal_login_id,
+            has_portal_password=bool(unit.portal_password_enc),
             inbox_address=unit.inbox_address, forward_to=list(unit.forward_to),
             email_bills_enabled=unit.email_bills_enabled, has_pdf_password=bool(unit.pdf_password_enc),
             adhesion_status=unit.adhesion_status,
@@ -322,3 +330,4 @@ class JobRun(SQLModel, table=True):
 import storage.audit_models  # noqa: E402,F401
 import storage.blob_models  # noqa: E402,F401
 import storage.generation  # noqa: E402,F401
+import storage.login_models  # noqa: E402,F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets as random_tokens
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -11,6 +12,9 @@ from sqlmodel import Session, func, select
 
 from storage import validators
 from storage.errors import DuplicateUnit, SecretKeyMissing, UnitInputError, UnitNotFound
+from storage.login_models import PortalLogin
+from storage.logins import create_login, find_login, requeue_waiting, unit_input_from_message
+from storage.mail_models import MailMessage
 from storage.models import AdhesionStatus, InboxAddress, Unit, UnitCreate, UnitUpdate, utcnow
 from storage.secrets import HOW_TO_CREATE, KeyRing
 
@@ -71,29 +75,57 @@ def new_inbox_address(*, session: Session, policy: InboxPolicy, installation: st
 
 def create_unit(*, session: Session, unit_in: UnitCreate, keys: KeyRing | None, inbox: InboxPolicy,
                 utility: str = "cemig", integrator_id: int | None = None) -> Unit:
-    """Register a unit: checks for a duplicate installation, encrypts secrets, reserves an inbox address."""
+    """Register a unit: checks for a duplicate installation, encrypts secrets, gives it its inbox address.
+
+    A unit with a portal login joins that login (created on first use) and shares its inbox address;
+    messages of the login waiting for this installation are claimed again, to be processed once.
+    """
     if (existing := _find_duplicate(session, utility=utility, installation=unit_in.installation,
                                     uc_code=unit_in.uc_code)) is not None:
         raise _duplicate_error(existing)
     code = unit_in.installation or unit_in.uc_code or ""
+    portal_password_enc = (_require_keys(keys, "portal password").encrypt(unit_in.portal_password)
+                           if unit_in.portal_password else None)
+    login = None
+    if unit_in.portal_login:
+        login = _join_login(session, utility=utility, integrator_id=integrator_id, login=unit_in.portal_login,
+                            password_enc=portal_password_enc, inbox=inbox, code=code)
     unit = Unit(
         utility=utility, installation=unit_in.installation, uc_code=unit_in.uc_code,
         client_name=unit_in.client_name, holder_document=unit_in.holder_document,
         portal_login=unit_in.portal_login, forward_to=unit_in.forward_to or [],
         email_bills_enabled=True if unit_in.email_bills_enabled is None else unit_in.email_bills_enabled,
-        inbox_address=new_inbox_address(session=session, policy=inbox, installation=code, utility=utility),
-        integrator_id=integrator_id,
+        inbox_address=login.inbox_address if login is not None else
+        new_inbox_address(session=session, policy=inbox, installation=code, utility=utility),
+        portal_login_id=login.id if login is not None else None,
+        integrator_id=integrator_id, portal_password_enc=portal_password_enc,
     )
-    if unit_in.portal_password:
-        unit.portal_password_enc = _require_keys(keys, "portal password").encrypt(unit_in.portal_password)
     if unit_in.pdf_password:
         unit.pdf_password_enc = _require_keys(keys, "PDF password").encrypt(unit_in.pdf_password)
     session.add(unit)
     session.flush()
-    session.get(InboxAddress, unit.inbox_address).unit_id = unit.id  # type: ignore[union-attr]
+    if login is None:
+        session.get(InboxAddress, unit.inbox_address).unit_id = unit.id  # type: ignore[union-attr]
     log.info("unit_created", unit_id=unit.id, installation=code, inbox_address=unit.inbox_address,
+             portal_login_id=unit.portal_login_id,
              has_portal_password=bool(unit.portal_password_enc), has_pdf_password=bool(unit.pdf_password_enc))
+    requeue_waiting(session=session, unit=unit)
     return unit
+
+
+def _join_login(session: Session, *, utility: str, integrator_id: int | None, login: str,
+                password_enc: str | None, inbox: InboxPolicy, code: str) -> PortalLogin:
+    """The integrator's login (created with a new inbox address on first use); a new password replaces the old."""
+    row = find_login(session=session, utility=utility, integrator_id=integrator_id, login=login)
+    if row is None:
+        address = new_inbox_address(session=session, policy=inbox, installation=code, utility=utility)
+        return create_login(session=session, utility=utility, integrator_id=integrator_id, login=login,
+                            inbox_address=address, password_enc=password_enc)
+    if password_enc is not None:
+        row.password_enc = password_enc
+        row.updated_at = utcnow()
+        session.add(row)
+    return row
 
 
 def get_unit(*, session: Session, ref: int | str, integrator_id: int | None = None) -> Unit:
@@ -145,6 +177,8 @@ def update_unit(*, session: Session, unit: Unit, unit_in: UnitUpdate, keys: KeyR
     if (existing := _find_duplicate(session, utility=unit.utility, installation=installation,
                                     uc_code=uc_code, exclude_id=unit.id)) is not None:
         raise _duplicate_error(existing)
+    if changes.get("portal_login") and changes["portal_login"] != unit.portal_login:
+        _move_to_login(session, unit=unit, login=changes["portal_login"])
     for field in ("installation", "uc_code", "client_name", "holder_document", "portal_login",
                   "forward_to", "email_bills_enabled"):
         if field in changes and (changes[field] is not None or field in {"installation", "uc_code", "portal_login"}):
@@ -154,11 +188,42 @@ def update_unit(*, session: Session, unit: Unit, unit_in: UnitUpdate, keys: KeyR
         if plain in changes and changes[plain] is not None:
             value = changes[plain]
             setattr(unit, column, _require_keys(keys, what).encrypt(value) if value else None)
+    if changes.get("portal_password") and unit.portal_login_id is not None:
+        login = session.get(PortalLogin, unit.portal_login_id)
+        if login is not None:
+            login.password_enc = unit.portal_password_enc
+            login.updated_at = utcnow()
+            session.add(login)
     unit.updated_at = utcnow()
     session.add(unit)
     session.flush()
     log.info("unit_updated", unit_id=unit.id, fields=sorted(changes))
+    if {"installation", "uc_code", "portal_login"} & set(changes):
+        requeue_waiting(session=session, unit=unit)
     return unit
+
+
+def _move_to_login(session: Session, *, unit: Unit, login: str) -> None:
+    """Put a unit under another login: it takes that login's address, its old one stays routed to the old one.
+
+    A login not registered yet is created with the unit's current address (the e-mail the portal may already
+    hold), so nothing already on its way is lost.
+    """
+    row = find_login(session=session, utility=unit.utility, integrator_id=unit.integrator_id, login=login)
+    if row is None:
+        shared = unit.portal_login_id is not None and len(list(session.exec(
+            select(Unit.id).where(Unit.portal_login_id == unit.portal_login_id)))) > 1
+        if shared:
+            raise UnitInputError("portal_login", "a unit sharing its login's inbox cannot start a new login; "
+                                 "register the new login's units with it instead")
+        row = create_login(session=session, utility=unit.utility, integrator_id=unit.integrator_id, login=login,
+                           inbox_address=unit.inbox_address, password_enc=unit.portal_password_enc)
+    old = session.get(InboxAddress, unit.inbox_address)
+    if old is not None and old.portal_login_id is None:  # its own address: still routed, now by the bill
+        old.portal_login_id = row.id
+        session.add(old)
+    unit.portal_login_id = row.id
+    unit.inbox_address = row.inbox_address
 
 
 def learn_uc_code(*, session: Session, unit: Unit, uc_code: str) -> bool:
@@ -183,7 +248,7 @@ def learn_uc_code(*, session: Session, unit: Unit, uc_code: str) -> bool:
 def remove_unit(*, session: Session, unit: Unit) -> None:
     """Delete a unit; its inbox address stays reserved so it is never handed out again."""
     reservation = session.get(InboxAddress, unit.inbox_address)
-    if reservation is not None:
+    if reservation is not None and reservation.portal_login_id is None:  # a login's address outlives its units
         reservation.released_at = utcnow()
     session.delete(unit)
     session.flush()
@@ -218,5 +283,27 @@ def rotate_unit_secrets(*, session: Session, keys: KeyRing) -> int:
                 setattr(unit, column, keys.rotate(token))
                 count += 1
         session.add(unit)
+    for login in session.exec(select(PortalLogin)).all():
+        if login.password_enc:
+            login.password_enc = keys.rotate(login.password_enc)
+            session.add(login)
+            count += 1
     session.flush()
     return count
+
+
+def register_waiting_installation(*, session: Session, message_id: int, overrides: dict, keys: KeyRing | None,
+                                  inbox: InboxPolicy, integrator_id: int | None = None,
+                                  confirm: Callable[[UnitCreate], None] | None = None) -> Unit:
+    """"Cadastrar esta instalação": a unit from a waiting bill's pre-filled fields and the person's changes.
+
+    The unit joins the bill's login (same utility, owner and inbox); the waiting message is claimed again and
+    the next mail pass processes it once. `confirm` sees the final input first and may raise to stop.
+    """
+    fields = unit_input_from_message(session=session, message_id=message_id, integrator_id=integrator_id)
+    login = session.get(PortalLogin, session.get(MailMessage, message_id).portal_login_id)  # type: ignore[union-attr]
+    unit_in = UnitCreate(**{**fields, **{k: v for k, v in overrides.items() if v is not None}})
+    if confirm is not None:
+        confirm(unit_in)
+    return create_unit(session=session, unit_in=unit_in, keys=keys, inbox=inbox, utility=login.utility,  # type: ignore[union-attr]
+                       integrator_id=login.integrator_id)  # type: ignore[union-attr]

@@ -85,6 +85,8 @@ class WebhookEvent(enum.StrEnum):
 
     INVOICE_RECEIVED = "invoice.received"
     ADHESION_CHANGED = "adhesion.changed"
+    PAYEE_MISMATCH = "invoice.payee_mismatch"
+    """A stored bill whose barcode or PIX pays someone but the utility (never forwarded: processor.payee)."""
     ALERT_RAISED = "alert.raised"
 
 

@@ -32,7 +32,7 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
     from service.metrics import metrics_registry
     from service.scheduler import STALE_AFTER_S
     from web.api import api_router
-    from web.routes import auth, health, invoices, report_forward, review, tokens, units
+    from web.routes import auth, health, invoices, logins, report_forward, review, senders, tokens, units
     from web.routes import sandbox as sandbox_routes
 
     settings = app_context.settings
@@ -68,10 +68,12 @@ def create_app(app_context: AppContext, *, runner: AdhesionRunner | None = None,
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(units.router)
+    app.include_router(logins.router)
     app.include_router(invoices.router)
     app.include_router(review.router)
     app.include_router(report_forward.router)
     app.include_router(tokens.router)
+    app.include_router(senders.router)
     if sandbox is not None:
         app.include_router(sandbox_routes.router)
     app.include_router(api_router, prefix="/api/v1")

@@ -52,6 +52,7 @@ STEP_LABELS = {
     "post_login_dialog": "Avisos após o login",
     "interstitial": "Avisos e janelas do portal",
     "select_installation": "Escolha da instalação",
+    "list_installations": "Leitura da lista de instalações do login",
     "access_data": "Dados de acesso",
     "save_email": "Cadastro do e-mail",
     "verify_email": "Conferência do e-mail cadastrado",

@@ -2,6 +2,7 @@
 
     BillError                 a bill could not be turned into the bill schema
     ├── BillUnreadable        the PDF has no usable text (corrupt, still locked, image only)
+    │   └── NoTextLayer       the PDF opens but no page carries text: a scan or a photo, for OCR
     └── BillUnparseable       the text is not a bill this parser knows
         └── BillLayoutUnsupported   a known utility's layout that has no parser yet
 
@@ -24,6 +25,10 @@ class BillUnreadable(BillError):
     """The PDF could not be opened or has no text layer to read."""
 
     user_message = "O PDF da fatura não pôde ser lido (arquivo corrompido, protegido ou sem texto)."
+
+
+class NoTextLayer(BillUnreadable):
+    """The PDF opens but no page carries any text: an image-only scan or photo (read by OCR instead)."""
 
 
 class BillUnparseable(BillError):

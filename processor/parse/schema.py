@@ -134,4 +134,7 @@ class Bill(_Frozen):
     sources: dict[str, str] = Field(default_factory=dict)
     """Where each field of a generically extracted bill came from (``linha_digitavel``, ``label``, ``shape``);
     empty for a layout parser's reading."""
+    confidence: dict[str, float] = Field(default_factory=dict)
+    """The OCR confidence (0–1, the lowest of the words read) of each field of a bill read from an image;
+    empty for a bill read from its text layer."""
     checks: dict[str, bool] = Field(default_factory=dict)

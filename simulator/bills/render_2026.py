@@ -18,13 +18,17 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 from reportlab import rl_config
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from simulator.bills.billing import SUPPLY_PRINTED, BillDocument
 from simulator.bills.cemig2026 import format_uc
 from simulator.bills.formats import READING_SENTENCES, br_date, br_day_month, br_number, month_label, month_name
-from simulator.bills.render import _barcode, _qr_mark, _text
+from simulator.bills.pix import br_code
+from simulator.bills.render import _barcode, _text
 
 BOLD = "Helvetica-Bold"
 REGULAR = "Helvetica"
@@ -35,25 +39,28 @@ _SCALE = 4
 """Label pictures are rendered at this many pixels per point."""
 
 
-def render_2026(doc: BillDocument, *, conta_digital: bool) -> bytes:
-    """The PDF bytes of one 2026-design bill; ``conta_digital`` drops the "adhere to e-mail bills" sentence."""
+def render_2026(doc: BillDocument, *, conta_digital: bool, pix: str | None = None) -> bytes:
+    """The PDF bytes of one 2026-design bill; ``conta_digital`` drops the "adhere to e-mail bills" sentence.
+
+    ``pix`` replaces the BR Code of the QR on top (tests forge bills paying someone else with it).
+    """
     # Label pictures are stored binary: reportlab's pure-Python ASCII85 step cost most of a bill's time.
     # Only drawImage reads the switch, and the 2024 renderer draws no images, so flipping it here is safe.
     previous, rl_config.useA85 = rl_config.useA85, 0
     try:
-        return _draw(doc, conta_digital=conta_digital)
+        return _draw(doc, conta_digital=conta_digital, pix=pix)
     finally:
         rl_config.useA85 = previous
 
 
-def _draw(doc: BillDocument, *, conta_digital: bool) -> bytes:
+def _draw(doc: BillDocument, *, conta_digital: bool, pix: str | None = None) -> bytes:
     buffer = io.BytesIO()
     c = Canvas(buffer, pagesize=(595.0, 842.0), invariant=True, pageCompression=0)
     c.setCreator("Form ZFAT_ISUBILL_BT PT")
     c.setAuthor("U_PO_SOA_AGV")
     c.setTitle("")
     c.setLineWidth(0.75)
-    _letterhead(c, doc)
+    _letterhead(c, doc, pix)
     _consolidated(c, doc)
     _customer(c, doc)
     _fiscal_note(c, doc)
@@ -100,7 +107,7 @@ def _fill(c: Canvas, rgb: tuple[float, float, float], x: float, y: float, w: flo
     c.setFillGray(0)
 
 
-def _letterhead(c: Canvas, doc: BillDocument) -> None:
+def _letterhead(c: Canvas, doc: BillDocument, pix: str | None = None) -> None:
     _fill(c, GREEN, 14.0, 796.0, 110.0, 36.0)
     c.setFillColorRGB(1, 1, 1)
     for i in range(4):
@@ -116,7 +123,22 @@ def _letterhead(c: Canvas, doc: BillDocument) -> None:
         _text(c, BOLD, 5, 132.0, 824.0 - i * 7, line)
     # The PIX QR code sits on top in the new design (its copy-and-paste text is not in the text layer).
     _label(c, 536.0, 832.0, "Pague com Pix", 6, align="center")
-    _qr_mark(c, 506.0, 760.0, 60.0, doc.barcode[4:] + doc.bill.reference_month.replace("-", ""))
+    _pix_qr(c, 506.0, 760.0, 60.0, pix or _pix(doc))
+
+
+def _pix(doc: BillDocument) -> str:
+    bill = doc.bill
+    return br_code(amount=f"{doc.total:.2f}", reference_month=bill.reference_month or "2026-01",
+                   due_date=bill.due_date or "2026-01-01", barcode=doc.barcode)
+
+
+def _pix_qr(c: Canvas, x: float, y: float, size: float, text: str) -> None:
+    """A real QR code of the BR Code `text` (reportlab's encoder), `size` points square at (x, y)."""
+    widget = QrCodeWidget(text, barLevel="L", barBorder=0)
+    left, bottom, right, top = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, c, x, y)
 
 
 def _consolidated(c: Canvas, doc: BillDocument) -> None:

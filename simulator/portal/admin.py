@@ -72,6 +72,14 @@ class InstallationIn(BaseModel):
     has_generation: bool = True
     pdf_password: str | None = None
     enrolled: bool = False
+    status: Literal["Ativa", "Suspensa", "Encerrada"] = "Ativa"
+
+
+class InstallationPatch(BaseModel):
+    """Admin changes to an installation: its status badge."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["Ativa", "Suspensa", "Encerrada"]
 
 
 def customer_json(portal: Portal, customer: Customer) -> dict[str, Any]:
@@ -142,6 +150,15 @@ def get_installation(number: str, portal: AdminDep) -> dict[str, Any]:
     """One installation by its 10-digit number or 15-digit UC code."""
     try:
         return installation_json(portal.store.installation(number))
+    except StoreError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+
+@router.patch("/installations/{number}")
+def patch_installation(number: str, body: InstallationPatch, portal: AdminDep) -> dict[str, Any]:
+    """Suspend, close or reactivate an installation."""
+    try:
+        return installation_json(portal.store.set_installation_status(number, body.status))
     except StoreError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
 

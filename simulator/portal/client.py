@@ -70,6 +70,10 @@ class AdminClient:
         return self._call("POST", "/installations", {"customer": str(customer), "installation": installation,
                                                      **fields})
 
+    def set_installation_status(self, number: str, status: str) -> dict[str, Any]:
+        """Suspend ("Suspensa"), close ("Encerrada") or reactivate ("Ativa") an installation."""
+        return self._call("PATCH", f"/installations/{number}", {"status": status})
+
     def installation(self, number: str) -> dict[str, Any]:
         """One installation by number or UC code."""
         return self._call("GET", f"/installations/{number}")

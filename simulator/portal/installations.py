@@ -10,7 +10,14 @@ import sqlite3
 from typing import Any
 
 from simulator.bills.profile import InstallationProfile
-from simulator.portal.models import Installation, StoreError, derive_uc_code, digits, now_iso
+from simulator.portal.models import (
+    INSTALLATION_STATUSES,
+    Installation,
+    StoreError,
+    derive_uc_code,
+    digits,
+    now_iso,
+)
 
 SUPPLY_TYPES = ("monofasico", "bifasico", "trifasico")
 
@@ -23,8 +30,13 @@ class InstallationsMixin:
                          holder_document: str | None = None, address_lines: list[str] | tuple[str, ...] = (),
                          supply_type: str = "bifasico", tariff_class: str = "Residencial",
                          tariff_subclass: str = "Residencial", has_generation: bool = True,
-                         pdf_password: str | None = None, enrolled: bool = False) -> Installation:
-        """Link a new installation to a login; holder defaults to the login's own name and document."""
+                         pdf_password: str | None = None, enrolled: bool = False,
+                         status: str = "Ativa") -> Installation:
+        """Link a new installation to a login; holder defaults to the login's own name and document.
+
+        ``holder_document`` is also the installation's customer: a login holding installations of several
+        CNPJs shows the ``ddCliente`` selector. ``status`` is the list's badge (Ativa / Suspensa / Encerrada).
+        """
         number = digits(number)
         if len(number) != 10:
             raise StoreError("installation number must have 10 digits")
@@ -33,6 +45,7 @@ class InstallationsMixin:
             raise StoreError("uc_code must have 15 digits")
         if supply_type not in SUPPLY_TYPES:
             raise StoreError(f"supply_type must be one of {', '.join(SUPPLY_TYPES)}")
+        _check_status(status)
         owner = self.customer(customer_id)  # type: ignore[attr-defined]
         doc = digits(holder_document) if holder_document else owner.document
         if not doc or len(doc) not in (11, 14):
@@ -45,11 +58,11 @@ class InstallationsMixin:
                 db.execute(
                     "INSERT INTO installations (number, uc_code, customer_id, customer_number, holder_name,"
                     " holder_document, address, supply_type, tariff_class, tariff_subclass, has_generation,"
-                    " pdf_password, enrolled, enrolled_at, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " pdf_password, enrolled, enrolled_at, created_at, status)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (number, uc, customer_id, cust_number, holder_name or owner.name, doc, json.dumps(address),
                      supply_type, tariff_class, tariff_subclass, int(has_generation), pdf_password, int(enrolled),
-                     stamp if enrolled else None, stamp),
+                     stamp if enrolled else None, stamp, status),
                 )
         except sqlite3.IntegrityError as exc:
             raise StoreError("an installation with this number or UC code already exists") from exc
@@ -79,6 +92,16 @@ class InstallationsMixin:
             sql = "SELECT * FROM installations WHERE customer_id = ? ORDER BY rowid"
             params = (customer_id,)
         return [_row_to_installation(r) for r in self.query(sql, params)]  # type: ignore[attr-defined]
+
+    def set_installation_status(self, ref: str, status: str) -> Installation:
+        """Suspend, close or reactivate an installation (the badge of the installation list)."""
+        _check_status(status)
+        inst = self.installation(ref)
+        with self.transaction() as db:  # type: ignore[attr-defined]
+            db.execute("UPDATE installations SET status = ? WHERE number = ?", (status, inst.number))
+        self.log_event("installation_status", customer_id=inst.customer_id,  # type: ignore[attr-defined]
+                       installation=inst.number, status=status)
+        return self.installation(inst.number)
 
     def submit_adhesion(self, number: str) -> bool:
         """Count one "Confirmar adesão" submission and enrol; False when it was already enrolled."""
@@ -142,8 +165,13 @@ def installation_json(inst: Installation) -> dict[str, Any]:
         "supply_type": inst.supply_type, "tariff_class": inst.tariff_class, "tariff_subclass": inst.tariff_subclass,
         "has_generation": inst.has_generation, "has_pdf_password": inst.pdf_password is not None,
         "enrolled": inst.enrolled, "enrolled_at": inst.enrolled_at,
-        "adhesion_submissions": inst.adhesion_submissions,
+        "adhesion_submissions": inst.adhesion_submissions, "status": inst.status,
     }
+
+
+def _check_status(status: str) -> None:
+    if status not in INSTALLATION_STATUSES:
+        raise StoreError(f"status must be one of {', '.join(INSTALLATION_STATUSES)}")
 
 
 def _row_to_installation(r: sqlite3.Row) -> Installation:
@@ -153,5 +181,5 @@ def _row_to_installation(r: sqlite3.Row) -> Installation:
         address_lines=tuple(json.loads(r["address"])), supply_type=r["supply_type"], tariff_class=r["tariff_class"],
         tariff_subclass=r["tariff_subclass"], has_generation=bool(r["has_generation"]),
         pdf_password=r["pdf_password"], enrolled=bool(r["enrolled"]), enrolled_at=r["enrolled_at"],
-        adhesion_submissions=r["adhesion_submissions"],
+        adhesion_submissions=r["adhesion_submissions"], status=r["status"],
     )

@@ -45,6 +45,11 @@ class Installation:
     enrolled: bool
     enrolled_at: str | None
     adhesion_submissions: int
+    status: str = "Ativa"
+
+
+INSTALLATION_STATUSES = ("Ativa", "Suspensa", "Encerrada")
+"""The status badge of "Minhas instalações" (the new portal's API says Active / Suspended / Terminated)."""
 
 
 def digits(value: str) -> str:

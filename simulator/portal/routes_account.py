@@ -85,8 +85,10 @@ def _installations(request: Request, visit: Visit, cliente: str | None, error: s
             clients.append((inst.holder_document, f"{format_document(inst.holder_document)} - {inst.holder_name}"))
     selected_client = digits(cliente or "")
     shown = [i for i in everything if not selected_client or i.holder_document == selected_client]
+    documents = {i.holder_document: format_document(i.holder_document) for i in everything}
     return render_visit(request, visit, "installations.html", clients=clients, selected_client=selected_client,
-                        shown=shown, error=error, typed=typed, status_code=404 if error else 200)
+                        shown=shown, documents=documents, error=error, typed=typed,
+                        status_code=404 if error else 200)
 
 
 @router.post("/Instalacoes/Selecionar")

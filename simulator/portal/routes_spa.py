@@ -53,7 +53,8 @@ for _route in ROUTES:
 
 def _installation_json(inst) -> dict:  # noqa: ANN001 - models.Installation
     return {"number": inst.number, "uc_code": inst.uc_code, "address": ", ".join(inst.address_lines),
-            "customer_number": inst.customer_number}
+            "customer_number": inst.customer_number, "status": inst.status,
+            "client_document": inst.holder_document, "client_name": inst.holder_name}
 
 
 @router.get("/portal/api/me")

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS installations (
     enrolled_at TEXT,
     cancelled_at TEXT,
     adhesion_submissions INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'Ativa'
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -95,6 +96,13 @@ class Store(InstallationsMixin):
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        # A demo's portal.db made before a column existed keeps working: add it with its default.
+        have = {r["name"] for r in self._conn.execute("PRAGMA table_info(installations)")}
+        if "status" not in have:
+            self._conn.execute("ALTER TABLE installations ADD COLUMN status TEXT NOT NULL DEFAULT 'Ativa'")
 
     # -- plumbing ---------------------------------------------------------------------------------------------
     @contextmanager

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import storage.blob_models  # noqa: F401 - registers the tables on SQLModel.metadata
 import storage.generation  # noqa: F401
+import storage.login_models  # noqa: F401
 import storage.mail_models  # noqa: F401
 import storage.models  # noqa: F401
 import storage.web_models  # noqa: F401

@@ -270,3 +270,39 @@ def test_all_pending_enrols_many_units_at_concurrency_4(bot_app, simulator):
     assert all(o.status == AdhesionStatus.ENROLLED and o.submissions == 0 and o.changes == () for o in again)
     report = simulator.admin.report()
     assert sum(i["adhesion_submissions"] for c in report["customers"] for i in c["installations"]) == 8
+
+
+def _email_changes(simulator, customer_id):
+    return [e for e in simulator.admin.report()["events"]
+            if e["kind"] == "email_changed" and e["customer_id"] == customer_id]
+
+
+def test_a_login_with_three_installations_sets_its_email_once_and_adding_a_fourth_only_enrols_it(bot_app,
+                                                                                                 simulator):
+    from storage.login_models import PortalLogin
+
+    numbers = ("3000055479", "3000055480", "3000055481")
+    customer = simulator.add_customer(installations=numbers)
+    ids = [add_unit(bot_app, customer, installation=n) for n in numbers]
+    inboxes = {unit_state(bot_app, unit_id)[1] for unit_id in ids}
+    assert len(inboxes) == 1  # one access e-mail per login: every unit of it has the login's address
+
+    outcomes = run(bot_app, ids)
+    assert [o.status for o in outcomes] == [AdhesionStatus.ENROLLED] * 3
+    assert [o.submissions for o in outcomes] == [1, 1, 1]  # one submission per installation
+    assert [e["new"] for e in _email_changes(simulator, customer.id)] == list(inboxes)  # one change, no flip-flop
+    assert logins_of(simulator, customer.id) == 1  # one after another in one context
+    with session_scope(bot_app.engine) as session:
+        [login] = session.exec(__import__("sqlmodel").select(PortalLogin)).all()
+        assert login.email_status == "email_set" and login.inbox_address in inboxes
+
+    rerun = run(bot_app, ids)  # changes nothing at the portal
+    assert [o.submissions for o in rerun] == [0, 0, 0] and len(_email_changes(simulator, customer.id)) == 1
+
+    simulator.admin.add_installation(customer.id, "3000055482")
+    fourth = add_unit(bot_app, customer, installation="3000055482")
+    assert unit_state(bot_app, fourth)[1] in inboxes
+    (added,) = run(bot_app, [fourth])
+    assert added.status == AdhesionStatus.ENROLLED and added.submissions == 1
+    assert len(_email_changes(simulator, customer.id)) == 1  # the e-mail was not touched
+    assert all(sim_installation(simulator, n)[1]["adhesion_submissions"] == 1 for n in (*numbers, "3000055482"))

@@ -174,6 +174,42 @@ def test_mail_poll_without_an_account_is_a_configuration_error(monkeypatch, tmp_
     assert code == 3 and "no mail account" in capsys.readouterr().err
 
 
+def test_mail_senders_lists_the_held_bills_by_signer_then_trust_sends_them_back_once(cli, mail, monkeypatch):
+    import os
+
+    from tests.processor.mime import sign_bytes
+    from tests.processor.test_trusted_senders import BULK, bulk_key
+
+    dovecot, smtp = mail
+    config = Path(os.environ["FATURAS_CONFIG"])
+    config.write_text(config.read_text().replace('dkim_policy = "warn"', 'dkim_policy = "require"'))
+    unit = _add_unit(cli, "3000000001")
+    raw = bill_message(unit["inbox_address"], "3000000001", "2026-11", sign=False)
+    dovecot.deliver(USER, sign_bytes(raw, bulk_key()))
+    code, out, _ = cli("mail", "poll", "--once", "--json")
+    assert code == 0 and json.loads(out)["accounts"][0]["outcomes"] == {"dkim_failed": 1}
+
+    code, out, _ = cli("mail", "senders", "--json")
+    held = json.loads(out)["held"]
+    assert code == 0 and [(g["signers"], g["from_domain"], g["messages"]) for g in held] == [
+        ([BULK], "cemig.com.br", 1)]
+    code, out, _ = cli("mail", "senders")
+    assert BULK in out and "cemig: configured cemig.com.br; trusted -" in out
+
+    code, out, _ = cli("mail", "senders", "trust", BULK, "--utility", "cemig")
+    assert code == 0 and f"{BULK} trusted for cemig; 1 held message(s) sent back" in out
+    assert dovecot.counts(USER)["INBOX"] == 1 and dovecot.counts(USER)["Quarantine"] == 0
+    code, out, _ = cli("mail", "senders", "trust", BULK, "--utility", "cemig")
+    assert code == 0 and "already trusted for cemig; 0 held" in out
+    code, out, _ = cli("mail", "senders", "--json")
+    assert json.loads(out)["held"] == [] and json.loads(out)["trusted"] == {"cemig": [BULK]}
+
+    code, _, err = cli("mail", "senders", "trust", "not a domain", "--utility", "cemig")
+    assert code != 0 and "not a domain name" in err
+    assert cli("mail", "senders", "untrust", BULK, "--utility", "cemig")[0] == 0
+    assert cli("mail", "senders", "untrust", BULK, "--utility", "cemig")[0] == EXIT_FAILED
+
+
 def test_mail_poll_once_exits_unavailable_while_the_relay_is_down(cli, mail, tmp_path):
     dovecot, smtp = mail
     unit = _add_unit(cli, "3000000001")

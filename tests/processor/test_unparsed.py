@@ -127,9 +127,10 @@ def test_an_unknown_layout_whose_barcode_pays_someone_else_is_stored_for_review_
     forged = dataclasses.replace(made_up, pdf=buffer.getvalue(), plain_pdf=buffer.getvalue())
     assert fake in pdf_text(forged.pdf)
     world.deliver(bill_message(unit.inbox_address, unit.installation, "2026-11", generated=forged))
-    assert world.poll().outcomes == {"needs_review": 1}
+    assert world.poll().outcomes == {"payee_mismatch": 1}
     with session_scope(world.engine) as session:
         invoice = session.exec(select(Invoice)).one()
         assert invoice.layout == "generic" and "payee_is_utility" in invoice.review_reasons
+        assert "payee_mismatch" in invoice.review_reasons
         assert session.exec(select(Forward)).all() == []
     assert world.smtp.messages == []

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from storage import migrate
 from storage.engine import make_engine
@@ -72,4 +72,70 @@ def test_upgrade_from_0005_keeps_units_and_invoices_and_adds_the_invoice_uc_code
         assert tuple(reviewed) == (None, None) and not forward_report
         assert forwards == 1  # no migration's table rebuild cascaded to the bill's forwards
         migrate.upgrade(engine)  # idempotent at head
+        engine.dispose()
+
+
+def _insert_unit(connection, unit_id: int, *, login: str | None, address: str, status: str = "pending",
+                 integrator: int | None = None) -> None:
+    connection.execute(text(
+        "INSERT INTO unit (id, utility, installation, client_name, holder_document, portal_login, portal_password_enc,"
+        " inbox_address, forward_to, email_bills_enabled, adhesion_status, adhesion_failures, integrator_id,"
+        " created_at, updated_at) VALUES (:id, 'cemig', :installation, 'Maria', '52998224725', :login, :password,"
+        " :address, '[]', TRUE, :status, 0, :integrator, :now, :now)"),
+        {"id": unit_id, "installation": f"30000000{unit_id:02d}", "login": login,
+         "password": f"token-{unit_id}" if login else None, "address": address, "status": status,
+         "integrator": integrator, "now": NOW})
+    connection.execute(text("INSERT INTO inbox_address (address, unit_id, created_at) VALUES (:a, :id, :now)"),
+                       {"a": address, "id": unit_id, "now": NOW})
+
+
+def test_upgrade_from_0008_groups_units_by_portal_login_without_changing_any_address(tmp_path, postgres):
+    from storage.logins import routing_table
+    from storage.units import get_unit
+
+    for url in _empty_database_urls(tmp_path, postgres):
+        engine = make_engine(url)
+        migrate.upgrade(engine, "0008")
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO integrator (id, email, name, password_hash, active, created_at) VALUES"
+                                    " (5, 'a@solar.example', 'Solar', 'x', TRUE, :now)"), {"now": NOW})
+            # Two units of one login (the second enrolled last: the portal holds its address), a unit of the
+            # same login under another integrator, a unit without a login.
+            _insert_unit(connection, 1, login="52998224725", address="uc-1@x.example", status="enrolled",
+                         integrator=5)
+            _insert_unit(connection, 2, login="52998224725", address="uc-2@x.example", status="verified",
+                         integrator=5)
+            _insert_unit(connection, 3, login="52998224725", address="uc-3@x.example")
+            _insert_unit(connection, 4, login=None, address="uc-4@x.example")
+            for attempt, (unit_id, finished) in enumerate(((1, "2026-01-01"), (2, "2026-02-01")), start=1):
+                connection.execute(text(
+                    "INSERT INTO adhesion_attempt (id, unit_id, started_at, finished_at, outcome, changes, submissions,"
+                    " artifacts) VALUES (:id, :unit, :t, :t, 'enrolled', '[]', 1, '[]')"),
+                    {"id": attempt, "unit": unit_id, "t": datetime.fromisoformat(finished).replace(tzinfo=UTC)})
+            connection.execute(text(
+                "INSERT INTO invoice (id, unit_id, reference_month, version, status, review_reasons, installation,"
+                " fingerprint, data, pdf_sha256, source, created_at)"
+                " VALUES (7, 1, '2025-12', 1, 'parsed', '[]', '3000000001', 'f', '{}', 'd', 'email', :now)"),
+                {"now": NOW})
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == migrate.head_revision(engine)
+        with engine.connect() as connection:
+            addresses = dict(connection.execute(text("SELECT id, inbox_address FROM unit")).all())
+            logins = connection.execute(text(
+                "SELECT id, integrator_id, login, password_enc, inbox_address, email_status FROM portal_login"
+                " ORDER BY id")).all()
+            links = dict(connection.execute(text("SELECT id, portal_login_id FROM unit")).all())
+            invoices = connection.execute(text("SELECT id, unit_id FROM invoice")).all()
+        assert addresses == {1: "uc-1@x.example", 2: "uc-2@x.example", 3: "uc-3@x.example", 4: "uc-4@x.example"}
+        assert [tuple(row)[1:] for row in logins] == [
+            (5, "52998224725", "token-2", "uc-2@x.example", "email_set"),
+            (None, "52998224725", "token-3", "uc-3@x.example", "pending")]
+        solar, other = logins[0].id, logins[1].id
+        assert links == {1: solar, 2: solar, 3: other, 4: None}
+        assert [tuple(row) for row in invoices] == [(7, 1)]  # the table rebuild cascaded into nothing
+        with Session(engine) as session:
+            table = routing_table(session=session)
+            assert table.logins == {"uc-1@x.example": solar, "uc-2@x.example": solar, "uc-3@x.example": other}
+            assert table.units == {"uc-4@x.example": 4}
+            assert get_unit(session=session, ref=1).inbox_address == "uc-1@x.example"
         engine.dispose()

@@ -150,6 +150,28 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(engine, tmp_path):
         _import(engine, tmp_path, HEADER + ("3000055479,Ana,52998224725,\n" * (MAX_CSV_BYTES // 20)))
 
 
+def test_rows_sharing_a_portal_login_become_one_login_with_one_inbox(engine, tmp_path):
+    from storage.login_models import PortalLogin
+
+    text = ("installation,client_name,holder_document,portal_login,portal_password,forward_to\n"
+            "3000000001,Casa,529.982.247-25,529.982.247-25,senha-1,casa@example.com\n"
+            "3000000002,Fazenda,529.982.247-25,52998224725,senha-1,fazenda@example.com\n"
+            "3000000003,Outra,111.444.777-35,111.444.777-35,senha-2,outra@example.com\n"
+            "3000000004,Sem login,111.444.777-35,,,sem@example.com\n")
+    result = _import(engine, tmp_path, text, batch_size=1)  # the login's second row in another transaction
+    assert result.created == 4 and result.rejected == []
+    units = {u.installation: u for u in _units(engine)}
+    with session_scope(engine) as session:
+        logins = {row.login: row for row in session.exec(select(PortalLogin))}
+    assert sorted(logins) == ["11144477735", "52998224725"]
+    shared = logins["52998224725"]
+    assert units["3000000001"].portal_login_id == units["3000000002"].portal_login_id == shared.id
+    assert units["3000000001"].inbox_address == units["3000000002"].inbox_address == shared.inbox_address
+    assert units["3000000003"].inbox_address == logins["11144477735"].inbox_address != shared.inbox_address
+    assert units["3000000004"].portal_login_id is None
+    assert units["3000000004"].inbox_address not in {row.inbox_address for row in logins.values()}
+
+
 def test_a_released_savepoint_stays_inside_the_transaction(engine):
     # On SQLite the first SAVEPOINT of a session used to open its own transaction, which RELEASE committed.
     with pytest.raises(RuntimeError), session_scope(engine) as session:

@@ -163,3 +163,30 @@ def test_an_integrator_sees_and_reviews_only_its_own_bills(web):
     assert _invoice(web, invoice_id).status == "needs_review"
     anonymous = web.client()
     assert anonymous.get(f"/faturas/{invoice_id}/pagina.png").status_code in (401, 303)
+
+
+def test_a_bill_whose_pix_pays_someone_else_cannot_be_confirmed(web):
+    from config.wiring import blob_store
+    from processor.bill import read_bill
+    from processor.store import store_bill
+    from processor.types import UnlockedPdf
+    from storage.models import Unit
+    from tests.processor.test_payee import FRAUD_KEY, _forged
+
+    owner = web.user("dona@example.com")
+    unit_id = web.unit(owner, 1)
+    forged = _forged("3000000001", "2026-11", pix_key=FRAUD_KEY)
+    with session_scope(web.app.engine) as session:
+        unit = session.get(Unit, unit_id)
+        read = read_bill(UnlockedPdf(filename="f.pdf", original=forged.pdf, readable=forged.plain_pdf),
+                         utility="cemig", installations=[unit.installation], uc_code_known=False)
+        invoice_id = store_bill(session=session, blobs=blob_store(web.app), unit=unit, read=read, source="email",
+                                mail_message_id=None).invoice_id
+    client = web.login("dona@example.com")
+    screen = client.get(f"/faturas/{invoice_id}/revisao")
+    assert "QR code Pix paga outra pessoa" in screen.text and "Confirmar campos" not in screen.text
+    refused = client.post(f"/faturas/{invoice_id}/revisao", data={"amount_due": "1,00", "csrf_token": csrf_of(screen)})
+    assert refused.status_code == 422 and "possível fraude" in refused.text
+    assert _invoice(web, invoice_id).status == "needs_review"
+    with session_scope(web.app.engine) as session:
+        assert session.exec(select(Forward).where(Forward.invoice_id == invoice_id)).all() == []

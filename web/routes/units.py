@@ -14,6 +14,7 @@ from reports.alerts import unit_alerts
 from reports.monthly import monthly_rows
 from service.digest import thresholds
 from service.status import mailbox_problems
+from storage.invoices import payee_mismatches
 from storage.models import NEXT_ACTOR, AdhesionStatus, Unit, UnitCreate
 from storage.unit_csv import MAX_CSV_BYTES
 from storage.validators import UnitInputError
@@ -105,7 +106,8 @@ def render_unit(request: Request, *, session: Session, web: WebContext, user: In
     """The unit page: settings, adhesion, bills with their forwards, and (sandbox) the client's mailbox."""
     invoices = invoices_of(session=session, unit=unit)
     alerts = unit_alerts(unit.id or 0, monthly_rows(invoices), adhesion_status=unit.adhesion_status,
-                         limits=thresholds(web.app.settings))
+                         limits=thresholds(web.app.settings),
+                         payee_mismatches=payee_mismatches(session=session, unit_id=unit.id or 0))
     return page(request, "unit.html", {
         "user": user, "unit": unit, "adhesion": adhesion_view(session=session, unit=unit, runner=web.runner),
         "alerts": alerts,

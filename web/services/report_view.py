@@ -13,6 +13,7 @@ from reports.economics import FORMULA_PT
 from reports.monthly import GENERATION_BASIS_PT, ClientReport, MonthRow, client_report, monthly_rows
 from service.digest import thresholds
 from storage.generation import expected_generation
+from storage.invoices import payee_mismatches
 from storage.models import Unit
 from storage.web_models import Integrator
 from web.services.invoices import invoices_of
@@ -64,7 +65,8 @@ def unit_report_view(*, session: Session, settings: Settings, integrator: Integr
     unit = own_unit(session=session, integrator=integrator, unit_id=unit_id)
     expected = expected_generation(session=session, unit_id=unit.id or 0)
     rows = monthly_rows(invoices_of(session=session, unit=unit), expected=expected)
-    alerts = unit_alerts(unit.id or 0, rows, adhesion_status=unit.adhesion_status, limits=thresholds(settings))
+    alerts = unit_alerts(unit.id or 0, rows, adhesion_status=unit.adhesion_status, limits=thresholds(settings),
+                         payee_mismatches=payee_mismatches(session=session, unit_id=unit.id or 0))
     siblings = len(client_units(session=session, integrator=integrator, unit=unit)) - 1
     return UnitReportView(unit=unit, rows=rows, charts=charts(rows), alerts=alerts, siblings=siblings,
                           expected=expected)

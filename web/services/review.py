@@ -61,6 +61,8 @@ REASON_LABELS = {
     "access_key_check_digit": "A chave de acesso da nota fiscal tem dígito verificador errado.",
     "footer_matches_header": "O rodapé da fatura não confere com o cabeçalho.",
     "payee_is_utility": "O código de barras paga outra empresa, não a concessionária.",
+    "payee_mismatch": "O código de barras ou o QR code Pix paga outra pessoa, não a concessionária: pode ser falsa.",
+    "pix_amount_mismatch": "O valor do QR code Pix não confere com o total a pagar.",
     "no_checks": "Nenhuma conferência automática foi possível.",
 }
 PAYEE_REFUSED = ("O código de barras desta fatura paga outra empresa, não a concessionária: ela não pode ser "
@@ -99,6 +101,12 @@ def review_queue(*, session: Session, integrator: Integrator) -> list[tuple[Invo
         if unit is not None:
             out.append((invoice, unit, reason_texts(invoice.review_reasons)))
     return out
+
+
+def _pays_someone_else(invoice: Invoice) -> bool:
+    """A bill whose barcode or PIX pays someone else (processor.payee) is never confirmed nor forwarded."""
+    return (invoice.data.get("checks", {}).get("payee_is_utility") is False
+            or "payee_mismatch" in (invoice.review_reasons or []))
 
 
 def reason_texts(reasons: list[str]) -> list[str]:
@@ -148,7 +156,7 @@ def review_view(*, session: Session, integrator: Integrator, invoice_id: int, ty
         value = typed[name] if typed is not None and name in typed else _display(name, raw)
         rows.append(FieldView(name=name, label=label, hint=hint, value=value, source=_source(invoice, name, raw),
                               error=(errors or {}).get(name)))
-    refused = PAYEE_REFUSED if invoice.data.get("checks", {}).get("payee_is_utility") is False else None
+    refused = PAYEE_REFUSED if _pays_someone_else(invoice) else None
     return ReviewView(invoice=invoice, unit=unit, fields=rows, reasons=reason_texts(invoice.review_reasons),
                       refused=refused, errors=errors or {})
 
@@ -284,7 +292,7 @@ def save_review(*, session: Session, app: AppContext, integrator: Integrator, in
     invoice, unit = own_invoice(session=session, integrator=integrator, invoice_id=invoice_id)
     if invoice.status != InvoiceStatus.NEEDS_REVIEW.value or invoice.superseded_by_id is not None:
         raise NotFound(f"invoice {invoice_id} is not waiting for review")
-    if invoice.data.get("checks", {}).get("payee_is_utility") is False:
+    if _pays_someone_else(invoice):
         return None, {"_": PAYEE_REFUSED}
     values, errors = validate(typed, session=session, invoice=invoice, unit=unit, today=utcnow().date())
     if not errors and values.get("uc_code") and unit.uc_code is None \

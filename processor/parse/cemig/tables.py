@@ -11,7 +11,11 @@ from processor.parse.schema import Debt, Flag, HistoryEntry, Item, Scee, Tax
 _ITEMS_HEADER = re.compile(r"(?m)^\s*Itens\s+da\s+Fatura\b.*$(?:\n\s*ICMS\s+ICMS\s*$)?")
 _TOTAL = re.compile(rf"^\s*TOTAL\s+({NUMBER})(?:\s+{NUMBER})*\s*$")
 _UNITS = ("kWh", "kW", "kVArh", "kvarh", "kVAr", "kvar", "UFER", "UFDR")
-_TAX_LINE = re.compile(rf"(?m)^\s*(ICMS|PASEP|PIS|COFINS)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s*$")
+_TAX_LINE = re.compile(
+    rf"(?m)^(?:.*?Valor\s*\(R\$\))?\s*(ICMS|PASEP|PIS|COFINS)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s*$")
+"""A tax row of the *Reservado ao Fisco* box. Some PDF producers (pdftocairo) move the first row up onto the
+box's header line (``Base de cálculo (R$) Alíquota (%) Valor (R$) ICMS 628,19 18,00 113,07``): the header's
+last label may precede it."""
 _TAX_NAMES = {"ICMS": "icms", "PASEP": "pis", "PIS": "pis", "COFINS": "cofins"}
 _HISTORY_ROW = re.compile(rf"(?m)^\s*({MONTH})/(\d{{2}})\s+({NUMBER})\s+({NUMBER})\s+(\d{{1,3}})\b")
 _FLAG = re.compile(

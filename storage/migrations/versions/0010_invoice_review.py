@@ -6,8 +6,8 @@ integrator confirms or corrects its fields; `reviewed_by` keeps that user's e-ma
 Existing bills keep NULL in both (nobody reviewed them). `unit.forward_report` (default false, so existing
 units forward as before) attaches the unit's monthly report to each forwarded bill.
 
-Revision ID: 0011
-Revises: 0014
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 04:25:00
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0011'
-down_revision: str | Sequence[str] | None = '0014'
+revision: str = '0010'
+down_revision: str | Sequence[str] | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
