@@ -121,7 +121,8 @@ async def logout(request: Request) -> Response:
 async def recaptcha_anchor(request: Request, k: str = "") -> Response:
     """The anchor iframe Google serves for a reCAPTCHA v2 checkbox (the site key comes as ``k``)."""
     portal = portal_of(request)
-    return portal.templates.TemplateResponse(request, "recaptcha_anchor.html", {"site_key": k or portal.captcha.site_key})
+    return portal.templates.TemplateResponse(request, "recaptcha_anchor.html",
+                                             {"site_key": k or portal.captcha.site_key})
 
 
 @router.post("/recaptcha/api2/userverify")
