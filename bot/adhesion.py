@@ -21,6 +21,7 @@ from pathlib import Path
 import structlog
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 
+from bot.confirmation import ImapConfirmationReader
 from bot.scrub import scrub_zip
 from bot.workdir import driver_tmpdir, run_folder
 from config.context import AppContext
@@ -116,8 +117,9 @@ def _challenge_policy(app: AppContext, options: AdhesionOptions, browser_setting
     if app.settings.captcha_solver_url and app.settings.captcha_solver_key:
         solver = TwoCaptchaSolver(app.settings.captcha_solver_url, app.settings.captcha_solver_key,
                                   poll_interval_s=min(5.0, max(0.2, app.settings.adhesion_backoff_s)))
+    confirmation = ImapConfirmationReader(app.settings.mail.accounts) if app.settings.mail.accounts else None
     return ChallengePolicy(operator_wait_s=browser_settings.operator_challenge_s if options.headed else 0.0,
-                           solver=solver)
+                           solver=solver, email_confirmation=confirmation)
 
 
 def _prepare(app: AppContext, unit_id: int) -> _Prepared | UnitOutcome:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from playwright.async_api import BrowserContext
@@ -57,6 +58,10 @@ class ChallengePolicy:
     """When > 0 the browser is visible and the flow waits this long for a person to solve it."""
     solver: Callable[[str, str], Awaitable[str]] | None = None
     """Takes (site_key, page_url) and returns a token; None when no solver is configured."""
+    email_confirmation: Callable[[str, datetime, str], Awaitable[str | None]] | None = None
+    """When the portal confirms a new access e-mail by a code or link sent to it: takes (the address, the
+    moment the change was asked for, the portal's host) and returns the code or the link read from that
+    inbox, or None when none came in time. None: such a portal ends in PortalChanged."""
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,8 @@ class CemigFlow(UtilityFlow):
         await self._step("select_installation", progress, on_step, select)
 
         for _ in range(MAX_EMAIL_FIXES):
-            await self._ensure_access_email(screens, request, target, progress, on_step)
+            await self._ensure_access_email(screens, request, target, progress, on_step, around_login,
+                                            challenge.email_confirmation)
             state = await self._step("conta_digital", progress, on_step,
                                      lambda: self._open_conta_digital(screens, code, progress))
             if state == Screen.CONTA_ENROLLED:
@@ -232,12 +233,15 @@ class CemigFlow(UtilityFlow):
             await intents.submit_login(screens)
 
     async def _ensure_access_email(self, screens: Screens, request: AdhesionRequest, target: str,
-                                   progress: _Progress, on_step: StepHook | None) -> None:
+                                   progress: _Progress, on_step: StepHook | None, around_login: Any = None,
+                                   confirm_by_email: intents.ConfirmByEmail = None) -> None:
         login_in_use = progress.login or request.portal_login
+        guard = (lambda: _as_async(around_login())) if around_login is not None else None
 
         async def save() -> tuple[str, str | None]:
             await intents.open_access_data(screens, holder_name=request.holder_name)
-            return await intents.set_access_email(screens, target)
+            return await intents.set_access_email(screens, target, password=request.portal_password,
+                                                  secret_guard=guard, confirm_by_email=confirm_by_email)
 
         before, confirmation = await self._step("access_data", progress, on_step, save)
         if confirmation is None:

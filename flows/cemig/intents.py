@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import structlog
@@ -18,7 +19,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, expect
 
 from flows.cemig.controls import click, names_of, pick
-from flows.cemig.screens import Observation, Screen, Screens, interstitial, loading
+from flows.cemig.screens import Observation, Screen, Screens, interstitial, loading, password_inputs
 from flows.cemig.vocabulary import denied, fold, pattern
 from flows.errors import InstallationNotFound, LoginRejected, PortalUnavailable, SessionExpired
 
@@ -210,28 +211,138 @@ async def open_user_menu(screens: Screens, *, holder_name: str | None, step: str
     await click(screens, trigger, step=step)  # type: ignore[arg-type]
 
 
-async def set_access_email(screens: Screens, target: str, *, step: str = "save_email") -> tuple[str, str | None]:
+async def set_access_email(screens: Screens, target: str, *, password: str, secret_guard: SecretGuard = None,
+                           confirm_by_email: ConfirmByEmail = None, step: str = "save_email") -> tuple[str, str | None]:
     """Put `target` in the only e-mail field of the access-data form and save.
 
     Returns (the address that was there before, the portal's confirmation text or None when nothing
-    needed saving). Never types a password here: a form that asks for one is PortalChanged.
+    needed saving). The portal password goes only into the current-password field of this form or of the
+    dialog that confirms the change (`_current_password_field`); a password field it cannot place that
+    way is PortalChanged. `secret_guard` wraps typing it and the request that carries it (tracing paused).
+    A portal that confirms the new address by a code or link sent to it is answered with
+    `confirm_by_email` (`_confirm_by_email`).
     """
     page = screens.page
     field = await _email_field(screens, step)
     current = (await field.input_value()).strip()
     if current.lower() == target.lower():
         return current, None
-    if await page.get_by_label(pattern("password_field")).filter(visible=True).count():
-        raise await screens.changed(step, "the access-data form asks for the password; the bot types it only into "
-                                          "the login form")
+    form = field.locator("xpath=ancestor::form[1]")
     await field.fill(target)  # type: ignore[union-attr]
     save = await pick(screens, page.get_by_role("button", name=pattern("save")), step=step,
                       purpose="save the e-mail", prefer=pattern("save", whole=True))
-    await click(screens, save, step=step)  # type: ignore[arg-type]
-    await settle(screens, {Screen.EMAIL_SAVED}, step=step)
+    in_form = await _current_password_field(screens, form if await form.count() else None, step=step)
+    after_save = {Screen.EMAIL_SAVED, Screen.IDENTITY_PROMPT, Screen.EMAIL_CODE, Screen.EMAIL_LINK}
+    since = datetime.now(UTC)
+    async with _guarded(secret_guard if in_form is not None else None):
+        if in_form is not None:
+            await in_form.fill(password)
+        await click(screens, save, step=step)  # type: ignore[arg-type]
+        seen = await settle(screens, after_save, step=step)
+    if seen.screen == Screen.IDENTITY_PROMPT:
+        (dialog,) = [page.get_by_role("dialog").or_(page.get_by_role("alertdialog")).filter(
+            has=password_inputs(page)).filter(visible=True)]
+        if await dialog.count() != 1:
+            raise await screens.changed(step, "several dialogs ask for a password: refusing to guess")
+        secret = await _current_password_field(screens, dialog, step=step)
+        if secret is None:
+            raise await screens.changed(step, "a dialog asks for a password the bot cannot place")
+        confirm = await pick(screens, dialog.get_by_role("button", name=pattern("save")), step=step,
+                             purpose="confirm the change with the password", prefer=pattern("save", whole=True))
+        async with _guarded(secret_guard):
+            await secret.fill(password)
+            await click(screens, confirm, step=step)  # type: ignore[arg-type]
+            seen = await settle(screens, after_save - {Screen.IDENTITY_PROMPT}, step=step)
+    if seen.screen in {Screen.EMAIL_CODE, Screen.EMAIL_LINK}:
+        await _confirm_by_email(screens, seen.screen, target, since, confirm_by_email, step=step)
     texts = [item["name"] for item in await names_of(
         page.get_by_role("status").or_(page.get_by_text(pattern("saved"))).filter(visible=True))]
     return current, " ".join(texts)
+
+
+async def _confirm_by_email(screens: Screens, screen: Screen, target: str, since: datetime,
+                            confirm_by_email: ConfirmByEmail, *, step: str) -> None:
+    """Type the code, or open the link, that the portal sent to `target` (the unit's inbox).
+
+    Only a code of digits goes into the code field, and only a link on the portal's own host is opened
+    (whatever `confirm_by_email` returned); anything else is PortalChanged.
+    """
+    page = screens.page
+    if confirm_by_email is None:
+        raise await screens.changed(step, "the portal confirms the new e-mail by a code or link sent to it, and no "
+                                          "mailbox is configured to read it")
+    host = urlsplit(page.url).hostname or ""
+    found = await confirm_by_email(target, since, host)
+    if found is None:
+        raise await screens.changed(step, "no confirmation code or link reached the unit's inbox in time")
+    if screen == Screen.EMAIL_CODE:
+        if not re.fullmatch(r"\d{4,8}", found):
+            raise await screens.changed(step, "the portal asks for a code and the e-mail held none")
+        field = await pick(screens, page.get_by_role("textbox", name=pattern("confirm_code")), step=step,
+                           purpose="type the confirmation code", required=False, timeout_s=1)
+        if field is None:  # structure: the only text field of the screen that asks for the code
+            field = await pick(screens, page.get_by_role("textbox"), step=step, purpose="type the confirmation code")
+        await field.fill(found)  # type: ignore[union-attr]
+        button = await pick(screens, page.get_by_role("button", name=pattern("save")), step=step,
+                            purpose="confirm the code", prefer=pattern("save", whole=True))
+        await click(screens, button, step=step)  # type: ignore[arg-type]
+    else:
+        link = urlsplit(found)
+        if link.scheme not in {"http", "https"} or link.hostname != host:
+            raise await screens.changed(step, "the confirmation link is not on the portal's own host: not opening it",
+                                        rejected=[link.hostname or "(no host)"])
+        await page.goto(found, wait_until="domcontentloaded")
+    await settle(screens, {Screen.EMAIL_SAVED}, step=step)
+
+
+async def _current_password_field(screens: Screens, region: Locator | None, *, step: str) -> Locator | None:
+    """The one current-password field of `region` (the access-data form or its dialog), or None.
+
+    None means the page shows no password field at all.
+    Every visible password field on the page must be that one field: labelled like the current password
+    (vocabulary "current_password_field", never "new_password_field"), inside `region`. Anything else (a
+    field elsewhere, two fields, "Nova senha", no label) ends in PortalChanged with what was seen.
+    """
+    page = screens.page
+    shown = password_inputs(page).filter(visible=True)
+    found = await names_of_fields(shown)
+    if not found:
+        return None
+    candidates = [] if region is None else await names_of_fields(password_inputs(region).filter(visible=True))
+    placeable = [c for c in candidates if pattern("current_password_field").search(c["label"])
+                 and not pattern("new_password_field").search(c["label"])]
+    if len(found) != 1 or len(placeable) != 1:
+        labels = [repr(item["label"] or "(no label)") for item in found]
+        raise await screens.changed(step, "the page asks for a password the bot cannot place as this form's current "
+                                          "password: not typing it", rejected=labels)
+    return password_inputs(region).filter(visible=True).first  # type: ignore[union-attr]
+
+
+_FIELD_LABELS_JS = """els => els.map(e => ({
+  label: ((e.labels && e.labels.length ? Array.from(e.labels).map(l => l.innerText).join(' ') : '')
+          || e.getAttribute('aria-label') || e.getAttribute('placeholder') || '').trim(),
+}))"""
+
+
+async def names_of_fields(locator: Locator) -> list[dict]:
+    """The label (or aria-label, or placeholder) of every field `locator` matches (one round trip)."""
+    try:
+        return await locator.evaluate_all(_FIELD_LABELS_JS)
+    except PlaywrightError:
+        return []
+
+
+SecretGuard = Callable[[], contextlib.AbstractAsyncContextManager] | None
+ConfirmByEmail = Callable[[str, datetime, str], Awaitable[str | None]] | None
+
+
+@contextlib.asynccontextmanager
+async def _guarded(guard: SecretGuard):  # noqa: ANN202
+    if guard is None:
+        yield
+    else:
+        async with guard():
+            yield
 
 
 async def read_access_email(screens: Screens, *, step: str) -> str:

@@ -38,6 +38,9 @@ class Screen(StrEnum):
     LOGIN_REJECTED = "login_rejected"
     INTERSTITIAL = "interstitial"
     CONFIRMATION = "confirmation"
+    IDENTITY_PROMPT = "identity_prompt"
+    EMAIL_CODE = "email_code"
+    EMAIL_LINK = "email_link"
     EMAIL_SAVED = "email_saved"
     TERMS = "terms"
     CONTA_ENROLLED = "conta_digital_enrolled"
@@ -85,6 +88,8 @@ def _interstitials(page: Page) -> list[Locator]:
     for concept in _not_interstitial(page):
         dialogs = dialogs.filter(has_not_text=pattern(concept))
     dialogs = dialogs.filter(has_not=page.get_by_role("checkbox"))
+    # A dialog asking for a password is part of a step (confirming a change), never something to close.
+    dialogs = dialogs.filter(has_not=password_inputs(page))
     return [
         dialogs,
         # OneTrust's banner has no role of its own: its documented ids are the stable handle (third party).
@@ -95,6 +100,11 @@ def _interstitials(page: Page) -> list[Locator]:
 
 def _password(page: Page) -> Locator:
     return page.get_by_label(pattern("password_field")).or_(page.get_by_placeholder(pattern("password_field")))
+
+
+def password_inputs(page: Page | Locator) -> Locator:
+    """Every password input: they have no ARIA role, so their HTML type is the only way to find them all."""
+    return page.locator("input[type=password]")
 
 
 def _email_field(page: Page) -> Locator:
@@ -116,6 +126,9 @@ RECOGNISERS: dict[Screen, Recogniser] = {r.screen: r for r in (
     Recogniser(Screen.INTERSTITIAL, _interstitials),
     Recogniser(Screen.CONFIRMATION, lambda p: [_text(p, "done")],
                negatives=lambda p: [p.get_by_role("checkbox", checked=False)]),
+    Recogniser(Screen.IDENTITY_PROMPT, lambda p: [_dialogs(p).filter(has=password_inputs(p))]),
+    Recogniser(Screen.EMAIL_CODE, lambda p: [_text(p, "confirm_code"), p.get_by_label(pattern("confirm_code"))]),
+    Recogniser(Screen.EMAIL_LINK, lambda p: [_text(p, "confirm_link")]),
     Recogniser(Screen.EMAIL_SAVED, lambda p: [_text(p, "saved")]),
     Recogniser(Screen.TERMS, lambda p: [
         p.get_by_role("heading", name=pattern("terms")),

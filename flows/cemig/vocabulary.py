@@ -85,6 +85,18 @@ WORDINGS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "email_field": (("E-mail", "§4"), ("Email", PV), ("Endereço de e-mail", PV), ("Novo e-mail", PV),
                     ("E-mail de acesso", PV), ("Seu e-mail", PV)),
+    "current_password_field": (
+        ("Senha atual", "§4, §9.5 (left open: a portal may ask for it when the access e-mail changes)"),
+        ("Confirme sua senha", PV), ("Confirme a senha", PV), ("Confirmar senha", PV), ("Digite sua senha", PV),
+        ("Sua senha", PV), ("Senha", "§2.1 (the login form's label)"),
+    ),
+    "new_password_field": (("Nova senha", PV), ("Repita a nova senha", PV), ("Confirme a nova senha", PV),
+                           ("Nova senha de acesso", PV)),
+    "confirm_code": (("digite o código", "§4, §9.5 (left open)"), ("código de confirmação", PV),
+                     ("código enviado", PV), ("informe o código", PV), ("código de verificação", PV),
+                     ("código de segurança", PV)),
+    "confirm_link": (("link enviado", "§4, §9.5 (left open)"), ("link de confirmação", PV),
+                     ("clique no link", PV), ("confirme pelo link", PV), ("link de verificação", PV)),
     "save": (("Salvar", "simulator; §4 (no public source)"), ("Salvar alterações", PV), ("Atualizar", PV),
              ("Gravar", PV), ("Confirmar", PV), ("Alterar", PV)),
     "saved": (

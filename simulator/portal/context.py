@@ -8,6 +8,7 @@ Obstacles are raised as exceptions and turned into responses by the handlers ins
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ class Portal:
     templates: Jinja2Templates
     admin_token: str
     form_token: str
+    outbox: Callable[[bytes, str], None] | None = None
+    """Sends the portal's own e-mails (raw message, recipient); None: the portal sends none."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ SAVE_BUTTONS = (("Salvar", True), ("Salvar alterações", True), ("Atualizar", T
 ACCESS_LINKS = (("Editar dados de acesso", True), ("Dados de acesso", True), ("Alterar dados de acesso", True))
 INTERSTITIALS = ("nps", "lgpd", "update_data", "news")
 CLOSE_WORDINGS = ("Fechar", "Agora não", "Depois", "×", "Mais tarde", "Entendi")
+REAUTH = ("off", "off", "form", "dialog")
 STEPS_DELAYED = ("home", "installations", "access_data_form", "access_data_save", "conta_digital",
                  "adhesion_confirm")
 
@@ -52,6 +53,8 @@ class Perturbation:
     mask_email: bool = False
     scroll_terms: bool = False
     delays: dict[str, float] = field(default_factory=dict)
+    reauth: str = "off"
+    """Saving the access e-mail asks for the current password: "off", in the "form", or in a "dialog"."""
     solvable: bool = True
 
     @classmethod
@@ -87,6 +90,8 @@ class Perturbation:
             mask_email=rng.random() < 0.5,
             scroll_terms=rng.random() < 0.5,
             delays=delays,
+            # Drawn last, so that every other choice of a seed stays what it was before this was added.
+            reauth=rng.choice(REAUTH),
             solvable=solvable,
         )
 

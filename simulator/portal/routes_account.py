@@ -7,6 +7,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from simulator.portal import confirm_email
 from simulator.portal.context import Visit, after_change, enter, home_url, render_visit
 from simulator.portal.models import StoreError, digits
 
@@ -16,6 +17,7 @@ EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Z
 MSG_EMAIL_INVALID = "Informe um e-mail válido."
 MSG_EMAIL_TAKEN = "Este e-mail já está em uso por outro usuário."
 MSG_NOT_FOUND = "Instalação não encontrada para este usuário."
+MSG_REAUTH_WRONG = "Senha atual incorreta."
 
 # The services bar, in the order the new portal's "Serviços essenciais" grid shows them (reference §5).
 SERVICES = (
@@ -106,7 +108,8 @@ async def select_installation(request: Request) -> Response:
 async def access_data_form(request: Request) -> Response:
     """"Editar dados de acesso": the access e-mail."""
     visit = await enter(request, "access_data_form")
-    return render_visit(request, visit, "access_data.html", email=visit.customer.email or "", error=None)
+    return render_visit(request, visit, "access_data.html", email=visit.customer.email or "", error=None,
+                        ask_password=_in_form(visit.scenario.reauth), confirm_dialog=False)
 
 
 @router.post("/DadosAcesso")
@@ -115,16 +118,55 @@ async def access_data_save(request: Request) -> Response:
     visit = await enter(request, "access_data_save")
     form = await request.form()
     email = str(form.get("email") or form.get("Email") or "").strip()
+    asks = visit.scenario.reauth
+    page = {"ask_password": _in_form(asks), "confirm_dialog": False}
     if not EMAIL_RE.match(email):
         return render_visit(request, visit, "access_data.html", email=email, error=MSG_EMAIL_INVALID,
-                            status_code=422)
+                            status_code=422, **page)
+    if asks != "off":
+        current = str(form.get("SenhaAtual") or "")
+        if not current and asks == "dialog":
+            return render_visit(request, visit, "access_data.html", email=email, error=None, ask_password=False,
+                                confirm_dialog=True)
+        if not visit.portal.store.check_password(visit.customer.id, current):
+            visit.portal.store.log_event("current_password_rejected", customer_id=visit.customer.id)
+            return render_visit(request, visit, "access_data.html", email=email, error=MSG_REAUTH_WRONG,
+                                status_code=403, **page)
+    if visit.scenario.confirm_email != "off" and visit.portal.outbox is not None:
+        confirm_email.start(visit.portal.store, visit.portal.outbox, customer_id=visit.customer.id, email=email,
+                            kind=visit.scenario.confirm_email, base_url=str(request.base_url))
+        return render_visit(request, visit, "access_data_confirm.html", email=email,
+                            kind=visit.scenario.confirm_email, error=None)
+    return _change_email(request, visit, email, page)
+
+
+def _change_email(request: Request, visit: Visit, email: str, page: dict) -> Response:
     try:
         visit.portal.store.change_email(visit.customer.id, email)
     except StoreError:
         return render_visit(request, visit, "access_data.html", email=email, error=MSG_EMAIL_TAKEN,
-                            status_code=409)
+                            status_code=409, **page)
     after_change(visit, "access_data_save")
     return render_visit(request, visit, "access_data_saved.html", email=email)
+
+
+@router.post("/DadosAcesso/Confirmar")
+@router.get("/DadosAcesso/Confirmar")
+async def access_data_confirm(request: Request, token: str | None = None) -> Response:
+    """The code typed, or the link followed, that confirms a pending access e-mail."""
+    visit = await enter(request, "access_data_save")
+    if request.method == "POST":
+        token = str((await request.form()).get("Codigo") or "")
+    email = confirm_email.finish(visit.portal.store, visit.customer.id, token or "")
+    if email is None:
+        return render_visit(request, visit, "access_data_confirm.html", email="", kind="code",
+                            error="Código inválido ou expirado.", status_code=422)
+    return _change_email(request, visit, email, {"ask_password": None, "confirm_dialog": False})
+
+
+def _in_form(reauth: str) -> str | None:
+    """Which password field the access-data form itself shows, if any."""
+    return reauth if reauth in {"form", "new_password"} else None
 
 
 @router.get("/DadosContrato")

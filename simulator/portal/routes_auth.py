@@ -117,6 +117,14 @@ async def logout(request: Request) -> Response:
     return response
 
 
+@router.get("/recaptcha/api2/anchor")
+async def recaptcha_anchor(request: Request, k: str = "") -> Response:
+    """The anchor iframe Google serves for a reCAPTCHA v2 checkbox (the site key comes as ``k``)."""
+    portal = portal_of(request)
+    return portal.templates.TemplateResponse(request, "recaptcha_anchor.html",
+                                             {"site_key": k or portal.captcha.site_key})
+
+
 @router.post("/recaptcha/api2/userverify")
 async def checkbox_token(request: Request) -> Response:
     """The checkbox widget asks for a token; in always-fail mode (site-wide) it gets none."""

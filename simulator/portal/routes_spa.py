@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from simulator.portal.context import Visit, after_change, enter, render
 from simulator.portal.models import StoreError
 from simulator.portal.perturb import Perturbation, mask
-from simulator.portal.routes_account import EMAIL_RE, MSG_EMAIL_INVALID, MSG_EMAIL_TAKEN, SERVICES
+from simulator.portal.routes_account import EMAIL_RE, MSG_EMAIL_INVALID, MSG_EMAIL_TAKEN, MSG_REAUTH_WRONG, SERVICES
 
 router = APIRouter()
 ROUTES = ("inicio", "instalacoes", "dados-de-acesso", "conta-digital", "servicos/{slug}")
@@ -91,10 +91,15 @@ async def access_data(request: Request) -> Response:
 @router.post("/portal/api/acesso")
 async def save_access_data(request: Request) -> Response:
     """Change the access e-mail (validated; unique among logins)."""
-    visit, _ = await _visit(request, "access_data_save")
-    email = str((await request.json()).get("email") or "").strip()
+    visit, shake = await _visit(request, "access_data_save")
+    body = await request.json()
+    email = str(body.get("email") or "").strip()
     if not EMAIL_RE.match(email):
         return JSONResponse({"error": MSG_EMAIL_INVALID}, status_code=422)
+    if shake.reauth != "off" and not visit.portal.store.check_password(
+            visit.customer.id, str(body.get("senha_atual") or "")):
+        visit.portal.store.log_event("current_password_rejected", customer_id=visit.customer.id)
+        return JSONResponse({"error": MSG_REAUTH_WRONG}, status_code=403)
     try:
         visit.portal.store.change_email(visit.customer.id, email)
     except StoreError:

@@ -81,6 +81,12 @@ class Scenario(BaseModel):
     delay: Delay | None = None
     faults: list[Fault] | None = None
     session_expiry: SessionExpiry | None = None
+    reauth: Literal["off", "form", "dialog", "new_password"] | None = None
+    """Saving the access e-mail asks for the current password: in the form itself, or in a dialog after
+    "Salvar" (reference §4 and §9.5 leave it open); "new_password" puts a "Nova senha" field in the form
+    instead, where the portal password must never go."""
+    confirm_email: Literal["off", "code", "link"] | None = None
+    """The new access e-mail takes effect only after a code or a link sent to it (simulator.portal.confirm_email)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ class Effective:
     faults: tuple[Fault, ...]
     session_expiry: SessionExpiry | None
     perturb_seed: int = 0
+    reauth: str = "off"
+    confirm_email: str = "off"
 
 
 def site_scenario(store: Store) -> Scenario:
@@ -144,6 +152,8 @@ def effective(store: Store, customer_id: int | None) -> Effective:
         faults=tuple(pick("faults", [])),  # type: ignore[arg-type]
         session_expiry=pick("session_expiry", None),  # type: ignore[arg-type]
         perturb_seed=int(pick("perturb_seed", 0)),  # type: ignore[arg-type]
+        reauth=str(pick("reauth", "off")),
+        confirm_email=str(pick("confirm_email", "off")),
     )
 
 

@@ -18,7 +18,7 @@ from flows.base import AdhesionRequest, ChallengePolicy, RetryPolicy
 from flows.cemig.flow import CemigFlow
 from flows.cemig.vocabulary import denied
 from flows.errors import FlowError, PortalChanged
-from simulator.portal.perturb import Perturbation
+from simulator.portal.perturb import REAUTH, Perturbation
 from tests.aio import run_async
 from tests.factories import make_cpf
 
@@ -29,12 +29,14 @@ CONCURRENCY = 3
 
 
 def server_rendered_scenario(family: str, seed: int) -> dict:
-    """The obstacles a seed adds to the server-rendered families: a post-login modal, a slow step."""
+    """The obstacles a seed adds to the server-rendered families: a post-login modal, a slow step, the current
+    password asked for when the access e-mail is saved."""
     rng = random.Random(seed)
     scenario: dict = {"variant": family, "post_login_modal": rng.random() < 0.5}
     if rng.random() < 0.5:
         scenario["delay"] = {"seconds": round(rng.uniform(0.2, 1.5), 2),
                              "step": rng.choice(["home", "conta_digital", "access_data_form", "adhesion_terms"])}
+    scenario["reauth"] = rng.choice(REAUTH)  # drawn last: the earlier draws of a seed stay what they were
     return scenario
 
 

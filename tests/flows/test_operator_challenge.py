@@ -23,7 +23,8 @@ def run_with_operator(browser_settings, simulator, *, operator_acts: bool, wait_
     async def operator(context) -> None:
         # A person in front of the visible browser: waits for the challenge and ticks it.
         page = context.pages[0] if context.pages else await context.wait_for_event("page")
-        box = page.get_by_label("Não sou um robô")
+        # reCAPTCHA v2 as Google serves it: the checkbox is inside the anchor iframe.
+        box = page.frame_locator("iframe[title='reCAPTCHA']").get_by_role("checkbox", name="Não sou um robô")
         await box.wait_for(timeout=15_000)
         if reloads:  # the person reloads the page first: what the bot typed is gone
             await expect(page.get_by_label("Senha", exact=True)).not_to_have_value("", timeout=15_000)

@@ -34,7 +34,8 @@ def test_the_whole_manual_process(simulator, page: Page, variant):
     accept_cookies(page)
     page.get_by_label("CPF, CNPJ ou e-mail", exact=True).fill("123.456.789-09")
     page.get_by_label("Senha", exact=True).fill(customer.password)
-    page.get_by_role("checkbox", name="Não sou um robô").check()
+    # reCAPTCHA v2 as Google serves it: the checkbox lives in the anchor iframe.
+    page.frame_locator("iframe[title='reCAPTCHA']").get_by_role("checkbox", name="Não sou um robô").check()
     # The reCAPTCHA contract: the token lands in the hidden g-recaptcha-response textarea.
     expect(page.locator("textarea[name='g-recaptcha-response']")).to_have_value(re.compile(r"^03A"))
     page.get_by_role("button", name="Entrar").click()
@@ -105,9 +106,10 @@ def test_always_fail_captcha_in_the_browser(simulator, page: Page):
     customer = simulator.add_customer()
     page.goto(simulator.login_url)
     accept_cookies(page)
-    box = page.get_by_role("checkbox", name="Não sou um robô")
+    anchor = page.frame_locator("iframe[title='reCAPTCHA']")
+    box = anchor.get_by_role("checkbox", name="Não sou um robô")
     box.check(force=True)  # the widget unticks itself when the check fails, so check() cannot confirm it
-    expect(page.get_by_text("Falha na verificação. Tente novamente.")).to_be_visible()
+    expect(anchor.get_by_text("Falha na verificação. Tente novamente.")).to_be_visible()
     expect(box).not_to_be_checked()
     page.get_by_label("CPF, CNPJ ou e-mail", exact=True).fill("12345678909")
     page.get_by_label("Senha", exact=True).fill(customer.password)

@@ -120,8 +120,11 @@ def test_site_checkbox_captcha_shows_the_widget_on_the_login_page(simulator):
     simulator.admin.set_scenario({"captcha": "checkbox"})
     with simulator.http() as client:
         page = client.get("/Login")
-    assert "Não sou um robô" in page.text
-    assert f'data-sitekey="{simulator.site_key}"' in page.text
+        anchor = client.get(f"/recaptcha/api2/anchor?ar=1&k={simulator.site_key}&hl=pt-BR&size=normal")
+    # As Google serves it: the site key on the page, the checkbox in the anchor iframe, the response textarea.
+    assert f'data-sitekey="{simulator.site_key}"' in page.text and 'title="reCAPTCHA"' in page.text
+    assert 'name="g-recaptcha-response"' in page.text and "Não sou um robô" not in page.text
+    assert anchor.status_code == 200 and "Não sou um robô" in anchor.text and 'role="checkbox"' in anchor.text
 
 
 def test_always_fail_never_yields_a_valid_token(simulator):
