@@ -84,8 +84,10 @@ def test_two_workers_with_separate_folders_share_bills_artifacts_and_reports(pos
         for worker in workers:
             if worker.poll() is None:
                 _stop(worker)
+    # Which worker stored or sent what depends on timing (one may take every shard first); the proof of
+    # sharing is below: every blob is read back through each worker's own settings and data folder.
     logs = [(tmp_path / f"worker-{i}.log").read_text() for i in range(2)]
-    assert all('"bill_stored"' in log for log in logs), "both workers stored bills"
+    assert any('"bill_stored"' in log for log in logs) and all('"service_started"' in log for log in logs)
 
     contexts = [AppContext(settings=load_settings(env)) for env in envs]
     try:
