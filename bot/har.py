@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from bot.adhesion import AdhesionOptions, UnitOutcome, adhere_units
 from bot.scrub import scrub_bytes
+from bot.workdir import browser_root
 from config.context import AppContext
 from storage.engine import session_scope
 from storage.units import get_unit, portal_password
@@ -76,7 +77,8 @@ def record_unit(app: AppContext, unit_ref: str, out: Path) -> UnitOutcome:
         unit_id = unit.id or 0
         login = unit.portal_login or ""
         secrets = [s for s in (portal_password(unit=unit, keys=app.keys()), login, format_document(login)) if s]
-    with tempfile.TemporaryDirectory(prefix="faturas-har-") as tmp:
+    # The raw recording holds the login request until it is scrubbed: keep it in the private browser folder.
+    with tempfile.TemporaryDirectory(prefix="har-", dir=browser_root(app.settings.data_dir)) as tmp:
         raw = Path(tmp) / "recording.har"
         options = AdhesionOptions(concurrency=1, attempts=1, backoff_s=app.settings.adhesion_backoff_s,
                                   record_har=raw)

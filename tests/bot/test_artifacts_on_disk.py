@@ -98,3 +98,21 @@ def test_sigkill_after_login_leaves_no_password_and_stale_folders_are_removed(bo
     assert process.returncode == 0, output[-3000:]
     assert [p for p in browser_root.iterdir() if p.is_dir()] == []
     assert _files_holding(tmp_path, _needles()) == []
+
+
+def test_a_recorded_har_is_scrubbed_and_leaves_nothing_behind(bot_app, simulator, tmp_path):
+    import zipfile
+
+    from bot.har import record_unit
+
+    customer = simulator.add_customer(password=PASSWORD)
+    unit_id = add_unit(bot_app, customer)
+    out = tmp_path / "fixture.har.zip"
+    outcome = record_unit(bot_app, str(unit_id), out)
+    assert not outcome.failed, outcome.message
+    with zipfile.ZipFile(out) as archive:
+        recording = archive.read("recording.har")
+    assert b'"request"' in recording and not any(needle in recording for needle in _needles())
+    browser_root = bot_app.settings.data_dir / "browser"
+    assert [p.name for p in browser_root.iterdir()] == []  # the raw HAR and the run folder are gone
+    assert _files_holding(tmp_path, _needles()) == []
