@@ -358,8 +358,10 @@ async def _email_field(screens: Screens, step: str) -> Locator:
     field = await pick(screens, page.get_by_role("textbox", name=pattern("email_field")).or_(
         page.get_by_placeholder(pattern("email_field"))), step=step, purpose="find the e-mail field",
         required=False, timeout_s=1)
-    if field is None:  # structure: the only text field of a form headed "e-mail"
-        field = await pick(screens, page.get_by_role("textbox"), step=step, purpose="find the e-mail field")
+    if field is None:  # structure: the only text field of a form headed "e-mail" (a password field is none:
+        # Playwright counts it as a textbox, and the form may ask for the current password beside the e-mail)
+        text_fields = page.get_by_role("textbox").and_(page.locator(":not(input[type=password])"))
+        field = await pick(screens, text_fields, step=step, purpose="find the e-mail field")
     return field  # type: ignore[return-value]
 
 
