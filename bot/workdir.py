@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from multiprocessing import forkserver
 from pathlib import Path
 
 import structlog
@@ -90,6 +91,11 @@ async def driver_tmpdir(folder: Path) -> AsyncIterator[None]:
     way to set it; the change is undone as soon as the driver is up. The lock is taken off the event loop,
     so two runs in one process (or one loop) take turns instead of deadlocking.
     """
+    # Other threads of this process must not see the change: Python's tempfile caches its folder on first
+    # use (a run folder, removed later, would become every thread's temporary folder), and a fork server
+    # started now would keep it (its socket path would also be too long). Both are settled first.
+    tempfile.gettempdir()
+    forkserver.ensure_running()
     await asyncio.to_thread(_DRIVER_ENV_LOCK.acquire)
     before = os.environ.get("TMPDIR")
     os.environ["TMPDIR"] = str(folder / "tmp")
