@@ -21,10 +21,9 @@ from playwright.async_api import Error as PlaywrightError
 
 from flows.base import ChallengePolicy, StepHook
 from flows.cemig import intents
-from flows.cemig.controls import click, pick
 from flows.cemig.flow import CemigFlow, _Progress
 from flows.cemig.screens import RECOGNISERS, Screen, Screens, interstitial, loading
-from flows.cemig.vocabulary import fold, pattern
+from flows.cemig.vocabulary import fold
 from flows.errors import PortalUnavailable
 
 log = structlog.get_logger(__name__)
@@ -128,20 +127,8 @@ async def _walk(flow: CemigFlow, screens: Screens, credentials: _Credentials, ch
 
 
 async def open_installation_list(screens: Screens, *, step: str = "list_installations") -> None:
-    """Open "Minhas instalações" / "Trocar Unidade Consumidora" (as intents.select_installation does)."""
-    page = screens.page
-    switch = (page.get_by_role("link", name=pattern("switch_installation"))
-              .or_(page.get_by_role("button", name=pattern("switch_installation"))))
-    target = await pick(screens, switch, step=step, purpose="switch installation",
-                        prefer=re.compile(r"Trocar", re.I), required=False, timeout_s=2)
-    if target is None:
-        dropdown = await pick(screens, page.get_by_role("button", expanded=False, name=re.compile(r"\d{10}")),
-                              step=step, purpose="open the installation dropdown")
-        await click(screens, dropdown, step=step)  # type: ignore[arg-type]
-        target = await pick(screens, switch, step=step, purpose="switch installation",
-                            prefer=re.compile(r"Trocar", re.I))
-    await click(screens, target, step=step)  # type: ignore[arg-type]
-    await intents.settle(screens, {Screen.INSTALLATIONS}, step=step)
+    """Open the installation list, as intents.select_installation does."""
+    await intents.open_installation_list(screens, step=step)
 
 
 async def _read_list(screens: Screens, step: str = "list_installations") -> list[ListedInstallation]:

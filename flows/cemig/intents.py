@@ -381,8 +381,8 @@ async def shows_installation(screens: Screens, code: str) -> bool:
     return bool(await shown.count())
 
 
-async def select_installation(screens: Screens, code: str, *, step: str = "select_installation") -> Observation:
-    """Make `code` the current installation: "Trocar"/"Minhas instalações", search or pick it, back home."""
+async def open_installation_list(screens: Screens, *, step: str) -> None:
+    """Open "Minhas instalações" / "Trocar Unidade Consumidora" and wait for the list (selection, discovery)."""
     page = screens.page
     switch = (page.get_by_role("link", name=pattern("switch_installation"))
               .or_(page.get_by_role("button", name=pattern("switch_installation"))))
@@ -397,6 +397,12 @@ async def select_installation(screens: Screens, code: str, *, step: str = "selec
                             prefer=re.compile(r"Trocar", re.I))
     await click(screens, target, step=step)  # type: ignore[arg-type]
     await settle(screens, {Screen.INSTALLATIONS}, step=step)
+
+
+async def select_installation(screens: Screens, code: str, *, step: str = "select_installation") -> Observation:
+    """Make `code` the current installation: "Trocar"/"Minhas instalações", search or pick it, back home."""
+    await open_installation_list(screens, step=step)
+    page = screens.page
     search = page.get_by_label(pattern("installation_search")).or_(
         page.get_by_placeholder(pattern("installation_search"))).and_(
             page.get_by_role("textbox").or_(page.get_by_role("searchbox")))
