@@ -1,6 +1,7 @@
 """Mail throughput of `faturas run` with 1, 2 and 3 workers on PostgreSQL, through Dovecot and SMTP.
 
     .venv/bin/python bench/service_workers.py --bills 600 --workers 1 2 3 [--repeat 5]
+    .venv/bin/python bench/service_workers.py --workers 1 2 --repeat 5 --blobs database --separate-folders
 
 For each worker count: a fresh PostgreSQL database, `--bills` bill e-mails delivered to a real Dovecot
 and parked in a Staging folder, N `faturas run` processes started together and registered (their
@@ -9,7 +10,9 @@ with one UID MOVE; the clock runs from that move until every bill is stored, for
 SMTP server) and its message settled; `--arrival live` delivers over LMTP during the run instead. Rounds
 over the worker counts are interleaved (`--repeat`) and medians compared: this machine's speed drifts.
 Prints bills/s and the speed-up over one worker (target on this 2-core machine: 2 workers ≥ 1.6× one).
-Must run as root (Dovecot's users).
+`--blobs database` keeps every blob in PostgreSQL; with `--separate-folders` each worker gets its own data
+folder, so nothing is shared but PostgreSQL (the production layout of issue 19). Must run as root (Dovecot's
+users).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sqlmodel import func, select  # noqa: E402
 
 from config.logs import configure_logging  # noqa: E402
 from storage import migrate  # noqa: E402
+from storage.blob_models import StoredBlob  # noqa: E402
 from storage.engine import make_engine, session_scope  # noqa: E402
 from storage.mail_models import Forward, MailMessage  # noqa: E402
 from storage.models import Worker  # noqa: E402
@@ -47,7 +51,8 @@ STAGING = "Staging"
 
 
 def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpServer, pg: PostgresServer,
-             work: Path, logs: Path | None, arrival: str) -> tuple[float, float, float]:
+             work: Path, logs: Path | None, arrival: str, blobs: str = "file",
+             separate_folders: bool = False) -> tuple[float, float, float]:
     dovecot.reset()
     smtp.clear()
     if arrival == "staged":  # delivered now, out of the workers' sight, and moved into INBOX at the start
@@ -72,12 +77,19 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
            "FATURAS_IMAP_PORT": str(dovecot.imap_port), "FATURAS_IMAP_TLS": "none", "FATURAS_IMAP_USER": USER,
            "FATURAS_IMAP_PASSWORD": PASSWORD, "FATURAS_SMTP_HOST": smtp.host, "FATURAS_SMTP_PORT": str(smtp.port),
            "FATURAS_SMTP_TLS": "none", "FATURAS_DKIM_POLICY": "off", "FATURAS_MAIL_POLL_INTERVAL_S": "1",
-           "FATURAS_OUTBOX_INTERVAL_S": "1", "FATURAS_ADHESION_INTERVAL_S": "3600"}
+           "FATURAS_OUTBOX_INTERVAL_S": "1", "FATURAS_ADHESION_INTERVAL_S": "3600",
+           "FATURAS_BLOBS_BACKEND": blobs}
     launched = time.monotonic()
     outputs = [(logs / f"workers-{workers}-{n}.jsonl").open("wb") if logs else subprocess.DEVNULL
                for n in range(workers)]
-    processes = [subprocess.Popen([sys.executable, "-m", "cli", "run"], env=env, cwd=ROOT,
-                                  stdout=out, stderr=out) for out in outputs]
+
+    def worker_env(n: int) -> dict[str, str]:
+        if not separate_folders:
+            return env
+        return {**env, "FATURAS_DATA_DIR": str(work / f"data-{workers}-{n}")}
+
+    processes = [subprocess.Popen([sys.executable, "-m", "cli", "run"], env=worker_env(n), cwd=ROOT,
+                                  stdout=out, stderr=out) for n, out in enumerate(outputs)]
     total = len(messages)
     try:
         while True:  # every worker up and registered, the mailbox still empty: start-up is not throughput
@@ -109,6 +121,11 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
         elapsed = time.monotonic() - started
         startup = started - launched
         bench_cpu = time.process_time() - bench_cpu
+        if blobs == "database":  # the PDFs really went to the database, not to a worker's folder
+            with session_scope(engine) as session:
+                stored = session.exec(select(func.count()).select_from(StoredBlob)).one()
+            if stored < total:
+                raise SystemExit(f"{workers} worker(s): {stored} blobs in the database for {total} bills")
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -129,9 +146,15 @@ def main() -> None:
                         help="staged: every bill moved into INBOX at once when the workers are up (the clock then "
                              "measures processing alone); live: delivered over LMTP while they run")
     parser.add_argument("--repeat", type=int, default=1, help="rounds over the worker counts; medians are compared")
+    parser.add_argument("--blobs", choices=("file", "database"), default="file",
+                        help="where the workers keep PDFs and artifacts (FATURAS_BLOBS_BACKEND)")
+    parser.add_argument("--separate-folders", action="store_true",
+                        help="one data folder per worker: nothing shared but PostgreSQL (use with --blobs database)")
     parser.add_argument("--logs", type=Path, default=None,
                         help="keep each worker's JSON log (level info) in this folder, to see who did what")
     args = parser.parse_args()
+    if args.separate_folders and args.blobs == "file":
+        parser.error("--separate-folders needs a shared blob backend: add --blobs database")
     configure_logging(fmt="json", level="warning")
     months = max(1, args.bills // UNITS)
     cycles = [f"{2024 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(1, months + 1)]
@@ -145,13 +168,14 @@ def main() -> None:
     if args.logs:
         args.logs.mkdir(parents=True, exist_ok=True)
     try:
-        print(f"machine: {os.cpu_count()} cores; {len(messages)} bills for {UNITS} units; PostgreSQL")
+        print(f"machine: {os.cpu_count()} cores; {len(messages)} bills for {UNITS} units; PostgreSQL; "
+              f"blobs {args.blobs}; {'one data folder per worker' if args.separate_folders else 'one data folder'}")
         print("round  workers  startup_s  seconds  bills_per_s  bench_cpu_s")
         rates: dict[int, list[float]] = {n: [] for n in args.workers}
         for round_ in range(1, args.repeat + 1):  # interleaved: this machine's speed drifts within minutes
             for workers in args.workers:
                 startup, seconds, bench_cpu = run_once(workers, messages, dovecot, smtp, pg, work, args.logs,
-                                                       args.arrival)
+                                                       args.arrival, args.blobs, args.separate_folders)
                 rates[workers].append(len(messages) / seconds)
                 print(f"{round_:>5}  {workers:>7}  {startup:>9.1f}  {seconds:>7.1f}  {rates[workers][-1]:>11.1f}  "
                       f"{bench_cpu:>11.1f}", flush=True)
