@@ -49,7 +49,8 @@ _CLASSES = (
     "Consumo Próprio",
 )
 _MODALITY_START = re.compile(r"\b(?:Convencional|Tarifa\s+Branca|Branca|THS|Horária|Horo-?sazonal|Verde|Azul)\b")
-_CLASS_HEADER = re.compile(r"(?m)^.*\bClasse\s+Subclasse\s+Modalidade\s+Tarif[áa]ria\b.*$")
+_CLASS_HEADER = re.compile(r"Classe(?<!\wClasse)\s+Subclasse\s+Modalidade\s+Tarif[áa]ria\b")
+"""Starts with a literal, so it is found by a fast scan; `classification` widens the match to its line."""
 _READING_LABELS = re.compile(r"\s*Anterior\s+Atual\s+N[ºo°]\s+de\s+dias\s+Pr[óo]xima\s*$")
 _SUPPLY = {"monofásico": "monofasico", "bifásico": "bifasico", "trifásico": "trifasico"}
 _SUPPLY_LINE = re.compile(
@@ -214,7 +215,8 @@ def classification(text: str, reference_month: str | None) -> Classification:
     label = _CLASS_HEADER.search(text)
     if label is None:
         return Classification()
-    following = text[label.end() :].lstrip("\n").split("\n")
+    line_end = text.find("\n", label.end())
+    following = (text[line_end:] if line_end >= 0 else "").lstrip("\n").split("\n")
     values = _READING_LABELS.sub("", following[0]) if following else ""
     tariff_class, subclass, modality = _split_class_line(values)
     supply_line = following[1] if len(following) > 1 else ""
@@ -363,18 +365,26 @@ def holder_name(text: str) -> str | None:
 
 
 _READING_BASIS = (
-    ("estimated", re.compile(r"(?i)leitura\s+estimada|consumo\s+estimado")),
-    ("informed", re.compile(r"(?i)leitura\s+informada|auto\s*-?\s*leitura")),
-    ("average", re.compile(r"(?i)(?:faturad[oa]|calculad[oa]|cobrad[oa])\s+(?:pela|por|na)\s+m[ée]dia"
-                           r"|consumo\s+m[ée]dio\s+faturado|leitura\s+n[ãa]o\s+realizada")),
+    ("estimated", (r"leitura\s+estimada", r"consumo\s+estimado")),
+    ("informed", (r"leitura\s+informada", r"auto\s*-?\s*leitura")),
+    ("average", (r"faturad[oa]\s+(?:pela|por|na)\s+m[ée]dia", r"calculad[oa]\s+(?:pela|por|na)\s+m[ée]dia",
+                 r"cobrad[oa]\s+(?:pela|por|na)\s+m[ée]dia", r"consumo\s+m[ée]dio\s+faturado",
+                 r"leitura\s+n[ãa]o\s+realizada")),
 )
 """What a bill says when its consumption was not read from the meter (the issue's "média", "leitura
-informada"; cemig-bill-layout.md shows only the regular "Leitura realizada conforme calendário")."""
+informada"; cemig-bill-layout.md shows only the regular "Leitura realizada conforme calendário").
+
+Each wording is its own pattern, matched against the lower-cased text: a pattern that starts with a literal
+is found by a fast scan, while a case-insensitive alternation is tried at every position of the bill
+(about 0.3 ms a bill, a fifth of the parse)."""
+_READING_BASIS_PATTERNS = tuple((basis, tuple(re.compile(wording) for wording in wordings))
+                                for basis, wordings in _READING_BASIS)
 
 
 def reading_basis(text: str) -> str | None:
     """``estimated``, ``informed`` or ``average`` when the bill says its consumption was not read; else None."""
-    for basis, pattern in _READING_BASIS:
-        if pattern.search(text):
+    lowered = text.lower()
+    for basis, patterns in _READING_BASIS_PATTERNS:
+        if any(pattern.search(lowered) for pattern in patterns):
             return basis
     return None

@@ -25,7 +25,8 @@ LAYOUTS_2026 = (NF3E_2026, CEMIG_2026)
 
 _ISSUER = re.compile(r"CEMIG DISTRIBUI[ÇC][ÃA]O|06\.981\.180/0001-16|06981180000116")
 _DANF3E = re.compile(r"DOCUMENTO AUXILIAR DA NOTA FISCAL DE ENERGIA EL[ÉE]TRICA ELETR[ÔO]NICA|chave de acesso:")
-_PRE_NF3E = re.compile(r"S[ÉE]RIE\s+U\b|\bPTA\s+N[ºo°]")
+_PRE_NF3E = (re.compile(r"S[ÉE]RIE\s+U\b"), re.compile(r"PTA(?<!\wPTA)\s+N[ºo°]"))
+"""Two patterns rather than one alternation: each starts with a literal and is found by a fast scan."""
 # The new code's label; capitalised, unlike "unidade consumidora" in the older bills' free text.
 _UC_2026 = re.compile(
     r"N\.?\s*[ºo°]\s*DA\s+UNIDADE\s+CONSUMIDORA|UNIDADE\s+CONSUMIDORA|Unidade\s+Consumidora\s*:?\s*[\d.\-]{9,}"
@@ -39,8 +40,18 @@ _TEXT_LABELS = (
 )
 _INSTALLATION_LABEL = re.compile(r"N[ºo°]\s*DA\s*INSTALA[ÇC][ÃA]O")
 _HEADER_YEAR = re.compile(rf"(?<![\w/]){MONTH}/(\d{{4}})\s+\d{{2}}/\d{{2}}/\d{{4}}\s+{MONEY}")
-_TOTAL_WITH_TAXES = re.compile(rf"(?m)^\s*TOTAL\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s*$")
+_TOTAL_WITH_TAXES = re.compile(rf"(?m)TOTAL\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s*$")
+"""Led by nothing but blanks on its line (`_leads_its_line`): checked apart, so the search starts on a literal."""
 _FISCO_TAX_LINE = re.compile(rf"(?m)^\s*(?:ICMS|PASEP|COFINS)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s*$")
+
+
+def _leads_its_line(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether `pattern` matches somewhere with only blanks before it on its line (`(?m)^\\s*` + pattern)."""
+    for match in pattern.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if not text[line_start : match.start()].strip():
+            return True
+    return False
 
 
 def is_cemig(text: str) -> bool:
@@ -81,10 +92,10 @@ def detect_layout(text: str) -> str:
         if all(label.search(text) for label in _TEXT_LABELS):
             return NF3E_2026
         return CEMIG_2026
-    if _PRE_NF3E.search(text) and "chave de acesso" not in text:
+    if any(pattern.search(text) for pattern in _PRE_NF3E) and "chave de acesso" not in text:
         return PRE_NF3E
     if _DANF3E.search(text):
-        if _TOTAL_WITH_TAXES.search(text) or _FISCO_TAX_LINE.search(text):
+        if _leads_its_line(_TOTAL_WITH_TAXES, text) or _FISCO_TAX_LINE.search(text):
             return NF3E_2024
         return NF3E_2023
     raise BillUnparseable("a CEMIG document, but not in any known bill layout")

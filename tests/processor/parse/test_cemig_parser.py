@@ -305,3 +305,33 @@ def test_the_uc_label_in_a_2024_table_layout_is_the_2026_danf3e():
 def test_a_2026_bill_in_the_2024_layout_still_parses():
     text = NF3E_2024.replace("AGO/2024 09/09/2024", "AGO/2026 09/09/2026")
     assert parse_cemig(text).reference_month == "2026-08"
+
+
+@pytest.mark.parametrize(("sentence", "basis"), [
+    ("Consumo faturado pela média dos últimos 12 meses", "average"),
+    ("CONSUMO FATURADO PELA MÉDIA", "average"),
+    ("Valor calculado por media", "average"),
+    ("LEITURA NÃO REALIZADA - IMPEDIMENTO DE ACESSO", "average"),
+    ("Leitura estimada", "estimated"),
+    ("CONSUMO ESTIMADO", "estimated"),
+    ("Auto-leitura", "informed"),
+    ("LEITURA INFORMADA PELO CLIENTE", "informed"),
+    ("Leitura realizada conforme calendário", None),
+])
+def test_the_reading_basis_is_read_in_any_casing(sentence: str, basis: str | None) -> None:
+    from processor.parse.cemig.fields import reading_basis
+
+    assert reading_basis(f"Histórico de Consumo\n{sentence}\nTOTAL 1,00") == basis
+
+
+def test_the_2024_total_row_counts_only_when_it_leads_its_line() -> None:
+    # `(?m)^\s*TOTAL …`, searched from its literal: blanks before TOTAL are fine, anything else is not.
+    from processor.parse.cemig.layouts import _TOTAL_WITH_TAXES, _leads_its_line
+
+    row = "TOTAL 167,80 25,71 102,19 18,39"
+    assert _leads_its_line(_TOTAL_WITH_TAXES, f"Itens\n{row}\nBandeira")
+    assert _leads_its_line(_TOTAL_WITH_TAXES, f"Itens\n  \t{row}")
+    assert _leads_its_line(_TOTAL_WITH_TAXES, row)
+    assert not _leads_its_line(_TOTAL_WITH_TAXES, f"Itens\nSUB{row}\nBandeira")
+    assert not _leads_its_line(_TOTAL_WITH_TAXES, f"Itens\nValor {row}")
+    assert _leads_its_line(_TOTAL_WITH_TAXES, f"Valor {row}\n{row}")
