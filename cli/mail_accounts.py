@@ -7,7 +7,7 @@ from rich.console import Console
 
 from cli.support import app_context
 from processor.config import OAuthSettings
-from processor.oauth import finish_device_flow, start_device_flow
+from processor.oauth import finish_device_flow, start_device_flow, token_location
 from processor.oauth_browser import authorize_in_browser
 from storage.errors import ConfigurationError
 
@@ -44,12 +44,12 @@ def authorize(ctx: typer.Context,
     app.keys()  # fail now, not after the operator approved, when there is no key ring
     if browser:
         authorize_in_browser(oauth, show=lambda url: console.print(f"Open {url}", highlight=False, soft_wrap=True))
-        console.print(f"authorized: mail account {name} (refresh token stored encrypted in {oauth.token_file})",
+        console.print(f"authorized: mail account {name} (refresh token stored encrypted in {token_location(oauth)})",
                       highlight=False)
         return
     code = start_device_flow(oauth)
     console.print(f"Open {code.verification_uri_complete or code.verification_uri} and enter the code "
                   f"{code.user_code} (valid {code.expires_in // 60} min).", highlight=False)
     finish_device_flow(oauth, code)
-    console.print(f"authorized: mail account {name} (refresh token stored encrypted in {oauth.token_file})",
+    console.print(f"authorized: mail account {name} (refresh token stored encrypted in {token_location(oauth)})",
                   highlight=False)

@@ -293,7 +293,7 @@ def load_settings(environ: dict[str, str] | None = None, config_path: Path | Non
     values["mail"] = load_mail_settings(data, env, path,
                                         inbox_domain=str(values.get("inbox_domain") or "faturas.example.com"),
                                         data_dir=data_dir, key_file=Path(values["key_file"]).expanduser(),
-                                        secret_keys=values["secret_keys"])
+                                        secret_keys=values["secret_keys"], database_url=str(values["database_url"]))
     values["captcha_solver_key"] = env.get("FATURAS_CAPTCHA_SOLVER_KEY") or None
     values["blobs_s3_secret_access_key"] = env.get("FATURAS_BLOBS_S3_SECRET_ACCESS_KEY") or None
     try:

@@ -101,6 +101,8 @@ class _Secrets:
     token_dir: Path
     key_file: Path
     secret_keys: str | None
+    token_database: str | None = None
+    """The database URL when it is PostgreSQL: there the token state is shared by every worker."""
 
     def oauth(self, table: dict[str, Any], where: str, token_file: Path) -> dict[str, Any]:
         """An `oauth` table ready for OAuthSettings: the secret file read, the token file and keys added."""
@@ -111,7 +113,8 @@ class _Secrets:
             if not path.exists():
                 raise ConfigurationError(f"{where}.oauth.client_secret_file: {path} does not exist")
             table["client_secret"] = path.read_text(encoding="utf-8").strip()
-        return {**table, "token_file": token_file, "key_file": self.key_file, "secret_keys": self.secret_keys}
+        return {**table, "token_file": token_file, "key_file": self.key_file, "secret_keys": self.secret_keys,
+                "token_database": self.token_database}
 
 
 def _token_name(kind: str, name: object) -> str:
@@ -140,13 +143,15 @@ def _env_table(env: dict[str, str], prefix: str, keys: tuple[str, ...]) -> dict[
 
 def load_mail_settings(data: dict[str, Any], env: dict[str, str], path: Path | None, *,
                        inbox_domain: str, data_dir: Path | None = None, key_file: Path | None = None,
-                       secret_keys: str | None = None) -> MailSettings:
+                       secret_keys: str | None = None, database_url: str | None = None) -> MailSettings:
     """Build MailSettings from the TOML `[mail]` table and the environment; ConfigurationError names the source.
 
-    `data_dir` and the key ring's location are needed by OAuth accounts (their encrypted token files).
+    `data_dir` and the key ring's location are needed by OAuth accounts (their encrypted token files);
+    `database_url`, when it is PostgreSQL, takes the token state instead of the files.
     """
+    shared = database_url if database_url and database_url.startswith("postgresql") else None
     secrets = (_Secrets(token_dir=data_dir / "oauth", key_file=key_file or data_dir / "keys" / "faturas.key",
-                        secret_keys=secret_keys) if data_dir is not None else None)
+                        secret_keys=secret_keys, token_database=shared) if data_dir is not None else None)
     table = data.get("mail") or {}
     if not isinstance(table, dict):
         raise ConfigurationError(f"{path}: mail must be a table ([mail])")

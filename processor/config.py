@@ -34,7 +34,9 @@ class OAuthSettings(_Frozen):
     """How an `auth = "xoauth2"` mailbox or relay gets its access tokens (see processor.oauth).
 
     The refresh token is not configured here: `faturas mail accounts authorize NAME` obtains it and keeps it
-    encrypted with the key ring in `token_file`, which the settings loader places in the data folder.
+    encrypted with the key ring in `token_file`, which the settings loader places in the data folder, or, when
+    the database is PostgreSQL (workers that may share nothing but it), in its `oauth_token` table
+    (`token_database`), so that every worker uses one token state.
     """
 
     provider: OAuthProvider = "generic"
@@ -50,6 +52,8 @@ class OAuthSettings(_Frozen):
     """Scopes asked for at authorization; google and microsoft default to their IMAP+SMTP scopes."""
     tenant: str = "common"
     token_file: Path
+    token_database: SecretStr | None = None
+    """The PostgreSQL URL whose `oauth_token` table holds the token state instead of `token_file`."""
     key_file: Path
     secret_keys: SecretStr | None = None
     refresh_margin_s: float = Field(default=60.0, ge=0)

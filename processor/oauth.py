@@ -5,7 +5,10 @@ with the key ring (Fernet, like every stored secret), the refresh token, the cur
 expiry, and a state: `ok`, or `mailbox_auth_expired` once the provider refused the refresh token. That state
 is kept so later passes skip the account without asking the provider again (no crash loop, no hammering),
 until `faturas mail accounts authorize NAME` stores a new refresh token. Refreshes take a file lock, so two
-processes over one data folder never spend one rotating refresh token twice.
+processes over one data folder never spend one rotating refresh token twice. On PostgreSQL the state is a
+row of `oauth_token` instead (`token_database`), under an advisory lock: workers on separate machines then
+share one refresh token rather than each holding a copy that the provider's rotation makes stale. A token
+file found in the data folder is imported into the row on first use.
 
     access_token(oauth, account=…)               → a token valid for at least `refresh_margin_s`
     access_token(oauth, account=…, force=True)   → a new one (after the server refused the current one)
@@ -24,13 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import sqlalchemy as sa
 import structlog
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.pool import NullPool
 
 from processor.config import MailSettings, OAuthSettings
 from processor.errors import MailboxAuthExpired, MailboxUnavailable
 from storage.errors import ConfigurationError, FaturasError
+from storage.models import utcnow
+from storage.oauth_models import OAuthToken
 from storage.secrets import KeyRing, load_key_ring
 
 log = structlog.get_logger(__name__)
@@ -80,28 +88,85 @@ def _keys(oauth: OAuthSettings) -> KeyRing:
     return load_key_ring(env_keys=secret, key_file=oauth.key_file)
 
 
+def token_name(oauth: OAuthSettings) -> str:
+    """The account's name in the token store: its token file's name without `.token` (`imap-main`)."""
+    return oauth.token_file.stem
+
+
+def token_location(oauth: OAuthSettings) -> str:
+    """Where the token state is kept, for messages: the table or the file."""
+    return (f"the database (table oauth_token, row {token_name(oauth)})" if oauth.token_database is not None
+            else str(oauth.token_file))
+
+
+@contextmanager
+def _database(oauth: OAuthSettings) -> Iterator[sa.Engine]:
+    """An engine on the token database for one operation (no pool kept between passes)."""
+    assert oauth.token_database is not None
+    engine = sa.create_engine(oauth.token_database.get_secret_value(), poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+_TABLE = OAuthToken.__table__  # type: ignore[attr-defined]
+
+
+def _read_payload(oauth: OAuthSettings) -> str | None:
+    """The encrypted state: the row (importing the data folder's token file when there is no row yet), or the file."""
+    if oauth.token_database is None:
+        return oauth.token_file.read_text(encoding="ascii").strip() if oauth.token_file.exists() else None
+    with _database(oauth) as engine, engine.connect() as connection:
+        payload = connection.execute(sa.select(_TABLE.c.payload).where(_TABLE.c.name == token_name(oauth))
+                                     ).scalar_one_or_none()
+    if payload is None and oauth.token_file.exists():
+        payload = oauth.token_file.read_text(encoding="ascii").strip()
+        _write_payload(oauth, payload, only_if_absent=True)
+        log.info("oauth_token_imported", account=token_name(oauth))
+    return payload
+
+
+def _write_payload(oauth: OAuthSettings, payload: str, *, only_if_absent: bool = False) -> None:
+    if oauth.token_database is None:
+        path = oauth.token_file
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(payload + "\n")
+        os.replace(tmp, path)
+        return
+    statement = pg_insert(_TABLE).values(name=token_name(oauth), payload=payload, updated_at=utcnow())
+    statement = (statement.on_conflict_do_nothing(index_elements=["name"]) if only_if_absent else
+                 statement.on_conflict_do_update(index_elements=["name"],
+                                                 set_={"payload": payload, "updated_at": utcnow()}))
+    with _database(oauth) as engine, engine.begin() as connection:
+        connection.execute(statement)
+
+
 def read_state(oauth: OAuthSettings) -> TokenState:
-    """The decrypted token file, or an empty state (never authorized) when there is none."""
-    if not oauth.token_file.exists():
+    """The decrypted token state, or an empty state (never authorized) when there is none."""
+    payload = _read_payload(oauth)
+    if payload is None:
         return TokenState(state=AUTH_EXPIRED, reason="not authorized yet")
-    data = json.loads(_keys(oauth).decrypt(oauth.token_file.read_text(encoding="ascii").strip()))
-    return TokenState(**data)
+    return TokenState(**json.loads(_keys(oauth).decrypt(payload)))
 
 
 def write_state(oauth: OAuthSettings, state: TokenState) -> None:
-    """Encrypt and replace the token file atomically (mode 0600)."""
-    path = oauth.token_file
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    token = _keys(oauth).encrypt(json.dumps(state.__dict__))
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(token + "\n")
-    os.replace(tmp, path)
+    """Encrypt and replace the token state (the file atomically, mode 0600; or the row)."""
+    _write_payload(oauth, _keys(oauth).encrypt(json.dumps(state.__dict__)))
 
 
 @contextmanager
 def _locked(oauth: OAuthSettings) -> Iterator[None]:
+    """Hold the account's token state alone: a file lock, or a PostgreSQL advisory lock for the transaction."""
+    if oauth.token_database is not None:
+        with _database(oauth) as engine, engine.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                               {"key": f"faturas-oauth:{token_name(oauth)}"})
+            yield
+        return
     oauth.token_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(oauth.token_file.with_name(oauth.token_file.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -241,21 +306,19 @@ def finish_device_flow(oauth: OAuthSettings, code: DeviceCode, *, timeout: float
 
 
 def rotate_token_files(mail: MailSettings, keys: KeyRing) -> int:
-    """Re-encrypt every OAuth token file under the newest key (part of `faturas keys rotate`); how many."""
+    """Re-encrypt every OAuth token state under the newest key (part of `faturas keys rotate`); how many."""
     targets = [a.oauth for a in mail.accounts if a.oauth is not None]
     if mail.smtp is not None and mail.smtp.oauth is not None:
         targets.append(mail.smtp.oauth)
     count = 0
     for oauth in targets:
-        if oauth.token_file.exists():
-            with _locked(oauth):
-                fresh = keys.rotate(oauth.token_file.read_text(encoding="ascii").strip())
-                tmp = oauth.token_file.with_name(oauth.token_file.name + ".tmp")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "w", encoding="ascii") as handle:
-                    handle.write(fresh + "\n")
-                os.replace(tmp, oauth.token_file)
-            count += 1
+        if oauth.token_database is None and not oauth.token_file.exists():
+            continue
+        with _locked(oauth):
+            payload = _read_payload(oauth)
+            if payload is not None:
+                _write_payload(oauth, keys.rotate(payload))
+                count += 1
     return count
 
 

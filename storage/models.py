@@ -331,3 +331,4 @@ import storage.audit_models  # noqa: E402,F401
 import storage.blob_models  # noqa: E402,F401
 import storage.generation  # noqa: E402,F401
 import storage.login_models  # noqa: E402,F401
+import storage.oauth_models  # noqa: E402,F401

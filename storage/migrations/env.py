@@ -8,6 +8,7 @@ import storage.generation  # noqa: F401
 import storage.login_models  # noqa: F401
 import storage.mail_models  # noqa: F401
 import storage.models  # noqa: F401
+import storage.oauth_models  # noqa: F401
 import storage.web_models  # noqa: F401
 
 connection = context.config.attributes["connection"]

@@ -7,10 +7,13 @@ import json
 import stat
 
 import pytest
+from sqlalchemy import select
 
 from cli.main import build_app
 from cli.support import EXIT_FAILED, run_app
 from processor import oauth
+from storage.engine import make_engine
+from storage.oauth_models import OAuthToken
 from tests.processor.conftest import USER
 from tests.processor.oauth_fixtures import oauth_dovecot, oauth_server  # noqa: F401 - fixtures
 from tests.servers.oauth import CLIENT_ID
@@ -53,21 +56,33 @@ port = {smtp_server.port}
     return run
 
 
-def test_authorize_stores_the_refresh_token_encrypted_and_expiry_is_shown_for_the_operator(cli, tmp_path,
+def stored_token(database_url: str, token_file) -> str:  # noqa: ANN001
+    """The encrypted token state: the file on SQLite, the `oauth_token` row on PostgreSQL (shared by workers)."""
+    if not database_url.startswith("postgresql"):
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        return token_file.read_text()
+    assert not token_file.exists()
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        payload = connection.execute(select(OAuthToken.payload).where(OAuthToken.name == "imap-main")).scalar_one()
+    engine.dispose()
+    return payload
+
+
+def test_authorize_stores_the_refresh_token_encrypted_and_expiry_is_shown_for_the_operator(cli, tmp_path, database_url,
                                                                                         oauth_server):  # noqa: F811
     code, out, err = cli("mail", "accounts", "authorize", "main")
     assert code == 0, err
     assert "WDJB-MJHT" in out and f"{oauth_server.url}/activate" in out and "authorized: mail account main" in out
     assert oauth_server.device_polls == 2  # pending once, then approved
     token_file = tmp_path / "data" / "oauth" / "imap-main.token"
-    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     refresh = next(iter(oauth_server.refresh_tokens))
-    assert refresh not in token_file.read_text()
+    before = stored_token(database_url, token_file)
+    assert refresh not in before
 
-    before = token_file.read_text()
-    code, out, err = cli("keys", "rotate", "--drop-old")  # the token file is re-encrypted with the rest
+    code, out, err = cli("keys", "rotate", "--drop-old")  # the token state is re-encrypted with the rest
     assert code == 0, err
-    assert token_file.read_text() != before
+    assert stored_token(database_url, token_file) != before
     code, out, err = cli("mail", "poll", "--once", "--json")
     assert code == 0, err
     assert json.loads(out)["accounts"][0]["error"] is None

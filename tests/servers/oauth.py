@@ -41,6 +41,8 @@ class OAuthServer:
     token_requests: int = 0
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     expire_after_introspections: int | None = None
+    rotate_refresh_tokens: bool = False
+    """Each refresh grant issues a new refresh token and revokes the one it was given (strict rotation)."""
     """After this many successful introspections, every access token issued so far is expired (once)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     _httpd: ThreadingHTTPServer | None = None
@@ -61,6 +63,7 @@ class OAuthServer:
         self.access_tokens.clear()
         self.issued.clear()
         self.expires_in, self.introspection_down, self.expire_after_introspections = 3600, False, None
+        self.rotate_refresh_tokens = False
         self.introspections = self.device_polls = self.token_requests = 0
 
     def revoke(self, refresh_token: str) -> None:
@@ -111,6 +114,9 @@ class OAuthServer:
                 user = self.refresh_tokens.get(form.get("refresh_token", ""))
                 if user is None:
                     return 400, {"error": "invalid_grant", "error_description": "token revoked"}
+                if self.rotate_refresh_tokens:
+                    self.revoke(form.get("refresh_token", ""))
+                    return 200, self._issue(user, self.grant(user))
                 return 200, self._issue(user, None)
             if grant == "authorization_code":
                 return self._exchange(form)

@@ -46,7 +46,7 @@ _FISCO_TAX_LINE = re.compile(rf"(?m)^\s*(?:ICMS|PASEP|COFINS)\s+{NUMBER}\s+{NUMB
 
 
 def _leads_its_line(pattern: re.Pattern[str], text: str) -> bool:
-    """Whether `pattern` matches somewhere with only blanks before it on its line (`(?m)^\\s*` + pattern)."""
+    """Whether `pattern` matches somewhere with only blanks before it on its line (a `(?m)^` + blanks + pattern)."""
     for match in pattern.finditer(text):
         line_start = text.rfind("\n", 0, match.start()) + 1
         if not text[line_start : match.start()].strip():
