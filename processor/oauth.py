@@ -113,21 +113,32 @@ def _database(oauth: OAuthSettings) -> Iterator[sa.Engine]:
 _TABLE = OAuthToken.__table__  # type: ignore[attr-defined]
 
 
-def _read_payload(oauth: OAuthSettings) -> str | None:
+@contextmanager
+def _connection(oauth: OAuthSettings, held: sa.Connection | None) -> Iterator[sa.Connection]:
+    """`held` (the locked transaction's connection), or a new transaction on the token database."""
+    if held is not None:
+        yield held
+        return
+    with _database(oauth) as engine, engine.begin() as connection:
+        yield connection
+
+
+def _read_payload(oauth: OAuthSettings, held: sa.Connection | None = None) -> str | None:
     """The encrypted state: the row (importing the data folder's token file when there is no row yet), or the file."""
     if oauth.token_database is None:
         return oauth.token_file.read_text(encoding="ascii").strip() if oauth.token_file.exists() else None
-    with _database(oauth) as engine, engine.connect() as connection:
+    with _connection(oauth, held) as connection:
         payload = connection.execute(sa.select(_TABLE.c.payload).where(_TABLE.c.name == token_name(oauth))
                                      ).scalar_one_or_none()
-    if payload is None and oauth.token_file.exists():
-        payload = oauth.token_file.read_text(encoding="ascii").strip()
-        _write_payload(oauth, payload, only_if_absent=True)
-        log.info("oauth_token_imported", account=token_name(oauth))
+        if payload is None and oauth.token_file.exists():
+            payload = oauth.token_file.read_text(encoding="ascii").strip()
+            _write_payload(oauth, payload, connection, only_if_absent=True)
+            log.info("oauth_token_imported", account=token_name(oauth))
     return payload
 
 
-def _write_payload(oauth: OAuthSettings, payload: str, *, only_if_absent: bool = False) -> None:
+def _write_payload(oauth: OAuthSettings, payload: str, held: sa.Connection | None = None, *,
+                   only_if_absent: bool = False) -> None:
     if oauth.token_database is None:
         path = oauth.token_file
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -141,37 +152,45 @@ def _write_payload(oauth: OAuthSettings, payload: str, *, only_if_absent: bool =
     statement = (statement.on_conflict_do_nothing(index_elements=["name"]) if only_if_absent else
                  statement.on_conflict_do_update(index_elements=["name"],
                                                  set_={"payload": payload, "updated_at": utcnow()}))
-    with _database(oauth) as engine, engine.begin() as connection:
+    with _connection(oauth, held) as connection:
         connection.execute(statement)
 
 
-def read_state(oauth: OAuthSettings) -> TokenState:
+def read_state(oauth: OAuthSettings, held: sa.Connection | None = None) -> TokenState:
     """The decrypted token state, or an empty state (never authorized) when there is none."""
-    payload = _read_payload(oauth)
+    payload = _read_payload(oauth, held)
     if payload is None:
         return TokenState(state=AUTH_EXPIRED, reason="not authorized yet")
     return TokenState(**json.loads(_keys(oauth).decrypt(payload)))
 
 
-def write_state(oauth: OAuthSettings, state: TokenState) -> None:
+def write_state(oauth: OAuthSettings, state: TokenState, held: sa.Connection | None = None) -> None:
     """Encrypt and replace the token state (the file atomically, mode 0600; or the row)."""
-    _write_payload(oauth, _keys(oauth).encrypt(json.dumps(state.__dict__)))
+    _write_payload(oauth, _keys(oauth).encrypt(json.dumps(state.__dict__)), held)
 
 
 @contextmanager
-def _locked(oauth: OAuthSettings) -> Iterator[None]:
-    """Hold the account's token state alone: a file lock, or a PostgreSQL advisory lock for the transaction."""
+def _locked(oauth: OAuthSettings) -> Iterator[sa.Connection | None]:
+    """Hold the account's token state alone: a file lock, or a PostgreSQL advisory lock for one transaction.
+
+    On PostgreSQL it yields that transaction's connection, so the reads and writes under the lock use it
+    (one connection a refresh). What was written commits with the lock's release even when the caller then
+    raises: the refused-token state must be kept, as the file store keeps it.
+    """
     if oauth.token_database is not None:
-        with _database(oauth) as engine, engine.begin() as connection:
+        with _database(oauth) as engine, engine.connect() as connection:
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                                {"key": f"faturas-oauth:{token_name(oauth)}"})
-            yield
+            try:
+                yield connection
+            finally:
+                connection.commit()
         return
     oauth.token_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(oauth.token_file.with_name(oauth.token_file.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        yield None
     finally:
         os.close(fd)  # closing releases the lock
 
@@ -190,8 +209,8 @@ def access_token(oauth: OAuthSettings, *, account: str, force: bool = False, tim
     Raises MailboxAuthExpired when no refresh token is stored or the provider refuses it (the state is
     recorded so later passes do not ask again), MailboxUnavailable when the token endpoint cannot be reached.
     """
-    with _locked(oauth):
-        current = read_state(oauth)
+    with _locked(oauth) as held:
+        current = read_state(oauth, held)
         if current.expired:
             log.warning(AUTH_EXPIRED, account=account, reason=current.reason)
             raise MailboxAuthExpired(f"mail account {account!r}: OAuth authorization missing or refused "
@@ -206,7 +225,7 @@ def access_token(oauth: OAuthSettings, *, account: str, force: bool = False, tim
             if exc.error not in _REFUSED:
                 raise MailboxUnavailable(f"mail account {account!r}: token endpoint error {exc.error}") from exc
             write_state(oauth, TokenState(refresh_token=current.refresh_token, state=AUTH_EXPIRED,
-                                          reason=str(exc.error)))
+                                          reason=str(exc.error)), held)
             log.error(AUTH_EXPIRED, account=account, reason=exc.error)
             raise MailboxAuthExpired(f"mail account {account!r}: the provider refused the refresh token "
                                      f"({exc.error}); run `faturas mail accounts authorize {account}`",
@@ -214,7 +233,7 @@ def access_token(oauth: OAuthSettings, *, account: str, force: bool = False, tim
         except (requests.RequestException, ValueError) as exc:
             raise MailboxUnavailable(f"mail account {account!r}: token endpoint unreachable: "
                                      f"{type(exc).__name__}") from exc
-        fresh = _store(oauth, token, previous=current.refresh_token, now=now)
+        fresh = _store(oauth, token, previous=current.refresh_token, now=now, held=held)
         log.info("oauth_token_refreshed", account=account, forced=force,
                  expires_in=int(fresh.expires_at - now()))
         return fresh.access_token or ""
@@ -224,18 +243,19 @@ def store_new_grant(oauth: OAuthSettings, token: dict, *, now: Callable[[], floa
     """Keep the tokens of a new authorization (any flow); FaturasError when there is no refresh token."""
     if not token.get("refresh_token"):
         raise FaturasError("the provider issued no refresh token (ask for offline access)")
-    with _locked(oauth):
-        return _store(oauth, token, previous=None, now=now)
+    with _locked(oauth) as held:
+        return _store(oauth, token, previous=None, now=now, held=held)
 
 
-def _store(oauth: OAuthSettings, token: dict, *, previous: str | None, now: Callable[[], float]) -> TokenState:
+def _store(oauth: OAuthSettings, token: dict, *, previous: str | None, now: Callable[[], float],
+           held: sa.Connection | None = None) -> TokenState:
     """Keep the new tokens; a provider that does not rotate refresh tokens leaves the old one in force."""
     if not token.get("access_token"):
         raise MailboxUnavailable("the token endpoint answered without an access token")
     expires_in = float(token.get("expires_in") or 3600)
     state = TokenState(refresh_token=token.get("refresh_token") or previous, access_token=token["access_token"],
                        expires_at=now() + expires_in)
-    write_state(oauth, state)
+    write_state(oauth, state, held)
     return state
 
 
@@ -314,10 +334,10 @@ def rotate_token_files(mail: MailSettings, keys: KeyRing) -> int:
     for oauth in targets:
         if oauth.token_database is None and not oauth.token_file.exists():
             continue
-        with _locked(oauth):
-            payload = _read_payload(oauth)
+        with _locked(oauth) as held:
+            payload = _read_payload(oauth, held)
             if payload is not None:
-                _write_payload(oauth, keys.rotate(payload))
+                _write_payload(oauth, keys.rotate(payload), held)
                 count += 1
     return count
 

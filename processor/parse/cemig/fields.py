@@ -364,27 +364,25 @@ def holder_name(text: str) -> str | None:
     return None
 
 
-_READING_BASIS = (
+_READING_BASIS = tuple((basis, tuple(re.compile(wording) for wording in wordings)) for basis, wordings in (
     ("estimated", (r"leitura\s+estimada", r"consumo\s+estimado")),
     ("informed", (r"leitura\s+informada", r"auto\s*-?\s*leitura")),
     ("average", (r"faturad[oa]\s+(?:pela|por|na)\s+m[ée]dia", r"calculad[oa]\s+(?:pela|por|na)\s+m[ée]dia",
                  r"cobrad[oa]\s+(?:pela|por|na)\s+m[ée]dia", r"consumo\s+m[ée]dio\s+faturado",
                  r"leitura\s+n[ãa]o\s+realizada")),
-)
+))
 """What a bill says when its consumption was not read from the meter (the issue's "média", "leitura
 informada"; cemig-bill-layout.md shows only the regular "Leitura realizada conforme calendário").
 
 Each wording is its own pattern, matched against the lower-cased text: a pattern that starts with a literal
 is found by a fast scan, while a case-insensitive alternation is tried at every position of the bill
 (about 0.3 ms a bill, a fifth of the parse)."""
-_READING_BASIS_PATTERNS = tuple((basis, tuple(re.compile(wording) for wording in wordings))
-                                for basis, wordings in _READING_BASIS)
 
 
 def reading_basis(text: str) -> str | None:
     """``estimated``, ``informed`` or ``average`` when the bill says its consumption was not read; else None."""
     lowered = text.lower()
-    for basis, patterns in _READING_BASIS_PATTERNS:
+    for basis, patterns in _READING_BASIS:
         if any(pattern.search(lowered) for pattern in patterns):
             return basis
     return None
