@@ -154,3 +154,5 @@ def test_logins_of_1_3_and_12_installations_from_discovery_to_forwarded_bills(bo
     again = run(bot_app, rerun, concurrency=1, attempts=1)
     assert [o.submissions for o in again] == [0] * len(rerun)
     assert {c.id: _changes(simulator, c.id) for c in customers} == before  # nothing changed at the portal
+    with session_scope(bot_app.engine) as session:  # their bills came: a rerun does not undo `verified`
+        assert [session.get(Unit, unit_id).adhesion_status for unit_id in rerun] == ["verified"] * len(rerun)
