@@ -28,7 +28,7 @@ router = APIRouter()
 MSG_NOT_FOUND = "Não encontramos essa instalação no seu cadastro."
 MSG_NO_INSTALLATION = "Selecione uma instalação para continuar."
 MSG_MUST_ACCEPT = "Você precisa concordar com os termos para continuar."
-MSG_PASSWORD_NEEDED = "Para sua segurança, confirme sua senha."
+MSG_PASSWORD_NEEDED = "Para sua segurança, confirme sua senha."  # noqa: S105 - a message, not a password
 
 # The home's service cards (reference §5 lists the new portal's "Serviços essenciais"), in this team's words.
 SERVICE_CARDS = (
