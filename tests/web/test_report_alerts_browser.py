@@ -1,11 +1,13 @@
 """Each alert, raised by generated bills built to trigger it, is shown on the unit's report page in Chromium.
 
-Ana's units get the triggering bills; Bia's units, with the same installations, get their normal twins and show
-no alert. The alert records themselves are checked in tests/reports/test_generated_alerts.py.
+Ana's units get the triggering bills; Bia's units get their normal twins and show no alert. An installation is
+registered once, so Bia's twins are the same profiles moved to installation number + 60 (their own seeds; checked
+to raise nothing). The alert records of the exact twins are checked in tests/reports/test_generated_alerts.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,9 @@ from tests.web.conftest import PASSWORD, Web, csrf_of
 
 pytestmark = pytest.mark.browser
 
-MISSING, PAYEE = "3000000019", "3000000017"
+TWIN_OFFSET = 60
+MISSING = {True: "3000000019", False: "3000000079"}  # (triggering?) → installation
+PAYEE = {True: "3000000017", False: "3000000081"}  # 3000000077's nov/26 is a real consumption spike
 TITLES = {"consumption_spike": "Consumo acima da média", "amount_spike": "Valor acima do mesmo mês do ano anterior",
           "credits_growing": "Créditos acumulando", "credits_unused": "Energia compensada abaixo do possível",
           "reading_estimated": "Consumo sem leitura do medidor", "bill_missing": "Fatura não chegou",
@@ -40,19 +44,23 @@ def _upload(web: Web, email: str, unit_id: int, files: list[tuple[str, bytes]]) 
 def _units(web: Web, email: str, *, triggering: bool) -> dict[str, int]:
     """One unit per alert, with the triggering bills (Ana) or their normal twins (Bia)."""
     owner = web.user(email)
+    shift = 0 if triggering else TWIN_OFFSET
     units = {}
     for code, (installation, cycles, trigger, normal) in CASES.items():
-        units[code] = web.unit(owner, int(installation[-2:]))
-        prof = trigger if triggering else normal
+        number = int(installation[-2:]) + shift
+        units[code] = web.unit(owner, number)
+        prof = trigger if triggering else dataclasses.replace(normal, installation=f"30{number:08d}")
         _upload(web, email, units[code], [(f"{c}.pdf", generated(prof, c).pdf) for c in cycles])
-    units["bill_missing"] = web.unit(owner, int(MISSING[-2:]))
-    _upload(web, email, units["bill_missing"], [("2026-11.pdf", bill(MISSING, "2026-11").pdf)])
+    missing = MISSING[triggering]
+    units["bill_missing"] = web.unit(owner, int(missing[-2:]))
+    _upload(web, email, units["bill_missing"], [("2026-11.pdf", bill(missing, "2026-11").pdf)])
     with session_scope(web.app.engine) as session:
         unit = session.exec(select(Unit).where(Unit.id == units["bill_missing"])).one()
         unit.adhesion_status = "bill_overdue" if triggering else "verified"
         session.add(unit)
-    units["payee_mismatch"] = web.unit(owner, int(PAYEE[-2:]))
-    pdf = _forged(PAYEE, "2026-11", pix_key=FRAUD_KEY).pdf if triggering else bill(PAYEE, "2026-11").pdf
+    payee = PAYEE[triggering]
+    units["payee_mismatch"] = web.unit(owner, int(payee[-2:]))
+    pdf = _forged(payee, "2026-11", pix_key=FRAUD_KEY).pdf if triggering else bill(payee, "2026-11").pdf
     _upload(web, email, units["payee_mismatch"], [("2026-11.pdf", pdf)])
     return units
 
