@@ -138,10 +138,12 @@ def _summary(rows: Sequence[MonthRow], styles) -> list:  # noqa: ANN001 - report
                                     ("TEXTCOLOR", (0, 0), (-1, 0), colors.grey)]))]
 
 
-def _alerts(alerts: Sequence[Alert], styles, small) -> list:  # noqa: ANN001
+def _alerts(alerts: Sequence[Alert], styles, small, labels: dict[int, str] | None = None) -> list:  # noqa: ANN001
+    """The alerts, each prefixed with its unit's label in a client's report (`labels`), as on the page."""
     story: list = [Paragraph("Alertas", styles["Heading3"])]
     if alerts:
-        return story + [Paragraph(f"<b>{a.title}</b>{f' ({month_label(a.month)})' if a.month else ''}: {a.detail}",
+        return story + [Paragraph(f"{f'{labels[a.unit_id]} · ' if labels and a.unit_id in labels else ''}"
+                                  f"<b>{a.title}</b>{f' ({month_label(a.month)})' if a.month else ''}: {a.detail}",
                                   small) for a in alerts]
     return [*story, Paragraph("Nenhum alerta.", small)]
 
@@ -216,7 +218,8 @@ def client_report_pdf(view: ClientView) -> bytes:
     report = view.report
     story: list = [Paragraph("Relatório do cliente", styles["Title"]),
                    Paragraph(f"{view.unit.client_name} · {len(report.units)} unidades", styles["Normal"]),
-                   Spacer(1, 0.3 * cm), *_summary(report.totals, styles), *_alerts(view.alerts, styles, small),
+                   Spacer(1, 0.3 * cm), *_summary(report.totals, styles),
+                   *_alerts(view.alerts, styles, small, {part.unit_id: part.label for part in report.units}),
                    *_charts(report.totals, small), Paragraph("Todas as unidades", styles["Heading3"]),
                    _table(report.totals, generation=False)]
     for part in report.units:

@@ -263,6 +263,7 @@ def test_a_plant_and_two_beneficiaries_over_13_months(page: Page, web: Web, outp
     # 0,90 kWh left over cannot be compensated (whole kWh) and raises no "credits_unused".
     expect(page.locator("#alertas li")).to_have_count(1)
     expect(page.locator("#alertas li[data-alert=amount_spike]")).to_contain_text("R$\u00a0168,11")
+    expect(page.locator("#alertas li[data-alert=amount_spike]")).to_contain_text(f"Instalação {FIRST} ·")
     page.screenshot(path=shots / "relatorio-cliente.png", full_page=True)
     shown = _page_figures(page)
     assert sum(shown.values()) >= 4 * 13 * 8 and shown[f"R$ {CLIENT_CUMULATIVE}"] >= 2  # 4 tables, summary
