@@ -6,8 +6,9 @@ so the bill side of the simulator does not depend on the portal side.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,21 @@ class InstallationProfile:
     def receives_credits(self) -> bool:
         """Whether SCEE credits reach the unit: its own plant's, or a share of another unit's plant."""
         return self.has_generation or self.plant is not None
+
+
+def profile_from_json(row: dict[str, Any]) -> InstallationProfile:
+    """A profile from its JSON form (the portal admin API's `/profiles`): lists back to tuples, numbers to Decimal.
+
+    The profile must stay hashable: the billing model caches by it.
+    """
+    known = {f.name for f in fields(InstallationProfile)}
+    data = {k: v for k, v in row.items() if k in known}
+    data["address_lines"] = tuple(data.get("address_lines") or ())
+    data["consumption_boost"] = tuple((str(c), int(p)) for c, p in data.get("consumption_boost") or ())
+    data["uncompensated"] = tuple(data.get("uncompensated") or ())
+    for name in ("credit_share", "kwp"):
+        if data.get(name) is not None:
+            data[name] = Decimal(str(data[name]))
+    if data.get("plant") is not None:
+        data["plant"] = profile_from_json(data["plant"])
+    return InstallationProfile(**data)

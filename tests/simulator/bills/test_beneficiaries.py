@@ -46,3 +46,15 @@ def test_a_consumption_boost_and_an_uncompensated_cycle_change_only_their_cycle(
     assert month_state(boosted, 2026, 11).consumption_kwh == month_state(base, 2026, 11).consumption_kwh * 2
     assert month_state(boosted, 2026, 9) == month_state(base, 2026, 9)
     assert month_state(boosted, 2026, 10).compensated_kwh == 0 < month_state(base, 2026, 10).compensated_kwh
+
+
+def test_a_beneficiary_profile_survives_its_json_form():
+    """The bill mailer rebuilds profiles from the admin API's JSON: hashable again, shares as Decimal."""
+    import json
+
+    from simulator.bills.profile import profile_from_json
+
+    original = dataclasses.replace(client_profiles()[FIRST], consumption_boost=(("2026-11", 150),),
+                                   uncompensated=("2026-10",))
+    rebuilt = profile_from_json(json.loads(json.dumps(dataclasses.asdict(original), default=str)))
+    assert rebuilt == original and hash(rebuilt) == hash(original)
