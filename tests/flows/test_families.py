@@ -150,7 +150,7 @@ def check(simulator, customer, number, target, outcome, clicked, solvable, submi
     return problems
 
 
-@pytest.mark.parametrize("family", ["spa", "agv", "new", "legacy"])
+@pytest.mark.parametrize("family", ["spa", "agv", "new", "legacy", "mui"])
 def test_every_family_enrols_over_many_seeds(browser_settings, simulator, family):
     failures = run_async(enrol_seeds(browser_settings, simulator, family, list(range(FIRST, FIRST + SEEDS))))
     assert not failures, "\n".join(["reproduce with FATURAS_FAMILY_SEED_FROM=<seed> FATURAS_FAMILY_SEEDS=1:",
@@ -177,7 +177,7 @@ SCENARIOS = {
 }
 
 
-@pytest.mark.parametrize("family", ["spa", "agv", "new", "legacy"])
+@pytest.mark.parametrize("family", ["spa", "agv", "new", "legacy", "mui"])
 def test_the_adhesion_scenarios_end_in_their_state_on_every_family(browser_settings, simulator, family):
     simulator.admin.set_scenario({"variant": family})
     failures = []
