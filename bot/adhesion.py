@@ -127,7 +127,13 @@ def _prepare(app: AppContext, unit_id: int) -> _Prepared | UnitOutcome:
     keys = app.keys()
     with session_scope(app.engine) as session:
         unit = get_unit(session=session, ref=unit_id)
-        password = portal_password(unit=unit, keys=keys)
+        password = portal_password(session=session, unit=unit, keys=keys)
+        if unit.portal_login and not password:
+            # The login's password was erased once its units were enrolled (storage.credentials), or never
+            # given: a person must give it again; the bot does not log in without it.
+            message = PASSWORD_REQUIRED_MESSAGE
+            _finish_without_run(session, unit, message, status=AdhesionStatus.PASSWORD_REQUIRED)
+            return UnitOutcome(unit.id or unit_id, AdhesionStatus.PASSWORD_REQUIRED, message, attempts=0)
         if not unit.portal_login or not password:
             message = "no portal login or password registered for this unit"
             _finish_without_run(session, unit, message)
@@ -143,10 +149,15 @@ def _prepare(app: AppContext, unit_id: int) -> _Prepared | UnitOutcome:
                                     target_email=unit.inbox_address, holder_name=unit.client_name))
 
 
-def _finish_without_run(session, unit: Unit, message: str) -> None:  # noqa: ANN001 - sqlmodel Session
+PASSWORD_REQUIRED_MESSAGE = (
+    "A senha do portal deste login não está guardada (foi apagada após a adesão, "  # noqa: S105 - a message
+    "conforme a LGPD, ou nunca foi informada). Informe a senha atual da Agência Virtual para aderir de novo.")
+
+
+def _finish_without_run(session, unit: Unit, message: str,  # noqa: ANN001 - sqlmodel Session
+                        status: AdhesionStatus = AdhesionStatus.INVALID_CREDENTIALS) -> None:
     attempt = start_attempt(session=session, unit=unit)
-    finish_attempt(session=session, attempt=attempt, unit=unit, status=AdhesionStatus.INVALID_CREDENTIALS,
-                   message=message, step="prepare")
+    finish_attempt(session=session, attempt=attempt, unit=unit, status=status, message=message, step="prepare")
 
 
 class _Tracer:
@@ -471,7 +482,7 @@ def _by_login(app: AppContext, unit_ids: list[int]) -> list[list[int]]:
         for unit_id in dict.fromkeys(unit_ids):
             try:
                 unit = get_unit(session=session, ref=unit_id)
-                password = portal_password(unit=unit, keys=keys)
+                password = portal_password(session=session, unit=unit, keys=keys)
             except Exception:  # noqa: BLE001 - adhere_unit reports it the same way as before grouping
                 groups[("", f"unit:{unit_id}")] = {"": [unit_id]}
                 continue

@@ -76,7 +76,8 @@ def record_unit(app: AppContext, unit_ref: str, out: Path) -> UnitOutcome:
         unit = get_unit(session=session, ref=unit_ref)
         unit_id = unit.id or 0
         login = unit.portal_login or ""
-        secrets = [s for s in (portal_password(unit=unit, keys=app.keys()), login, format_document(login)) if s]
+        password = portal_password(session=session, unit=unit, keys=app.keys())
+        secrets = [s for s in (password, login, format_document(login)) if s]
     # The raw recording holds the login request until it is scrubbed: keep it in the private browser folder.
     with tempfile.TemporaryDirectory(prefix="har-", dir=browser_root(app.settings.data_dir)) as tmp:
         raw = Path(tmp) / "recording.har"

@@ -13,8 +13,10 @@ from rich.table import Table
 from bot.discovery import DiscoveryStatus, discover_login
 from bot.runs import options_for_run
 from cli.support import EXIT_FAILED, app_context
+from storage.credentials import erase_login_credentials
 from storage.discovery import discovery_view, register_discovered
 from storage.engine import session_scope
+from storage.errors import UnitInputError
 from storage.logins import get_login, list_logins, login_public, waiting_bill, waiting_messages
 from storage.models import UnitCreate, UnitPublic
 from storage.units import register_waiting_installation
@@ -169,3 +171,23 @@ def discover(ctx: typer.Context, login_id: int = typer.Argument(..., help="Porta
     elif view.missing:
         console.print(f"{len(view.missing)} not registered yet: rerun with --register N,N or --all",
                       highlight=False)
+
+
+@logins_app.command("erase-credentials")
+def erase_credentials(ctx: typer.Context,
+                      login_id: int = typer.Argument(..., help="Portal login id (faturas logins list)."),
+                      yes: bool = typer.Option(False, "--yes", help="Do it: without --yes nothing is erased.")) -> None:
+    """Erase the login's portal password and saved browser sessions now (LGPD data minimisation).
+
+    The bills keep coming to the login's inbox. Re-enrolment or discovery then ends in `password_required`
+    until the password is given again. The service does this by itself once every unit of the login has
+    been enrolled for `logins.erase_credentials_after_days` days.
+
+    Example: faturas logins erase-credentials 3 --yes
+    """
+    if not yes:
+        raise UnitInputError("--yes", "erasing cannot be undone: repeat the command with --yes")
+    app = app_context(ctx)
+    erased = erase_login_credentials(engine=app.engine, login_id=login_id, reason="on_request")
+    console.print(f"login {login_id}: erased {erased.passwords} stored password(s) and {erased.sessions} saved "
+                  f"session(s); the database was compacted", highlight=False)

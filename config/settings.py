@@ -26,6 +26,7 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 | FATURAS_ADHESION_INTERVAL_S | service.adhesion_interval_s | 60                                 |
 | FATURAS_OUTBOX_INTERVAL_S   | service.outbox_interval_s | 60                                   |
 | FATURAS_BILL_OVERDUE_DAYS   | service.bill_overdue_days | 5 days after "Próxima leitura"       |
+| FATURAS_LOGINS_ERASE_CREDENTIALS_AFTER_DAYS | logins.erase_credentials_after_days | 30 (after all units enrolled) |
 | FATURAS_SHUTDOWN_TIMEOUT_S  | service.shutdown_timeout_s | 25                                  |
 | FATURAS_MAIL_IDLE           | service.mail_idle    | true: IMAP IDLE starts a pass on new mail  |
 | FATURAS_WEB_SESSION_KEY_FILE | web.session_key_file | <data_dir>/keys/web-session.key (generated when absent) |
@@ -81,6 +82,8 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("FATURAS_ADHESION_INTERVAL_S", "service.adhesion_interval_s", "adhesion_interval_s"),
     ("FATURAS_OUTBOX_INTERVAL_S", "service.outbox_interval_s", "outbox_interval_s"),
     ("FATURAS_BILL_OVERDUE_DAYS", "service.bill_overdue_days", "bill_overdue_days"),
+    ("FATURAS_LOGINS_ERASE_CREDENTIALS_AFTER_DAYS", "logins.erase_credentials_after_days",
+     "logins_erase_credentials_after_days"),
     ("FATURAS_SHUTDOWN_TIMEOUT_S", "service.shutdown_timeout_s", "shutdown_timeout_s"),
     ("FATURAS_MAIL_IDLE", "service.mail_idle", "mail_idle"),
     ("FATURAS_WEB_SESSION_KEY_FILE", "web.session_key_file", "web_session_key_file"),
@@ -133,6 +136,9 @@ class Settings(BaseModel):
     adhesion_interval_s: float = Field(default=60, ge=1)
     outbox_interval_s: float = Field(default=60, ge=1)
     bill_overdue_days: int = Field(default=5, ge=0)
+    logins_erase_credentials_after_days: int = Field(default=30, ge=0)
+    """Days after every unit of a portal login is enrolled before its password and saved session are erased
+    (LGPD: the bills keep coming without them; re-enrolment then asks for the password)."""
     shutdown_timeout_s: float = Field(default=25, ge=1)
     mail_idle: bool = True
     web_session_key_file: Path | None = None

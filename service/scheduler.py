@@ -28,6 +28,7 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.adhesion import AdhesionOptions, adhere_units
+from bot.discovery import MESSAGES, DiscoveryStatus, discover_login
 from config.context import AppContext
 from config.wiring import blob_store, build_pipeline
 from flows.browser import BrowserSettings
@@ -38,6 +39,8 @@ from service.digest import send_digests, thresholds
 from service.idle import IdleWatcher
 from service.watchdog import check_overdue
 from storage.adhesion import prune_artifacts
+from storage.credentials import credentials_due_for_erasure, erase_login_credentials
+from storage.discovery import claim_discovery, finish_discovery
 from storage.engine import session_scope
 from storage.mail import new_owner
 from storage.work import (
@@ -179,6 +182,37 @@ class Service:
             removed = prune_artifacts(session=session, blobs=blob_store(self.app))
         return {"artifacts_removed": removed}
 
+    def discovery_queue(self) -> dict:
+        """Run the discoveries queued by "Buscar instalações deste login", one login at a time."""
+        counts: dict[str, int] = {}
+        while not self.stop.is_set():
+            with session_scope(self.app.engine) as session:
+                login_id = claim_discovery(session=session)
+            if login_id is None:
+                break
+            options = AdhesionOptions(concurrency=1, attempts=1, backoff_s=self.app.settings.adhesion_backoff_s)
+            try:
+                outcome = asyncio.run(discover_login(self.app, login_id, options))
+                status, message = outcome.status, outcome.message
+            except Exception:  # noqa: BLE001 - the login must not stay `running`; the job log has the trace
+                log.exception("discovery_crashed", portal_login_id=login_id)
+                status, message = DiscoveryStatus.PORTAL_CHANGED, MESSAGES[DiscoveryStatus.PORTAL_CHANGED]
+            with session_scope(self.app.engine) as session:
+                finish_discovery(session=session, login_id=login_id, status=status, message=message)
+            counts[status] = counts.get(status, 0) + 1
+        return {"logins": counts} if counts else {}
+
+    def credential_erasure(self) -> dict:
+        """Erase the credentials of logins whose units have all been enrolled for the configured days (LGPD)."""
+        with session_scope(self.app.engine) as session:
+            due = credentials_due_for_erasure(session=session,
+                                              after_days=self.app.settings.logins_erase_credentials_after_days)
+        for login_id in due:
+            if self.stop.is_set():
+                break
+            erase_login_credentials(engine=self.app.engine, login_id=login_id, reason="schedule")
+        return {"logins_erased": len(due)} if due else {}
+
     def beat(self) -> dict:
         """The worker's heartbeat."""
         with session_scope(self.app.engine) as session:
@@ -200,11 +234,13 @@ class Service:
             ("heartbeat", self.beat, HEARTBEAT_S),
             ("mail_poll", self.mail_poll, settings.mail_poll_interval_s),
             ("adhesion_queue", self.adhesion_queue, settings.adhesion_interval_s),
+            ("discovery_queue", self.discovery_queue, settings.adhesion_interval_s),
             ("outbox", self.outbox, settings.outbox_interval_s),
             ("webhooks", self.webhooks, 30.0),
             ("watchdog", self.watchdog, 3600.0),
             ("digest", self.digest, 3600.0),
             ("retention", self.retention, 86400.0),
+            ("credential_erasure", self.credential_erasure, 3600.0),
         )
         self._intervals = {name: seconds for name, _, seconds in jobs}
         for name, work, seconds in jobs:

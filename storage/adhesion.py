@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from storage.blobs import Blobs
 from storage.login_models import LoginEmailStatus, PortalLogin
+from storage.mail_models import Invoice
 from storage.models import AdhesionAttempt, AdhesionStatus, BrowserSession, Unit, utcnow
 from storage.secrets import KeyRing
 
@@ -51,9 +52,13 @@ def finish_attempt(*, session: Session, attempt: AdhesionAttempt, unit: Unit, st
     attempt.artifacts = list(artifacts or [])
     if artifacts:
         attempt.artifacts_expire_at = utcnow() + timedelta(days=retention_days)
-    # A unit already verified by a received bill stays verified when a rerun confirms the enrolment.
-    if not (status == AdhesionStatus.ENROLLED and unit.adhesion_status == AdhesionStatus.VERIFIED.value):
-        unit.adhesion_status = status.value
+    # A unit already verified by a received bill stays verified when a rerun confirms the enrolment. The
+    # unit is `running` by now (start_attempt), so the bill itself is what tells: one that came by e-mail
+    # and is not a copy paying someone else (the rule processor.store verifies a unit by).
+    verified = status == AdhesionStatus.ENROLLED and any(
+        "payee_mismatch" not in (reasons or []) for reasons in session.exec(select(Invoice.review_reasons).where(
+            Invoice.unit_id == unit.id, Invoice.source == "email")).all())
+    unit.adhesion_status = AdhesionStatus.VERIFIED.value if verified else status.value
     unit.adhesion_message = message
     unit.updated_at = utcnow()
     session.add(attempt)

@@ -13,7 +13,8 @@ from collections import Counter
 from datetime import datetime
 
 import structlog
-from sqlmodel import Session, SQLModel
+from sqlalchemy import update
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.errors import UnitInputError
 from storage.login_models import PortalLogin
@@ -52,6 +53,40 @@ class DiscoveryView(SQLModel):
     def missing(self) -> list[DiscoveredInstallation]:
         """The listed installations with no unit yet."""
         return [i for i in self.installations if i.unit_id is None]
+
+
+QUEUED, RUNNING = "queued", "running"
+
+
+def request_discovery(*, session: Session, login_id: int, integrator_id: int | None = None) -> PortalLogin:
+    """Queue a discovery of the login for the service ("Buscar instalações deste login")."""
+    login = get_login(session=session, login_id=login_id, integrator_id=integrator_id)
+    login.discovery_requested_at, login.discovery_status = utcnow(), QUEUED
+    login.discovery_message = "Busca agendada: o robô vai entrar no portal e listar as instalações deste login."
+    session.add(login)
+    session.flush()
+    log.info("login_discovery_requested", portal_login_id=login_id)
+    return login
+
+
+def claim_discovery(*, session: Session) -> int | None:
+    """Take the oldest queued discovery (a conditional UPDATE: two workers never take the same one)."""
+    for login_id in session.exec(select(PortalLogin.id).where(col(PortalLogin.discovery_requested_at).is_not(None))
+                                 .order_by(col(PortalLogin.discovery_requested_at))).all():
+        taken = session.execute(update(PortalLogin).where(
+            PortalLogin.id == login_id, col(PortalLogin.discovery_requested_at).is_not(None))  # type: ignore[arg-type]
+            .values(discovery_requested_at=None, discovery_status=RUNNING).execution_options(
+                synchronize_session=False))
+        if taken.rowcount:  # type: ignore[attr-defined]
+            return login_id
+    return None
+
+
+def finish_discovery(*, session: Session, login_id: int, status: str, message: str) -> None:
+    """Record how a discovery ended, with its pt-BR message, for the dashboard."""
+    login = get_login(session=session, login_id=login_id)
+    login.discovery_status, login.discovery_message, login.updated_at = status, message[:500], utcnow()
+    session.add(login)
 
 
 def record_discovery(*, session: Session, login_id: int, listed: list[dict]) -> PortalLogin:

@@ -24,7 +24,7 @@ from storage.blobs import Blobs
 from storage.errors import UnitNotFound
 from storage.login_models import PortalLogin
 from storage.mail_models import Forward, Invoice, MailMessage
-from storage.models import AdhesionAttempt, BrowserSession, InboxAddress, Unit, utcnow
+from storage.models import AdhesionAttempt, BrowserSession, InboxAddress, Unit, UnitPublic, utcnow
 from storage.validators import normalise_document
 
 # The ledger's personal fields; account, folder, UIDs, Message-ID and stage stay for idempotency.
@@ -71,7 +71,8 @@ def export_holder(*, session: Session, blobs: Blobs, document: str,
     export = HolderExport(record={"document": normalise_document(document), "exported_at": utcnow().isoformat()})
     export.record["units"] = [
         {**_row(u, drop=("portal_password_enc", "pdf_password_enc")),
-         "has_portal_password": bool(u.portal_password_enc), "has_pdf_password": bool(u.pdf_password_enc)}
+         "has_portal_password": UnitPublic.from_unit(u).has_portal_password,
+         "has_pdf_password": bool(u.pdf_password_enc)}
         for u in units]
     export.record["invoices"] = []
     for invoice in invoices:

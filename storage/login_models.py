@@ -43,5 +43,11 @@ class PortalLogin(SQLModel, table=True):
     discovery_json: str | None = Field(default=None, sa_column=Column(String, nullable=True))
     """The installations the portal listed at the last discovery (JSON list; storage.discovery reads it)."""
     discovered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    discovery_requested_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    """Set by "Buscar instalações deste login"; the service's `discovery_queue` job claims and clears it."""
+    discovery_status: str | None = Field(default=None, max_length=32)
+    """How the last discovery ended (`queued`, `running`, bot.discovery.DiscoveryStatus); None: never asked."""
+    discovery_message: str | None = Field(default=None, max_length=500)
+    """The pt-BR message of that end, for the dashboard."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import JSON, Column, String, UniqueConstraint, false
+from sqlalchemy.orm import object_session
 from sqlmodel import Field, SQLModel
 
 from storage import validators
@@ -38,6 +39,7 @@ class AdhesionStatus(enum.StrEnum):
     PORTAL_UNAVAILABLE = "portal_unavailable"
     PORTAL_CHANGED = "portal_changed"
     BILL_OVERDUE = "bill_overdue"
+    PASSWORD_REQUIRED = "password_required"  # noqa: S105 - a state: the login's password was erased or never given
 
 
 # Who must act next, per state: the dashboard and `faturas status` group units by this.
@@ -54,6 +56,7 @@ NEXT_ACTOR: dict[AdhesionStatus, str] = {
     AdhesionStatus.PORTAL_UNAVAILABLE: "bot",
     AdhesionStatus.PORTAL_CHANGED: "developer",
     AdhesionStatus.BILL_OVERDUE: "integrator",
+    AdhesionStatus.PASSWORD_REQUIRED: "integrator",
 }
 
 
@@ -240,13 +243,22 @@ class UnitPublic(SQLModel):
 
     @classmethod
     def from_unit(cls, unit: Unit) -> UnitPublic:
-        """Project a table row; encrypted columns become booleans."""
+        """Project a table row; encrypted columns become booleans.
+
+        A unit of a portal login has the login's password (the only copy), read through the row's session.
+        """
         assert unit.id is not None  # noqa: S101 - a stored unit always has an id
+        has_portal_password = bool(unit.portal_password_enc)
+        if unit.portal_login_id is not None and (session := object_session(unit)) is not None:
+            from storage.login_models import PortalLogin  # noqa: PLC0415 - login_models imports this module
+
+            login = session.get(PortalLogin, unit.portal_login_id)
+            has_portal_password = bool(login is not None and login.password_enc)
         return cls(
             id=unit.id, utility=unit.utility, installation=unit.installation, uc_code=unit.uc_code,
             client_name=unit.client_name, holder_document=unit.holder_document,
             portal_login=unit.portal_login, portal_login_id=unit.portal_login_id,
-            has_portal_password=bool(unit.portal_password_enc),
+            has_portal_password=has_portal_password,
             inbox_address=unit.inbox_address, forward_to=list(unit.forward_to),
             email_bills_enabled=unit.email_bills_enabled, has_pdf_password=bool(unit.pdf_password_enc),
             adhesion_status=unit.adhesion_status,

@@ -98,7 +98,8 @@ def create_unit(*, session: Session, unit_in: UnitCreate, keys: KeyRing | None, 
         inbox_address=login.inbox_address if login is not None else
         new_inbox_address(session=session, policy=inbox, installation=code, utility=utility),
         portal_login_id=login.id if login is not None else None,
-        integrator_id=integrator_id, portal_password_enc=portal_password_enc,
+        integrator_id=integrator_id,
+        portal_password_enc=portal_password_enc if login is None else None,  # else the login's is the only copy
     )
     if unit_in.pdf_password:
         unit.pdf_password_enc = _require_keys(keys, "PDF password").encrypt(unit_in.pdf_password)
@@ -108,7 +109,7 @@ def create_unit(*, session: Session, unit_in: UnitCreate, keys: KeyRing | None, 
         session.get(InboxAddress, unit.inbox_address).unit_id = unit.id  # type: ignore[union-attr]
     log.info("unit_created", unit_id=unit.id, installation=code, inbox_address=unit.inbox_address,
              portal_login_id=unit.portal_login_id,
-             has_portal_password=bool(unit.portal_password_enc), has_pdf_password=bool(unit.pdf_password_enc))
+             has_portal_password=bool(portal_password_enc), has_pdf_password=bool(unit.pdf_password_enc))
     requeue_waiting(session=session, unit=unit)
     return unit
 
@@ -183,17 +184,11 @@ def update_unit(*, session: Session, unit: Unit, unit_in: UnitUpdate, keys: KeyR
                   "forward_to", "email_bills_enabled"):
         if field in changes and (changes[field] is not None or field in {"installation", "uc_code", "portal_login"}):
             setattr(unit, field, changes[field])
-    for plain, column, what in (("portal_password", "portal_password_enc", "portal password"),
-                                ("pdf_password", "pdf_password_enc", "PDF password")):
-        if plain in changes and changes[plain] is not None:
-            value = changes[plain]
-            setattr(unit, column, _require_keys(keys, what).encrypt(value) if value else None)
-    if changes.get("portal_password") and unit.portal_login_id is not None:
-        login = session.get(PortalLogin, unit.portal_login_id)
-        if login is not None:
-            login.password_enc = unit.portal_password_enc
-            login.updated_at = utcnow()
-            session.add(login)
+    if changes.get("pdf_password") is not None:
+        value = changes["pdf_password"]
+        unit.pdf_password_enc = _require_keys(keys, "PDF password").encrypt(value) if value else None
+    if changes.get("portal_password") is not None:
+        _set_portal_password(session, unit=unit, value=changes["portal_password"], keys=keys)
     unit.updated_at = utcnow()
     session.add(unit)
     session.flush()
@@ -201,6 +196,21 @@ def update_unit(*, session: Session, unit: Unit, unit_in: UnitUpdate, keys: KeyR
     if {"installation", "uc_code", "portal_login"} & set(changes):
         requeue_waiting(session=session, unit=unit)
     return unit
+
+
+def _set_portal_password(session: Session, *, unit: Unit, value: str, keys: KeyRing | None) -> None:
+    """A unit's portal password is its login's (the only copy); a unit without a login keeps its own."""
+    token = _require_keys(keys, "portal password").encrypt(value) if value else None
+    login = session.get(PortalLogin, unit.portal_login_id) if unit.portal_login_id is not None else None
+    if login is None:
+        unit.portal_password_enc = token
+        return
+    login.password_enc, login.updated_at = token, utcnow()
+    unit.portal_password_enc = None
+    session.add(login)
+    if token and unit.adhesion_status == AdhesionStatus.PASSWORD_REQUIRED.value:
+        # The password asked for is given again: the bot may enrol the unit.
+        unit.adhesion_status, unit.adhesion_message = AdhesionStatus.PENDING.value, None
 
 
 def _move_to_login(session: Session, *, unit: Unit, login: str) -> None:
@@ -217,13 +227,20 @@ def _move_to_login(session: Session, *, unit: Unit, login: str) -> None:
             raise UnitInputError("portal_login", "a unit sharing its login's inbox cannot start a new login; "
                                  "register the new login's units with it instead")
         row = create_login(session=session, utility=unit.utility, integrator_id=unit.integrator_id, login=login,
-                           inbox_address=unit.inbox_address, password_enc=unit.portal_password_enc)
+                           inbox_address=unit.inbox_address, password_enc=_password_enc_of(session, unit))
     old = session.get(InboxAddress, unit.inbox_address)
     if old is not None and old.portal_login_id is None:  # its own address: still routed, now by the bill
         old.portal_login_id = row.id
         session.add(old)
     unit.portal_login_id = row.id
     unit.inbox_address = row.inbox_address
+    unit.portal_password_enc = None  # the new login's password is the unit's now
+
+
+def _password_enc_of(session: Session, unit: Unit) -> str | None:
+    """The encrypted portal password a unit logs in with: its login's, else (no login) its own."""
+    login = session.get(PortalLogin, unit.portal_login_id) if unit.portal_login_id is not None else None
+    return login.password_enc if login is not None else unit.portal_password_enc
 
 
 def learn_uc_code(*, session: Session, unit: Unit, uc_code: str) -> bool:
@@ -263,9 +280,10 @@ def set_adhesion_status(*, session: Session, unit: Unit, status: AdhesionStatus,
     session.add(unit)
 
 
-def portal_password(*, unit: Unit, keys: KeyRing) -> str | None:
-    """The decrypted portal password, for the bot only."""
-    return keys.decrypt(unit.portal_password_enc) if unit.portal_password_enc else None
+def portal_password(*, session: Session, unit: Unit, keys: KeyRing) -> str | None:
+    """The decrypted portal password, for the bot only: the login's (the only copy) for a unit with one."""
+    token = _password_enc_of(session, unit)
+    return keys.decrypt(token) if token else None
 
 
 def pdf_password(*, unit: Unit, keys: KeyRing) -> str | None:

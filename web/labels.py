@@ -15,6 +15,7 @@ STATUS_LABELS = {
     "portal_unavailable": "Portal indisponível",
     "portal_changed": "O portal mudou",
     "bill_overdue": "Fatura atrasada (não chegou no prazo)",
+    "password_required": "Senha do portal necessária",
 }
 
 ACTOR_LABELS = {
@@ -39,6 +40,9 @@ ACTIONS = {
     "enrolled": "Nada a fazer: a próxima fatura chegará por e-mail.",
     "bill_overdue": "A fatura do ciclo não chegou: confira no portal se a unidade continua na Conta Digital com o "
                     "e-mail para cadastro desta página e clique em Aderir automaticamente.",
+    "password_required": "A senha do portal deste login foi apagada (LGPD) ou nunca foi informada. Peça ao "
+                         "cliente a senha atual da Agência Virtual, cadastre-a na unidade e clique em Aderir "
+                         "automaticamente.",
     "enrolled_elsewhere": "Nada a fazer agora: o robô vai trocar o e-mail cadastrado no portal pelo desta página.",
 }
 

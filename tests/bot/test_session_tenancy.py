@@ -73,16 +73,19 @@ def test_another_integrator_with_the_right_password_does_not_reuse_the_saved_ses
     assert outcome.status == AdhesionStatus.CAPTCHA_REQUIRED  # it had to log in itself
 
 
-def test_a_second_unit_of_one_integrator_with_a_wrong_password_neither_shares_the_context_nor_the_session(
+def test_a_wrong_password_given_later_for_the_login_does_not_reuse_the_session_of_the_right_one(
         bot_app, simulator):
+    """A login holds one password (its units' only copy, migration 0015): a second unit registered with
+    another password replaces it, and the session the right password opened is not lent to the wrong one."""
     customer = simulator.add_customer(installations=("3000055479", "3000055480"))
     integrator = _integrator(bot_app, "a@integradora-a.example.com")
     good = _unit(bot_app, customer, "3000055479", password=customer.password, integrator_id=integrator)
-    wrong = _unit(bot_app, customer, "3000055480", password="not-the-password", integrator_id=integrator)
-    first, second = _run(bot_app, [good, wrong])  # one batch: the live context of `good` is not lent
+    (first,) = _run(bot_app, [good])
     assert first.status == AdhesionStatus.ENROLLED
+    wrong = _unit(bot_app, customer, "3000055480", password="not-the-password", integrator_id=integrator)
+    (second,) = _run(bot_app, [wrong])  # the saved session of the right password is not lent
     assert second.status == AdhesionStatus.INVALID_CREDENTIALS
-    (again,) = _run(bot_app, [wrong])  # a later batch: the saved session of `good` is not lent either
+    (again,) = _run(bot_app, [good])  # the login's password is the wrong one now, for every unit of it
     assert again.status == AdhesionStatus.INVALID_CREDENTIALS
     email, enrolled = _portal(simulator, customer.id)
     assert email == _inbox(bot_app, good)

@@ -202,8 +202,8 @@ def test_key_rotation_through_the_cli_keeps_secrets_readable(cli, tmp_path):
     key_file = tmp_path / "data" / "keys" / "faturas.key"
     before = key_file.read_text()
     code, out, _ = cli("keys", "rotate")
-    # 2 portal + 1 PDF password on units, 2 on their portal logins
-    assert code == 0 and "re-encrypted 5 secret(s)" in out
+    # 1 PDF password on a unit, 2 portal passwords on the portal logins (the only copies since 0015)
+    assert code == 0 and "re-encrypted 3 secret(s)" in out
     assert key_file.read_text() != before
     from config.context import AppContext
     from config.settings import load_settings

@@ -139,3 +139,44 @@ def test_upgrade_from_0008_groups_units_by_portal_login_without_changing_any_add
             assert table.units == {"uc-4@x.example": 4}
             assert get_unit(session=session, ref=1).inbox_address == "uc-1@x.example"
         engine.dispose()
+
+
+def test_upgrade_from_0014_keeps_single_unit_addresses_and_leaves_the_password_on_the_login_only(tmp_path, postgres):
+    """0015: a single-unit login's password copy moves to its login; no inbox address or route changes."""
+    from storage.logins import routing_table
+
+    for url in _empty_database_urls(tmp_path, postgres):
+        engine = make_engine(url)
+        migrate.upgrade(engine, "0014")
+        with engine.begin() as connection:
+            # Unit 1: the only unit of its login, whose row lost its password (it is on the unit). Unit 2: the
+            # only unit of a login holding the same token as the unit. Unit 3: no login, its own password.
+            for unit_id, login_password in ((1, None), (2, "token-2")):
+                connection.execute(text(
+                    "INSERT INTO portal_login (id, utility, login, password_enc, inbox_address, email_status,"
+                    " created_at, updated_at) VALUES (:id, 'cemig', :login, :password, :address, 'email_set',"
+                    " :now, :now)"), {"id": unit_id, "login": f"login-{unit_id}", "password": login_password,
+                                      "address": f"uc-{unit_id}@x.example", "now": NOW})
+            for unit_id in (1, 2, 3):
+                _insert_unit(connection, unit_id, login=f"login-{unit_id}" if unit_id < 3 else "solo",
+                             address=f"uc-{unit_id}@x.example", status="verified")
+            connection.execute(text("UPDATE unit SET portal_login = NULL WHERE id = 3"))
+            connection.execute(text("UPDATE unit SET portal_login_id = id WHERE id < 3"))
+            connection.execute(text("UPDATE inbox_address SET portal_login_id = unit_id WHERE unit_id < 3"))
+        with Session(engine) as session:
+            before = routing_table(session=session)
+        migrate.upgrade(engine)
+        assert migrate.current_revision(engine) == "0015" == migrate.head_revision(engine)
+        with engine.connect() as connection:
+            addresses = dict(connection.execute(text("SELECT id, inbox_address FROM unit")).all())
+            unit_passwords = dict(connection.execute(text("SELECT id, portal_password_enc FROM unit")).all())
+            login_passwords = dict(connection.execute(text("SELECT id, password_enc FROM portal_login")).all())
+            statuses = dict(connection.execute(text("SELECT id, adhesion_status FROM unit")).all())
+        assert addresses == {1: "uc-1@x.example", 2: "uc-2@x.example", 3: "uc-3@x.example"}
+        assert unit_passwords == {1: None, 2: None, 3: "token-3"}
+        assert login_passwords == {1: "token-1", 2: "token-2"}
+        assert statuses == {1: "verified", 2: "verified", 3: "verified"}
+        with Session(engine) as session:
+            assert routing_table(session=session) == before
+        assert before.logins == {"uc-1@x.example": 1, "uc-2@x.example": 2} and before.units == {"uc-3@x.example": 3}
+        engine.dispose()

@@ -39,7 +39,7 @@ def test_create_generates_an_inbox_and_encrypts_secrets(engine, keys):
         assert unit.inbox_address.startswith("uc-3000000001-")
         assert unit.inbox_address.endswith("@faturas.example.com")
         assert unit.portal_password_enc and "Senha" not in unit.portal_password_enc
-        assert portal_password(unit=unit, keys=keys) == "Senha#Portal1"
+        assert portal_password(session=session, unit=unit, keys=keys) == "Senha#Portal1"
         assert pdf_password(unit=unit, keys=keys) == "12345"
         public = UnitPublic.from_unit(unit)
         assert public.has_pdf_password and public.has_portal_password
@@ -143,7 +143,7 @@ def test_rotation_re_encrypts_every_secret(engine, keys):
     only_new = KeyRing(newer.keys[:1])
     with session_scope(engine) as session:
         for unit in list_units(session=session):
-            assert portal_password(unit=unit, keys=only_new).startswith("pw-")
+            assert portal_password(session=session, unit=unit, keys=only_new).startswith("pw-")
 
 
 def test_no_secret_is_stored_in_clear(engine, database_url, keys):

@@ -97,7 +97,7 @@ def test_api_conforms_to_its_openapi_document(web):
                 assert response.status_code in {400, 404, 422}, case.path_parameters
 
         check()
-    assert len(seen) == 14 and seen["GET /api/v1/units"] & {200}  # 11 + the 3 of portal logins
+    assert len(seen) == 15 and seen["GET /api/v1/units"] & {200}  # 11 + the 4 of portal logins (erasure)
 
 
 def test_moments_are_answered_with_their_utc_offset_on_every_database(web):

@@ -28,7 +28,8 @@ def test_new_unit_form_validates_and_registers_the_unit_for_its_integrator(web):
     assert again.status_code == 409 and "já está cadastrada" in again.text
     with session_scope(web.app.engine) as session:
         (unit,) = session.exec(select(Unit)).all()
-        assert unit.integrator_id == ana and portal_password(unit=unit, keys=web.app.keys()) == "Portal-Secreta-1"
+        assert unit.integrator_id == ana
+        assert portal_password(session=session, unit=unit, keys=web.app.keys()) == "Portal-Secreta-1"
     page = client.get(ok.headers["location"])
     assert "Portal-Secreta-1" not in page.text and "maria@example.com" not in page.text  # write-only credentials
     assert unit.inbox_address in page.text and "Ativar faturas por e-mail" in page.text
@@ -52,7 +53,7 @@ def test_cadastrar_email_saves_and_never_shows_secrets_back(web):
         assert unit.forward_to == ["joao@example.com", "maria@example.com"]
         assert unit.email_bills_enabled is False  # the switch was not sent: off
         assert pdf_password(unit=unit, keys=web.app.keys()) == "PDF-12345"
-        assert portal_password(unit=unit, keys=web.app.keys()) == "Antiga-Senha-1"  # blank kept it
+        assert portal_password(session=session, unit=unit, keys=web.app.keys()) == "Antiga-Senha-1"  # blank kept it
         assert unit.portal_login == "maria@example.com"
     cleared = client.post(f"/unidades/{unit_id}/cadastrar-email", data={
         "csrf_token": token, "forward_to": "joao@example.com", "email_bills_enabled": "1", "clear_pdf_password": "1",
@@ -61,7 +62,7 @@ def test_cadastrar_email_saves_and_never_shows_secrets_back(web):
     with session_scope(web.app.engine) as session:
         unit = session.get(Unit, unit_id)
         assert unit.email_bills_enabled is True and unit.pdf_password_enc is None
-        assert portal_password(unit=unit, keys=web.app.keys()) == "Nova-Senha-22"
+        assert portal_password(session=session, unit=unit, keys=web.app.keys()) == "Nova-Senha-22"
 
 
 def test_units_are_searched_and_filtered_by_state_and_by_who_must_act(web):

@@ -11,7 +11,7 @@ from storage.logins import LoginPublic, login_public
 from storage.models import UnitPublic
 from web.api.schemas import ErrorOut
 from web.deps import ApiUserDep, SessionDep, WebDep
-from web.services.logins import own_login, own_logins, register_installation
+from web.services.logins import erase_credentials, own_login, own_logins, register_installation
 
 ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 404, 409, 422)}
 router = APIRouter(tags=["logins"], responses=ERRORS)
@@ -36,6 +36,21 @@ def list_(session: SessionDep, user: ApiUserDep) -> list[LoginPublic]:
 def read(session: SessionDep, user: ApiUserDep, login_id: Id) -> LoginPublic:
     """One portal login (the password only as `has_password`)."""
     return login_public(session=session, login=own_login(session=session, integrator=user, login_id=login_id))
+
+
+class ErasedOut(BaseModel):
+    """What was erased: stored passwords (the login's and any unit copy) and saved browser sessions."""
+
+    login_id: int
+    passwords: int
+    sessions: int
+
+
+@router.post("/logins/{login_id}/erase-credentials", response_model=ErasedOut)
+def erase(web: WebDep, user: ApiUserDep, login_id: Id) -> ErasedOut:
+    """Erase the login's portal password and saved sessions now; re-enrolment then asks for the password."""
+    erased = erase_credentials(app=web.app, integrator=user, login_id=login_id)
+    return ErasedOut(login_id=erased.login_id, passwords=erased.passwords, sessions=erased.sessions)
 
 
 @router.post("/waiting-bills/{message_id}/unit", response_model=UnitPublic, status_code=201)

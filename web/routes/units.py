@@ -26,6 +26,7 @@ from web.errors import NotFound
 from web.render import page
 from web.services.adhesion import adhesion_view, screenshot_blob
 from web.services.invoices import forwards_by_invoice, invoices_of
+from web.services.unit_groups import GROUPINGS, group_units
 from web.services.units import add_unit, change_unit, email_settings_update, import_csv, own_unit, search_units
 
 router = APIRouter(include_in_schema=False)
@@ -51,10 +52,13 @@ def home(user: UserDep) -> Response:
 
 @router.get("/unidades")
 def units_page(request: Request, session: SessionDep, web: WebDep, user: UserDep, q: str = "", estado: str = "",
-               quem: str = "") -> Response:
-    """The integrator's units: search, filter by state and by who must act; mailboxes the operator must fix."""
+               quem: str = "", agrupar: str = "") -> Response:
+    """The integrator's units: search, filter, group by holder or login; mailboxes the operator must fix."""
     units = search_units(session=session, integrator=user, search=q, status=estado or None, actor=quem or None)
+    groups = group_units(session=session, units=units, by=agrupar) if agrupar in GROUPINGS else None
     return page(request, "units.html", {"user": user, "units": units, "q": q, "estado": estado, "quem": quem,
+                                        "agrupar": agrupar if groups is not None else "", "groups": groups,
+                                        "groupings": GROUPINGS,
                                         "states": [s.value for s in AdhesionStatus],
                                         "actors": sorted(set(NEXT_ACTOR.values())), "next_actor": NEXT_ACTOR,
                                         "AdhesionStatus": AdhesionStatus,

@@ -25,6 +25,7 @@ from storage.units import get_unit, set_adhesion_status
 log = structlog.get_logger(__name__)
 
 FINAL = frozenset({AdhesionStatus.ENROLLED, AdhesionStatus.VERIFIED, AdhesionStatus.INVALID_CREDENTIALS,
+                   AdhesionStatus.PASSWORD_REQUIRED,
                    AdhesionStatus.CAPTCHA_REQUIRED, AdhesionStatus.INSTALLATION_NOT_FOUND,
                    AdhesionStatus.PORTAL_CHANGED, AdhesionStatus.PORTAL_UNAVAILABLE})
 

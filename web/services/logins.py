@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from config.context import AppContext
+from storage.credentials import ErasedCredentials, erase_login_credentials, erasure_date
 from storage.login_models import PortalLogin
 from storage.logins import LoginPublic, get_login, list_logins, login_public, unit_input_from_message
 from storage.models import Unit
@@ -34,3 +35,14 @@ def register_installation(*, session: Session, app: AppContext, integrator: Inte
     return register_waiting_installation(session=session, message_id=message_id, overrides=overrides,
                                          keys=app.keys_if_any(), inbox=app.inbox_policy,
                                          integrator_id=integrator.id)
+
+
+def erase_credentials(*, app: AppContext, integrator: Integrator, login_id: int) -> ErasedCredentials:
+    """Erase one of the integrator's logins' password and saved sessions now (another's is not found)."""
+    return erase_login_credentials(engine=app.engine, login_id=login_id, reason="on_request",
+                                   integrator_id=integrator.id)
+
+
+def scheduled_erasure(*, session: Session, app: AppContext, login: PortalLogin):  # noqa: ANN201 - datetime | None
+    """When the service will erase the login's credentials by itself (None: not all units enrolled yet)."""
+    return erasure_date(session=session, login=login, after_days=app.settings.logins_erase_credentials_after_days)
