@@ -22,7 +22,11 @@ from tests.factories import make_cpf
 
 pytestmark = pytest.mark.browser
 FAMILIES = ["new", "legacy", "agv", "spa"]
-TARGET = "uc-3000055479-ic1@x.example.com"
+
+
+def target(n: int) -> str:
+    """The unit's inbox address (the portal keeps one login per access e-mail: one address per customer)."""
+    return f"uc-300005547{n}-ic{n}@x.example.com"
 
 
 def solver_policy(simulator, *, attempts: int = 3) -> ChallengePolicy:
@@ -35,7 +39,7 @@ def enrol(browser_settings, simulator, challenge: ChallengePolicy, *, person=Non
     customer = simulator.add_customer(document=make_cpf(random.Random(n)), email=f"cliente{n}@example.com",
                                       installations=(f"300005547{n}",))
     request = AdhesionRequest(portal_login=customer.document, portal_password=customer.password,
-                              installation=f"300005547{n}", uc_code=None, target_email=TARGET,
+                              installation=f"300005547{n}", uc_code=None, target_email=target(n),
                               holder_name=customer.name)
 
     async def go():
@@ -76,7 +80,7 @@ def test_the_solver_reads_the_image_the_first_time(browser_settings, simulator, 
     assert not isinstance(outcome, Exception), outcome
     assert outcome.state == "enrolled" and outcome.submissions == 1
     sim, inst = installation(simulator, customer)
-    assert inst["enrolled"] and inst["adhesion_submissions"] == 1 and sim["email"] == TARGET
+    assert inst["enrolled"] and inst["adhesion_submissions"] == 1 and sim["email"] == target(1)
     assert events(simulator, "solver_reportbad") == [] and events(simulator, "captcha_rejected") == []
 
 
