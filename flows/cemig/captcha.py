@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Literal
 
 import structlog
@@ -48,7 +48,7 @@ def answer_field(screens: Screens) -> Locator:
 
 
 def recaptcha_widget(screens: Screens) -> Locator:
-    """reCAPTCHA v2's widget and iframe: documented markup without accessible names (reference §2.1)."""
+    """The reCAPTCHA v2 widget and iframe: documented markup without accessible names (reference §2.1)."""
     return screens.page.locator(".g-recaptcha[data-sitekey], iframe[src*='recaptcha']")
 
 

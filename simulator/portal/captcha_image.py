@@ -1,10 +1,10 @@
-"""The image-captcha variant of the login (reference §0, §2.1: "tipo de captcha muda de acordo com frequência
-de logins", ``#captchaImg`` with a base64 PNG).
+"""The image-captcha variant of the login: distorted characters in a PNG drawn on the server.
 
-Each login form that shows it gets a fresh challenge: random characters drawn distorted into a PNG on the
-server. A challenge is answered once, right or wrong; a wrong answer re-renders the form with a new one.
-The fake 2Captcha solver (``method=base64``) reads the answer of an image it is sent by the image's
-SHA-256, and answers wrongly for the scenario's first ``solver_wrong_answers`` tasks.
+Reference §0 and §2.1: "tipo de captcha muda de acordo com frequência de logins", ``#captchaImg`` with a
+base64 PNG. Each login form that shows it gets a fresh challenge (new characters, a new image). A challenge
+is answered once, right or wrong; a wrong answer re-renders the form with a new one. The fake 2Captcha
+solver (``method=base64``) reads the answer of an image it is sent by the image's SHA-256, and answers
+wrongly for the scenario's first ``solver_wrong_answers`` tasks.
 """
 
 from __future__ import annotations

@@ -188,8 +188,10 @@ async def solver_in(request: Request) -> Response:
 
 @router.get("/solver/res.php")
 async def solver_res(request: Request) -> Response:
-    """2Captcha ``res.php?action=get&id=…``: ``CAPCHA_NOT_READY`` on the first poll, then ``OK|<token or text>``;
-    ``action=reportbad`` records that the portal refused a task's answer."""
+    """2Captcha ``res.php``: ``action=get`` polls a task, ``action=reportbad`` flags a refused answer.
+
+    ``get`` answers ``CAPCHA_NOT_READY`` on the first poll, then ``OK|<token or text>``.
+    """
     portal = portal_of(request)
     params = request.query_params
     ok, value = portal.captcha.solver_result(
