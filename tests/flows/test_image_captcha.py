@@ -10,7 +10,7 @@ import asyncio
 import random
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import async_playwright
 
 from flows.base import AdhesionRequest, ChallengePolicy, RetryPolicy
 from flows.cemig.flow import CemigFlow
@@ -130,7 +130,10 @@ def test_a_person_types_the_characters_while_the_bot_waits(browser_settings, sim
             page.get_by_label("Letras e números da imagem"))
         password = page.locator("input[type=password]")
         for typed in ("errado", None):
-            await expect(field).to_be_focused(timeout=15_000)  # the bot typed the login and waits for the person
+            # The bot typed the login and put the cursor in the captcha's field: the person's turn. (Read from
+            # the page itself: a web-first assertion would also run the bot's interstitial handler.)
+            await page.wait_for_function("() => /captcha/i.test((document.activeElement || {}).name || '')",
+                                         timeout=15_000)
             await field.fill(typed or simulator.admin.image_captcha_answer())
             await password.press("Enter")  # Enter from another field: the cursor leaves the captcha's field
             if typed:  # the refusal shows, then the bot types the password again into the fresh form
