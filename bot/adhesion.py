@@ -37,7 +37,7 @@ from flows.errors import (
     PortalUnavailable,
 )
 from flows.registry import FLOWS
-from flows.solver import TwoCaptchaSolver
+from flows.solver import TwoCaptchaImageSolver, TwoCaptchaSolver
 from storage.adhesion import (
     CredentialScope,
     credential_scope,
@@ -113,13 +113,20 @@ def _base_url(app: AppContext, browser_settings: BrowserSettings, utility: str) 
 
 
 def _challenge_policy(app: AppContext, options: AdhesionOptions, browser_settings: BrowserSettings) -> ChallengePolicy:
-    solver = None
+    solver = image_solver = None
     if app.settings.captcha_solver_url and app.settings.captcha_solver_key:
+        # One service account reads both kinds of captcha the login may show (reference §2.1).
+        poll_s = min(5.0, max(0.2, app.settings.adhesion_backoff_s))
         solver = TwoCaptchaSolver(app.settings.captcha_solver_url, app.settings.captcha_solver_key,
-                                  poll_interval_s=min(5.0, max(0.2, app.settings.adhesion_backoff_s)))
+                                  poll_interval_s=poll_s)
+        image_solver = TwoCaptchaImageSolver(app.settings.captcha_solver_url, app.settings.captcha_solver_key,
+                                             poll_interval_s=poll_s)
     confirmation = ImapConfirmationReader(app.settings.mail.accounts) if app.settings.mail.accounts else None
     return ChallengePolicy(operator_wait_s=browser_settings.operator_challenge_s if options.headed else 0.0,
-                           solver=solver, email_confirmation=confirmation)
+                           solver=solver, image_solver=image_solver,
+                           image_rejected=image_solver.report_bad if image_solver is not None else None,
+                           image_attempts=app.settings.captcha_image_attempts,
+                           email_confirmation=confirmation)
 
 
 def _prepare(app: AppContext, unit_id: int) -> _Prepared | UnitOutcome:

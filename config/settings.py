@@ -18,6 +18,7 @@ Precedence: built-in defaults < TOML file < environment. The object is passed do
 | FATURAS_CSV_BATCH_SIZE      | units.csv_batch_size | 500                                       |
 | FATURAS_CAPTCHA_SOLVER_URL  | captcha.solver_url   | unset: no solver                          |
 | FATURAS_CAPTCHA_SOLVER_KEY  | (environment only)   | unset                                     |
+| FATURAS_CAPTCHA_IMAGE_ATTEMPTS | captcha.image_attempts | 3 images per login before captcha_required |
 | FATURAS_ADHESION_ATTEMPTS   | adhesion.attempts_per_run | 2                                    |
 | FATURAS_ADHESION_BACKOFF_S  | adhesion.backoff_s   | 5                                         |
 | FATURAS_ADHESION_RETRY_SCHEDULE | adhesion.retry_schedule | 1h,6h,24h,24h,24h,24h,24h,24h,24h,24h (service) |
@@ -74,6 +75,7 @@ _SOURCES: tuple[tuple[str, str, str], ...] = (
     ("FATURAS_PLAYWRIGHT_CONFIG", "browser.config", "playwright_config"),
     ("FATURAS_CSV_BATCH_SIZE", "units.csv_batch_size", "csv_batch_size"),
     ("FATURAS_CAPTCHA_SOLVER_URL", "captcha.solver_url", "captcha_solver_url"),
+    ("FATURAS_CAPTCHA_IMAGE_ATTEMPTS", "captcha.image_attempts", "captcha_image_attempts"),
     ("FATURAS_ADHESION_ATTEMPTS", "adhesion.attempts_per_run", "adhesion_attempts"),
     ("FATURAS_ADHESION_BACKOFF_S", "adhesion.backoff_s", "adhesion_backoff_s"),
     ("FATURAS_ADHESION_RETRY_SCHEDULE", "adhesion.retry_schedule", "adhesion_retry_schedule"),
@@ -127,6 +129,8 @@ class Settings(BaseModel):
     mail: MailSettings = MailSettings()  # the [mail] table: see config/settings_mail.py
     captcha_solver_url: str | None = None
     captcha_solver_key: str | None = Field(default=None, repr=False)
+    captcha_image_attempts: int = Field(default=3, ge=1, le=10)
+    """Images (a fresh one after each refused answer) one login tries before the unit needs a person."""
     adhesion_attempts: int = 2
     adhesion_backoff_s: float = 5.0
     adhesion_retry_schedule: tuple[float, ...] = (3600, 21600, *(86400,) * 8)

@@ -52,12 +52,21 @@ class AdhesionResult:
 
 @dataclass(frozen=True)
 class ChallengePolicy:
-    """How the login's captcha may be passed, in order: saved session (by the caller), operator, solver."""
+    """How the login's captcha may be passed, in order: saved session (by the caller), solver, operator.
+
+    The captcha is reCAPTCHA v2 (a token) or, on some logins, an image of characters to type (reference §2.1).
+    """
 
     operator_wait_s: float = 0.0
     """When > 0 the browser is visible and the flow waits this long for a person to solve it."""
     solver: Callable[[str, str], Awaitable[str]] | None = None
     """Takes (site_key, page_url) and returns a token; None when no solver is configured."""
+    image_solver: Callable[[bytes], Awaitable[str]] | None = None
+    """Takes an image captcha's bytes and returns the characters it shows; None when none is configured."""
+    image_rejected: Callable[[str], Awaitable[None]] | None = None
+    """Told each answer of `image_solver` the portal refused (a 2Captcha client reports it as bad)."""
+    image_attempts: int = 3
+    """How many images (a fresh one after each refusal) the login tries before ending in CaptchaRefused."""
     email_confirmation: Callable[[str, datetime, str], Awaitable[str | None]] | None = None
     """When the portal confirms a new access e-mail by a code or link sent to it: takes (the address, the
     moment the change was asked for, the portal's host) and returns the code or the link read from that

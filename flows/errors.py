@@ -5,6 +5,7 @@
     │   └── SessionExpired         the portal logged us out mid-flow: log in again and resume
     ├── LoginRejected              tell the client: wrong password, or the account is locked
     ├── ChallengeRequired          a captcha must be solved: saved session, operator or solver
+    │   └── CaptchaRefused         the portal kept refusing the answers given to its captcha
     ├── InstallationNotFound       tell the integrator: the installation is not on this login
     └── PortalChanged              tell a developer: a page did not look as expected (trace kept)
 
@@ -64,6 +65,19 @@ class ChallengeRequired(FlowError):
         super().__init__(message, step=step, user_message=user_message)
         self.site_key = site_key
         self.page_url = page_url
+
+
+class CaptchaRefused(ChallengeRequired):
+    """The portal refused the captcha's answer (a token, or the characters typed for an image).
+
+    Raised by the login for each refusal; the flow retries an image captcha with a fresh image a bounded
+    number of times and then lets the last one through: the attempt ends in the captcha state, no adhesion
+    submitted.
+    """
+
+    user_message = ("O portal recusou as respostas dadas ao captcha da página de login. Rode a adesão com "
+                    "--headed para um operador digitar os caracteres, ou confira o serviço de resolução de "
+                    "captcha configurado.")
 
 
 class InstallationNotFound(FlowError):

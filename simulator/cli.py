@@ -148,7 +148,11 @@ def scenario_set(
     customer: Annotated[str | None, typer.Option(help="A login (id, CPF/CNPJ, e-mail); the whole site when "
                                                       "left out.")] = None,
     variant: Annotated[str | None, typer.Option(help="Markup: new or legacy.")] = None,
-    captcha: Annotated[str | None, typer.Option(help="off, checkbox or always-fail.")] = None,
+    captcha: Annotated[str | None, typer.Option(help="off, checkbox, always-fail or image.")] = None,
+    captcha_frequency: Annotated[str | None, typer.Option(help="Image captcha on every_login or sometimes "
+                                                                "(the form after each login without it).")] = None,
+    solver_wrong_answers: Annotated[int | None, typer.Option(help="The fake solver misreads the first N "
+                                                                  "images.")] = None,
     modal: Annotated[bool | None, typer.Option("--modal/--no-modal", help="'Atualize seus dados' after login.")]
     = None,
     delay: Annotated[float | None, typer.Option(help="Seconds before each answer.")] = None,
@@ -172,7 +176,8 @@ def scenario_set(
     if raw is not None:
         scenario = json.loads(raw)
     else:
-        scenario = {"variant": variant, "captcha": captcha, "post_login_modal": modal}
+        scenario = {"variant": variant, "captcha": captcha, "post_login_modal": modal,
+                    "captcha_frequency": captcha_frequency, "solver_wrong_answers": solver_wrong_answers}
         if delay is not None:
             scenario["delay"] = {"seconds": delay, "step": delay_step}
         if fault:

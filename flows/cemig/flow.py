@@ -22,7 +22,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from flows.base import AdhesionRequest, AdhesionResult, ChallengePolicy, StepHook, UtilityFlow
-from flows.cemig import intents
+from flows.cemig import captcha, intents
 from flows.cemig.screens import RECOGNISERS, Screen, Screens, interstitial
 from flows.errors import ChallengeRequired, FlowError, PortalUnavailable
 
@@ -203,12 +203,16 @@ class CemigFlow(UtilityFlow):
                       challenge: ChallengePolicy, around_login: Any) -> None:
         page = screens.page
         operator = False
+        shown = await captcha.kind(screens)
+        if shown == "image":
+            await captcha.log_in_with_image(screens, identifier, request.portal_password, challenge,
+                                            lambda: _as_async(around_login() if around_login is not None
+                                                              else contextlib.nullcontext()))
+            return
         # reCAPTCHA's widget and response field have no accessible names: their documented markup (§2.1).
         widget = page.locator(".g-recaptcha[data-sitekey]")
         response_field = page.locator("#g-recaptcha-response")
-        has_challenge = bool(await page.get_by_text(re.compile("Não sou um robô", re.I)).filter(visible=True).count()
-                             or await widget.count())
-        if has_challenge:
+        if shown == "recaptcha":
             site_key = await widget.get_attribute("data-sitekey") if await widget.count() else None
             if challenge.solver is not None and site_key:
                 token = await challenge.solver(site_key, page.url)

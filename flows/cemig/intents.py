@@ -29,7 +29,7 @@ from flows.cemig.screens import (
     password_inputs,
 )
 from flows.cemig.vocabulary import denied, fold, pattern
-from flows.errors import InstallationNotFound, LoginRejected, PortalUnavailable, SessionExpired
+from flows.errors import CaptchaRefused, InstallationNotFound, LoginRejected, PortalUnavailable, SessionExpired
 
 log = structlog.get_logger(__name__)
 MAX_INTERSTITIALS = 6
@@ -139,10 +139,21 @@ async def fields_filled(screens: Screens) -> bool:
 async def submit_login(screens: Screens, *, step: str = "login") -> Observation:
     """Press the login form's button and wait for the home page or the form's refusal."""
     page = screens.page
-    stale = [item["name"] for item in await names_of(page.get_by_role("alert").filter(visible=True))]
+    stale = await stale_alerts(screens)
     button = await pick(screens, page.get_by_role("button", name=pattern("login_button")), step=step,
                         purpose="submit the login", prefer=pattern("login_button", whole=True))
     await click(screens, button, step=step)  # type: ignore[arg-type]
+    return await login_outcome(screens, stale, step=step)
+
+
+async def stale_alerts(screens: Screens) -> list[str]:
+    """The alerts shown before the login is submitted (they must not read as its answer)."""
+    return [item["name"] for item in await names_of(screens.page.get_by_role("alert").filter(visible=True))]
+
+
+async def login_outcome(screens: Screens, stale: list[str], *, step: str = "login") -> Observation:
+    """After the login was submitted: the home page, or the refusal as LoginRejected / CaptchaRefused."""
+    page = screens.page
     for text in stale:  # a notice from before (e.g. "sua sessão expirou") must not read as the answer
         try:
             await expect(page.get_by_role("alert").filter(has_text=text)).to_have_count(0)
@@ -159,10 +170,8 @@ async def submit_login(screens: Screens, *, step: str = "login") -> Observation:
             raise LoginRejected("the portal locked this login after failed attempts", step=step, locked=True,
                                 user_message=("O portal bloqueou o login do cliente por excesso de tentativas. "
                                               "O cliente precisa redefinir a senha na Agência Virtual."))
-        if pattern("captcha").search(text):
-            from flows.errors import ChallengeRequired
-
-            raise ChallengeRequired(f"the portal rejected the challenge: {text}", step=step)
+        if pattern("captcha").search(text) or pattern("captcha_refused").search(text):
+            raise CaptchaRefused(f"the portal rejected the challenge: {text}", step=step)
         raise LoginRejected(f"the portal refused the login: {text or 'no message shown'}", step=step)
     return seen
 

@@ -160,6 +160,10 @@ RECOGNISERS: dict[Screen, Recogniser] = {r.screen: r for r in (
         p.get_by_label(pattern("installation_search")), p.get_by_placeholder(pattern("installation_search"))]),
     Recogniser(Screen.CAPTCHA, lambda p: [
         p.get_by_text(pattern("captcha")),
+        # The image variant (§2.1): the image named like a captcha, the field its characters go into.
+        p.get_by_role("img", name=pattern("captcha_image")),
+        p.get_by_role("textbox", name=pattern("captcha_field")).or_(p.get_by_placeholder(pattern(
+            "captcha_field"))).and_(p.locator(":not(input[type=password])")),
         # reCAPTCHA and the image captcha are widgets without accessible names; their documented markup
         # (the Google iframe, div.g-recaptcha, #captchaImg, reference §2.1) is the only handle.
         p.locator("iframe[src*='recaptcha'], .g-recaptcha, #captchaImg")]),

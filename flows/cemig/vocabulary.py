@@ -35,7 +35,25 @@ WORDINGS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "locked": (("bloquead*", "§11.9 (lockouts after failed logins)"), ("excesso de tentativas", PV)),
     "captcha": (("Não sou um robô", "§2.1 (#divRecaptcha)"), ("reCAPTCHA", "§2.1"), ("captcha", "§2.1"),
-                ("robô", "§2.1")),
+                ("robô", "§2.1"), ("Digite os caracteres", "§2.1 (image variant)"),
+                ("caracteres da imagem", PV), ("texto da imagem", PV)),
+    "recaptcha_checkbox": (("Não sou um robô", "§2.1 (#divRecaptcha; the reCAPTCHA v2 checkbox)"),),
+    "captcha_image": (  # the image's alt text; the documented one has only the id #captchaImg (§2.1)
+        ("captcha", "§2.1 (#captchaImg)"), ("Imagem de verificação", PV), ("Desafio de segurança", PV),
+        ("Código da imagem", PV), ("Imagem com caracteres", PV), ("Verificação de segurança", PV),
+        ("anti-robô", PV),
+    ),
+    "captcha_field": (  # the field the image's characters go into
+        ("Digite os caracteres", "§2.1 (image variant)"), ("Caracteres da imagem", PV),
+        ("Digite o texto da imagem", PV), ("Texto da imagem", PV),
+        ("Letras e números da imagem", PV), ("Código da imagem", PV), ("Digite o que você vê", PV),
+        ("captcha", "§2.1"),
+    ),
+    "captcha_refused": (  # the login form's answer to wrong characters ([V23]: captcha errors say "captcha")
+        ("captcha", "§2.1 ([V23])"), ("recaptcha", "§2.1 ([V23])"), ("caracteres digitados", PV),
+        ("caracteres da imagem", PV), ("texto da imagem", PV), ("código da imagem", PV),
+        ("não conferem com a imagem", PV), ("verificação de segurança", PV),
+    ),
     "cookie_button": (
         ("Rejeitar cookies", "§2.1 ([Win-2026])"), ("Aceitar cookies", "§2.1 ([Win-2026])"),
         ("Rejeitar todos", PV), ("Aceitar todos", PV),

@@ -189,6 +189,15 @@ def put_customer_scenario(ref: str, body: scenarios.Scenario, portal: AdminDep) 
     return body.model_dump(exclude_unset=True)
 
 
+@router.get("/captcha/image")
+def image_captcha_answer(portal: AdminDep) -> dict[str, Any]:
+    """The answer of the newest unanswered image captcha: what a person at the browser reads off the image."""
+    answer = portal.captcha.images.latest_answer()
+    if answer is None:
+        raise HTTPException(status_code=404, detail="no image captcha is waiting for an answer")
+    return {"answer": answer}
+
+
 @router.get("/report")
 def report(portal: AdminDep) -> dict[str, Any]:
     """State and changes: logins, e-mails, enrolments, adhesion submissions, the event log with timestamps."""

@@ -87,6 +87,10 @@ class AdminClient:
         """The site scenario, or a customer's overrides."""
         return self._call("GET", "/scenario" if customer is None else f"/customers/{customer}/scenario")
 
+    def image_captcha_answer(self) -> str:
+        """The characters of the newest unanswered image captcha (a person reading it off the screen)."""
+        return self._call("GET", "/captcha/image")["answer"]
+
     def report(self) -> dict[str, Any]:
         """Logins, installations (e-mail, enrolment, adhesion submissions) and the event log."""
         return self._call("GET", "/report")

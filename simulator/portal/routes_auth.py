@@ -19,6 +19,12 @@ MSG_LOCKED = ("Acesso bloqueado por excesso de tentativas sem sucesso. "
               "Redefina sua senha ou procure o atendimento da Cemig.")
 MSG_CAPTCHA_MISSING = "Confirme que você não é um robô."
 MSG_CAPTCHA_FAILED = "Falha na verificação do reCAPTCHA. Tente novamente."
+MSG_IMAGE_MISSING = "Digite os caracteres da imagem."
+MSG_IMAGE_WRONG = {  # each family words it its own way (plausible variants; no source quotes the real one)
+    "agv": "Texto da imagem incorreto. Digite novamente.",
+    "spa": "Captcha inválido: os caracteres não conferem.",
+}
+MSG_IMAGE_WRONG_DEFAULT = "Os caracteres digitados não conferem com a imagem. Tente novamente."
 MSG_EXPIRED = "Sua sessão expirou. Faça login novamente."
 MSG_FORM = "A página de login expirou. Tente novamente."
 MSG_LOGGED_OUT = "Você saiu da Agência Virtual."
@@ -27,13 +33,15 @@ LOGIN_TEMPLATES = {"spa": "spa_login.html", "mui": "mui_login.html"}
 
 
 def _login_page(request: Request, *, captcha: str, error: str | None = None, notice: str | None = None,
-                identifier: str = "") -> Response:
+                identifier: str = "", image: bool = False) -> Response:
     portal = portal_of(request)
     site = scenarios.effective(portal.store, None)
+    challenge = portal.captcha.images.issue() if image else None
     return render(
         request, LOGIN_TEMPLATES.get(site.variant, "login.html"), site.variant, error=error,
         notice=notice, identifier=identifier,
         captcha_mode=captcha, site_key=portal.captcha.site_key, form_token=portal.form_token,
+        captcha_image=challenge,
     )
 
 
@@ -56,7 +64,7 @@ async def login_page(request: Request, sessao: str | None = None, saiu: str | No
         return RedirectResponse(home_url(variant), status_code=303)
     notice = MSG_LOGGED_OUT if saiu else None
     return _login_page(request, captcha=site.captcha, error=MSG_EXPIRED if sessao == "expirada" else None,
-                       notice=notice)
+                       notice=notice, image=scenarios.image_captcha_due(portal.store, site))
 
 
 @router.post("/Login")
@@ -74,14 +82,27 @@ async def login_submit(request: Request) -> Response:
 
     xhr = request.headers.get("x-requested-with") == "XMLHttpRequest"  # the single-page login posts by fetch
 
+    image_due = scenarios.image_captcha_due(store, scenario)
+
     def again(error: str, captcha: str = scenario.captcha) -> Response:
         if xhr:
+            if image_due:  # the single-page form swaps in the new image the answer carries
+                challenge = portal.captcha.images.issue()
+                return JSONResponse({"error": error, "captcha_id": challenge.id,
+                                     "captcha_src": f"/Login/CaptchaImagem/{challenge.id}"})
             return JSONResponse({"error": error})
-        return _login_page(request, captcha=captcha, error=error, identifier=identifier)
+        return _login_page(request, captcha=captcha, error=error, identifier=identifier, image=image_due)
 
     if not secrets.compare_digest(str(form.get("__RequestVerificationToken") or ""), portal.form_token):
         return again(MSG_FORM)
-    if scenario.captcha != "off":
+    if image_due:
+        answer = str(form.get("Captcha") or form.get("captcha") or "").strip()
+        if not answer:
+            return again(MSG_IMAGE_MISSING)
+        if not portal.captcha.images.check(str(form.get("captcha_id") or ""), answer):
+            store.log_event("captcha_rejected", customer_id=customer.id if customer else None, captcha="image")
+            return again(MSG_IMAGE_WRONG.get(scenario.variant, MSG_IMAGE_WRONG_DEFAULT))
+    elif scenario.captcha not in ("off", "image"):
         token = str(form.get("g-recaptcha-response") or "")
         if not token:
             return again(MSG_CAPTCHA_MISSING)
@@ -98,6 +119,7 @@ async def login_submit(request: Request) -> Response:
         customer = store.record_failed_login(customer.id)
         return again(MSG_LOCKED if customer.locked else MSG_INVALID)
     store.record_login(customer.id)
+    scenarios.login_succeeded(store, scenario, passed_image=image_due)
     installations = store.installations(customer.id)
     session = portal.sessions.create(customer.id, installations[0].number if installations else None)
     response: Response = (JSONResponse({"redirect": home_url(scenario.variant)}) if xhr
@@ -127,6 +149,15 @@ async def recaptcha_anchor(request: Request, k: str = "") -> Response:
                                              {"site_key": k or portal.captcha.site_key})
 
 
+@router.get("/Login/CaptchaImagem/{challenge_id}")
+async def captcha_image(request: Request, challenge_id: str) -> Response:
+    """The PNG of one image challenge (the single-page family links it instead of embedding it)."""
+    png = portal_of(request).captcha.images.png(challenge_id)
+    if png is None:
+        return PlainTextResponse("imagem não encontrada", status_code=404)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
 @router.post("/recaptcha/api2/userverify")
 async def checkbox_token(request: Request) -> Response:
     """The checkbox widget asks for a token; in always-fail mode (site-wide) it gets none."""
@@ -144,20 +175,25 @@ def _solver_answer(ok: bool, value: str, as_json: bool) -> Response:
 
 @router.api_route("/solver/in.php", methods=["GET", "POST"])
 async def solver_in(request: Request) -> Response:
-    """2Captcha ``in.php``: key, method=userrecaptcha, googlekey, pageurl (json=1 for JSON) → ``OK|<id>``."""
+    """2Captcha ``in.php``: key, method=userrecaptcha + googlekey + pageurl, or method=base64 + body → ``OK|<id>``."""
     params = dict(request.query_params)
     if request.method == "POST":
         params.update({k: str(v) for k, v in (await request.form()).items()})
-    ok, value = portal_of(request).captcha.solver_submit(
+    portal = portal_of(request)
+    ok, value = portal.captcha.solver_submit(
         key=params.get("key", ""), method=params.get("method", ""), googlekey=params.get("googlekey", ""),
-        pageurl=params.get("pageurl", ""),
+        pageurl=params.get("pageurl", ""), body=params.get("body", ""),
+        wrong_answers=scenarios.effective(portal.store, None).solver_wrong_answers,
     )
     return _solver_answer(ok, value, params.get("json") == "1")
 
 
 @router.get("/solver/res.php")
 async def solver_res(request: Request) -> Response:
-    """2Captcha ``res.php?action=get&id=…``: ``CAPCHA_NOT_READY`` on the first poll, then ``OK|<token>``."""
+    """2Captcha ``res.php``: ``action=get`` polls a task, ``action=reportbad`` flags a refused answer.
+
+    ``get`` answers ``CAPCHA_NOT_READY`` on the first poll, then ``OK|<token or text>``.
+    """
     portal = portal_of(request)
     params = request.query_params
     ok, value = portal.captcha.solver_result(

@@ -76,7 +76,14 @@ class Scenario(BaseModel):
     variant: Literal["new", "legacy", "spa", "agv", "mui"] | None = None
     perturb_seed: int | None = Field(default=None, ge=0)
     """Seeded perturbations (simulator.portal.perturb) of the ``spa`` family; 0 or absent: none."""
-    captcha: Literal["off", "checkbox", "always-fail"] | None = None
+    captcha: Literal["off", "checkbox", "always-fail", "image"] | None = None
+    """``image``: distorted characters in an ``<img>`` and a field to type them (simulator.portal.captcha_image)."""
+    captcha_frequency: Literal["every_login", "sometimes"] | None = None
+    """When the image captcha shows: on every login form, or "sometimes" (reference §2.1: it changes with the
+    frequency of logins): only on the form after a successful login, so logins alternate without and with it."""
+    solver_wrong_answers: int | None = Field(default=None, ge=0)
+    """The fake solver misreads the first N images it is sent (since the scenario was set); the portal rejects
+    those answers and shows a new image each time."""
     post_login_modal: bool | None = None
     delay: Delay | None = None
     faults: list[Fault] | None = None
@@ -103,6 +110,8 @@ class Effective:
     perturb_seed: int = 0
     reauth: str = "off"
     confirm_email: str = "off"
+    captcha_frequency: str = "every_login"
+    solver_wrong_answers: int = 0
 
 
 def site_scenario(store: Store) -> Scenario:
@@ -154,7 +163,22 @@ def effective(store: Store, customer_id: int | None) -> Effective:
         perturb_seed=int(pick("perturb_seed", 0)),  # type: ignore[arg-type]
         reauth=str(pick("reauth", "off")),
         confirm_email=str(pick("confirm_email", "off")),
+        captcha_frequency=str(pick("captcha_frequency", "every_login")),
+        solver_wrong_answers=int(pick("solver_wrong_answers", 0)),  # type: ignore[call-overload]
     )
+
+
+def image_captcha_due(store: Store, scenario: Effective) -> bool:
+    """Whether a login form now shows the image captcha ("sometimes": after each successful login, once)."""
+    if scenario.captcha != "image":
+        return False
+    return scenario.captcha_frequency == "every_login" or bool(store.get_setting(f"counter:{SITE}:image_due"))
+
+
+def login_succeeded(store: Store, scenario: Effective, *, passed_image: bool) -> None:
+    """Move the "sometimes" image captcha on: due on the next form after a login without it, not after one with it."""
+    if scenario.captcha == "image" and scenario.captcha_frequency == "sometimes":
+        store.set_setting(f"counter:{SITE}:image_due", 0 if passed_image else 1)
 
 
 def delay_for(scenario: Effective, step: str) -> float:

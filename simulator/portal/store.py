@@ -77,8 +77,16 @@ CREATE TABLE IF NOT EXISTS captcha_tokens (
 CREATE TABLE IF NOT EXISTS solver_tasks (
     id TEXT PRIMARY KEY, polls INTEGER NOT NULL DEFAULT 0, token TEXT
 );
+CREATE TABLE IF NOT EXISTS captcha_images (
+    id TEXT PRIMARY KEY, answer TEXT NOT NULL, sha256 TEXT NOT NULL, png BLOB NOT NULL, expires_at REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS solver_image_tasks (
+    id TEXT PRIMARY KEY, answer TEXT, polls INTEGER NOT NULL DEFAULT 0, reported INTEGER NOT NULL DEFAULT 0
+);
 """
-TABLES = ("customers", "installations", "events", "settings", "sessions", "captcha_tokens", "solver_tasks")
+TABLES = ("customers", "installations", "events", "settings", "sessions", "captcha_tokens", "solver_tasks",
+          "captcha_images", "solver_image_tasks")
 
 
 def _hash_password(password: str, salt: str) -> str:
