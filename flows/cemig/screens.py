@@ -134,7 +134,7 @@ RECOGNISERS: dict[Screen, Recogniser] = {r.screen: r for r in (
     Recogniser(Screen.TERMS, lambda p: [
         p.get_by_role("heading", name=pattern("terms")),
         # The same title in a paragraph instead of a heading: a text that is nothing but the wording.
-        p.get_by_text(pattern("terms", whole=True)),
+        p.get_by_role("paragraph").filter(has_text=pattern("terms", whole=True)),
         _dialogs(p).filter(has_text=pattern("terms")),
         p.get_by_role("region", name=pattern("terms")),
         p.get_by_role("checkbox", name=pattern("terms"))],

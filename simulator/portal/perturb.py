@@ -43,7 +43,7 @@ FAMILIES = ("new", "legacy", "agv", "spa")
 SERVER_RENDERED = frozenset({"new", "legacy", "agv"})
 DEFAULTS: dict[str, dict[str, str]] = {
     # What each family's own markup says when nothing is perturbed (seed 0).
-    "new": {}, "legacy": {}, "spa": {},
+    "new": {"conta_card": "Conta Digital"}, "legacy": {"conta_card": "Conta Digital"}, "spa": {},
     "agv": {"enrol_button": "Cadastrar", "conta_card": "Conta por e-mail", "confirm_button": "Confirmar",
             "terms_checkbox": "Li e concordo com o termo", "access_link": "Editar Informações"},
 }
@@ -166,6 +166,7 @@ class Perturbation:
             confirm_email=rng.choice(CONFIRM_EMAIL),
             saved_text=rng.choice(SAVED_TEXTS),
             done_text=rng.choice(DONE_TEXTS),
+            mask_email=rng.random() < 0.5,
             solvable=solvable,
         )
 
@@ -176,6 +177,10 @@ class Perturbation:
     def delay(self, step: str) -> float:
         """Seconds this seed makes the step wait."""
         return self.delays.get(step, 0.0)
+
+    def shown_email(self, email: str | None) -> str:
+        """The address as the enrolled page shows it (masked when the seed says so)."""
+        return mask(email) if email and self.mask_email else email or ""
 
 
 def cased(wording: str, casing: str) -> str:

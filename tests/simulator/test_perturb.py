@@ -56,6 +56,7 @@ def test_server_rendered_families_draw_late_content_casing_titles_and_the_email_
     assert {p.confirm_email for p in many} == {"off", "code", "link"}
     assert {p.casing for p in many} == {"as_is", "upper", "lower"}
     assert any(p.title_as_text for p in many) and not all(p.title_as_text for p in many)
+    assert any(p.mask_email for p in many) and not all(p.mask_email for p in many)
     delays = [d for p in many for d in p.delays.values()]
     assert delays and all(0.2 <= d <= 3.0 for d in delays)
     assert any(p.enrol_button.isupper() for p in many if p.casing == "upper")
