@@ -266,7 +266,7 @@ class Screens:
             return 0
 
     async def _classify(self, screens: list[Screen], signals: dict[Screen, Locator],
-                        negatives: dict[Screen, list[Locator]]) -> Observation | None:
+                        negatives: dict[Screen, list[Locator]], *, recheck_weak: bool = True) -> Observation | None:
         # One query per screen ("the document holds a visible signal and no visible negative"), all asked
         # at once: one round trip's latency per look instead of one per signal and negative (each call is
         # a hop to the browser, a DOM snapshot when tracing, and a scheduling delay on a loaded machine).
@@ -293,6 +293,11 @@ class Screens:
             seen = [s for s in screens if any(p.search(path) for p in RECOGNISERS[s].paths)]
         if not seen:
             return None
+        if seen[0] in WEAK and recheck_weak:
+            # The queries run concurrently: late content may have replaced "Carregando…" between the one
+            # that found the header and the one that found nothing loading, so the screen it brought was
+            # not asked about in time. A second look sees one document state, whatever it is now.
+            return await self._classify(screens, signals, negatives, recheck_weak=False)
         return Observation(seen[0], frozenset(seen), self.page.url)
 
     async def snapshot(self) -> str:
