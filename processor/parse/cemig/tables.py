@@ -11,16 +11,22 @@ from processor.parse.schema import Debt, Flag, HistoryEntry, Item, Scee, Tax
 _ITEMS_HEADER = re.compile(r"(?m)^\s*Itens\s+da\s+Fatura\b.*$(?:\n\s*ICMS\s+ICMS\s*$)?")
 _TOTAL = re.compile(rf"^\s*TOTAL\s+({NUMBER})(?:\s+{NUMBER})*\s*$")
 _UNITS = ("kWh", "kW", "kVArh", "kvarh", "kVAr", "kvar", "UFER", "UFDR")
-_TAX_LINE = re.compile(
-    rf"(?m)^(?:.*?Valor\s*\(R\$\))?\s*(ICMS|PASEP|PIS|COFINS)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s*$")
-"""A tax row of the *Reservado ao Fisco* box. Some PDF producers (pdftocairo) move the first row up onto the
-box's header line (``Base de cálculo (R$) Alíquota (%) Valor (R$) ICMS 628,19 18,00 113,07``): the header's
-last label may precede it."""
+_TAX_LINE = re.compile(rf"(?m)(ICMS|PASEP|PIS|COFINS)\s+({NUMBER})\s+({NUMBER})\s+({NUMBER})\s*$")
+"""A tax row of the *Reservado ao Fisco* box: the name leads its line, or follows the box header's last label
+(`_TAX_HEADER_END`), where some PDF producers (pdftocairo) move the first row up
+(``Base de cálculo (R$) Alíquota (%) Valor (R$) ICMS 628,19 18,00 113,07``). The pattern starts on the
+name and the place is checked after (`_tax_row_starts`): a `(?m)^.*?Valor` prefix would be tried at every line."""
+_TAX_HEADER_END = re.compile(r"Valor\s*\(R\$\)$")
+_TAX_HEADER_REACH = 40
+"""Characters before the blanks before a tax name that may hold the header's ``Valor (R$)``."""
 _TAX_NAMES = {"ICMS": "icms", "PASEP": "pis", "PIS": "pis", "COFINS": "cofins"}
 _HISTORY_ROW = re.compile(rf"(?m)^\s*({MONTH})/(\d{{2}})\s+({NUMBER})\s+({NUMBER})\s+(\d{{1,3}})\b")
-_FLAG = re.compile(
-    rf"({MONTH})/(\d{{2}})\s+Band\.\s+(Verde|Amarela|Verm(?:elha|\.)?(?:\s+P(?:atamar)?\s*[12])?|Escassez\s+H[íi]drica)"
-)
+_FLAG = re.compile(r"Band\.\s+(Verde|Amarela|Verm(?:elha|\.)?(?:\s+P(?:atamar)?\s*[12])?|Escassez\s+H[íi]drica)")
+"""A flag's name after ``Band.``; its month (``MAI/23 Band. Verde``) is read just before it (`_FLAG_MONTH`). The
+pattern starts on the literal, which the regex engine finds by a fast scan; starting on the month it was
+tried at every capital letter of the bill."""
+_FLAG_MONTH = re.compile(rf"({MONTH})/(\d{{2}})\s+$")
+_FLAG_MONTH_REACH = 12
 _BALANCE = re.compile(r"SALDO\s+ATUAL\s+DE\s+GERA[ÇC][ÃA]O:\s*(" + NUMBER + r")\s*kWh(?!\s*(?:FP|PONTA|ponta))")
 _GD_NOTICE = re.compile(r"sistema\s+de\s+compensa[çc][ãa]o\s+de\s+energia")
 _SCEE_ENERGY = re.compile(r"^(?:Energia\s+SCEE\b|En\s+comp\.\s+s/\s*ICMS|Energia\s+compensada\s+ISENTA)", re.I)
@@ -155,10 +161,23 @@ def public_lighting(rows: list[Item]) -> str | None:
     return next((row.amount for row in rows if _PUBLIC_LIGHTING.match(row.description)), None)
 
 
+def _tax_row_starts(text: str, position: int) -> bool:
+    """Whether a tax name at `position` leads its line (blanks before it) or follows ``Valor (R$)``."""
+    line_start = text.rfind("\n", 0, position) + 1
+    if not text[line_start:position].strip():
+        return True
+    end = position
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return _TAX_HEADER_END.search(text, max(0, end - _TAX_HEADER_REACH), end) is not None
+
+
 def taxes(text: str) -> dict[str, Tax]:
     """The *Reservado ao Fisco* lines (``ICMS``, ``PASEP`` → pis, ``COFINS``): base, rate and value."""
     found: dict[str, Tax] = {}
     for match in _TAX_LINE.finditer(text):
+        if not _tax_row_starts(text, match.start()):
+            continue
         name = _TAX_NAMES[match[1]]
         found.setdefault(name, Tax(base=plain(match[2]), rate=plain(match[3]), value=plain(match[4])))
     return found
@@ -193,8 +212,11 @@ def flags(text: str) -> list[Flag]:
     flat = " ".join(text.split())
     result = []
     for match in _FLAG.finditer(flat):
-        month = month_iso(match[1], match[2])
-        flag = Flag(month=month, flag=_flag_name(match[3]))
+        before = _FLAG_MONTH.search(flat, max(0, match.start() - _FLAG_MONTH_REACH), match.start())
+        if before is None:
+            continue
+        month = month_iso(before[1], before[2])
+        flag = Flag(month=month, flag=_flag_name(match[1]))
         if flag not in result:
             result.append(flag)
     return result

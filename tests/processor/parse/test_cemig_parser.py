@@ -10,7 +10,7 @@ import pytest
 
 from processor.parse.cemig import parse_cemig
 from processor.parse.cemig.layouts import detect_layout
-from processor.parse.cemig.tables import flags, items
+from processor.parse.cemig.tables import flags, items, taxes
 from processor.parse.checks import checks_passed, installation_matches
 from processor.parse.errors import BillUnparseable
 from processor.parse.registry import PARSERS
@@ -335,3 +335,24 @@ def test_the_2024_total_row_counts_only_when_it_leads_its_line() -> None:
     assert not _leads_its_line(_TOTAL_WITH_TAXES, f"Itens\nSUB{row}\nBandeira")
     assert not _leads_its_line(_TOTAL_WITH_TAXES, f"Itens\nValor {row}")
     assert _leads_its_line(_TOTAL_WITH_TAXES, f"Valor {row}\n{row}")
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("Reservado ao Fisco\nICMS 628,19 18,00 113,07\nPASEP 628,19 0,75 4,71\n", ["icms", "pis"]),
+    ("Reservado ao Fisco\n   COFINS 628,19 3,46 21,73\n", ["cofins"]),
+    # pdftocairo moves the first row up onto the header's line, after its last label, with or without blanks
+    ("Base de cálculo (R$) Alíquota (%) Valor (R$) ICMS 628,19 18,00 113,07\n", ["icms"]),
+    ("Base de cálculo (R$) Alíquota (%) Valor (R$)ICMS 628,19 18,00 113,07\n", ["icms"]),
+    ("Base de cálculo (R$) Alíquota (%) Valor (R$)\n\nICMS 628,19 18,00 113,07\n", ["icms"]),
+    # elsewhere in a line a tax name followed by three numbers is no tax row
+    ("Tributos ICMS 628,19 18,00 113,07\n", []),
+    ("XICMS 628,19 18,00 113,07\n", []),
+    ("ICMS 628,19 18,00 113,07 9,99\n", []),
+])
+def test_a_tax_row_leads_its_line_or_follows_the_box_header(text: str, names: list[str]) -> None:
+    assert sorted(taxes(text)) == sorted(names)
+
+
+def test_a_flag_counts_only_with_its_month_just_before_it() -> None:
+    found = flags("JUN/23 Band. Amarela - Band. Verde - JUL/2023 Band. Verde - AGO/23\n\nBand. Escassez Hídrica")
+    assert [(f.month, f.flag) for f in found] == [("2023-06", "amarela"), ("2023-08", "escassez_hidrica")]
