@@ -28,6 +28,8 @@ from reports.monthly import SOURCE_BILL, MonthRow
 from storage.mail_models import Invoice
 
 PAYEE_ALERT_DAYS = 60
+MIN_COMPENSABLE_KWH = Decimal(1)
+"""CEMIG compensates whole kWh: a balance under 1 kWh cannot be used, so it is not "credits left"."""
 
 # ANEEL's availability minimum (REN 1.000, art. 291): what a low-voltage unit pays for at least, per supply.
 AVAILABILITY_MINIMUM_KWH = {"monofasico": Decimal(30), "bifasico": Decimal(50), "trifasico": Decimal(100)}
@@ -111,14 +113,16 @@ def _credits_growing(unit_id: int, rows: Sequence[MonthRow], limits: AlertThresh
 def _credits_unused(unit_id: int, rows: Sequence[MonthRow], today: date) -> Alert | None:
     newest = _stored(rows)[-1]
     minimum = AVAILABILITY_MINIMUM_KWH.get(newest.supply_type or "")
-    if (minimum is None or newest.consumption_kwh is None or newest.compensated_kwh is None
-            or not newest.credit_balance_kwh or newest.credit_balance_kwh <= 0):
+    if (minimum is None or newest.consumption_kwh is None
+            or newest.credit_balance_kwh is None or newest.credit_balance_kwh < MIN_COMPENSABLE_KWH):
         return None
+    # A bill that prints a credit balance but no compensation line compensated nothing (a billing error).
+    compensated = newest.compensated_kwh if newest.compensated_kwh is not None else Decimal(0)
     billable = newest.consumption_kwh - minimum
-    if newest.compensated_kwh >= billable:
+    if compensated >= billable:
         return None
     return Alert("credits_unused", unit_id, newest.month, "integrator", "Energia compensada abaixo do possível",
-                 f"Em {month_label(newest.month)} foram compensados {kwh(newest.compensated_kwh)} de "
+                 f"Em {month_label(newest.month)} foram compensados {kwh(compensated)} de "
                  f"{kwh(billable)} que poderiam ser compensados, com {kwh(newest.credit_balance_kwh)} de saldo. "
                  "Verifique o rateio dos créditos junto à concessionária.", today)
 

@@ -246,11 +246,11 @@ def bill(
 
     Example: faturas simulator bill --cycle 2026-11 --smtp-port 2525 --admin-token s3cret
     """
-    from simulator.bills.profile import InstallationProfile
+    from simulator.bills.profile import profile_from_json
     from simulator.mailer import BillMailerError, load_or_create_dkim_key, send_cycle
 
     rows = _admin(url, admin_token, lambda c: c.profiles())
-    profiles = [InstallationProfile(**dict(row, address_lines=tuple(row["address_lines"]))) for row in rows]
+    profiles = [profile_from_json(row) for row in rows]
     key = load_or_create_dkim_key(dkim_key)
     try:
         sent = send_cycle(profiles, cycle, smtp_host=smtp_host, smtp_port=smtp_port, dkim_key=key)

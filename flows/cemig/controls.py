@@ -2,7 +2,10 @@
 
 `pick` waits (web-first) for the candidates of an intent to show, reads their names, drops the
 destructive ones (vocabulary.DENY) and returns the one left; two different candidates are ambiguous and
-end in PortalChanged rather than a guess. `click` re-checks the deny list on the element it clicks.
+end in PortalChanged rather than a guess. `click` re-checks the deny list on the element it clicks, and
+when a layer covers the control it closes that layer and clicks again (flows.cemig.overlays).
+`card_action` finds the only control of a card by the card's title; `tickable_checkbox` and `tick` tick a
+checkbox a person can tick, through its label when the native input is visually hidden.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import re
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from flows.cemig.overlays import COVER_WAIT_S, clear_cover
 from flows.cemig.screens import Screens, same_words
 from flows.cemig.vocabulary import denied
 
@@ -76,7 +81,107 @@ async def click(screens: Screens, target: Locator, *, step: str, timeout_s: floa
     if denied(item["name"]):
         raise await screens.changed(step, f"refused to click {item['name']!r}: it is on the deny list",
                                     rejected=[item["name"]])
-    timeout = None if timeout_s is None else timeout_s * 1000
-    await target.click(timeout=timeout)  # scrolls it into view itself
+    total = timeout_s if timeout_s is not None else screens.timeout_s
+    first = min(COVER_WAIT_S, total)
+    try:
+        await target.click(timeout=first * 1000)  # scrolls it into view itself
+    except PlaywrightTimeout as exc:
+        if "click action done" in str(exc) or total <= first:
+            raise  # it was clicked (a wait after it timed out): never a second click
+        # Not clicked yet: something covers it, or it is still on its way. Close a covering layer, then the rest.
+        await clear_cover(screens, target, step=step)
+        await target.click(timeout=max(total - first, 0.5) * 1000)
     screens.clicked.append(item["name"])
     return item["name"]
+
+
+_CARD_ACTION_JS = """(els, [source, flags]) => {
+  const title = new RegExp(source, flags);
+  const controls = 'button, a[href], [role=button], [role=link], [role=menuitem]';
+  return els.map(el => {
+    for (let node = el.parentElement; node && node !== document.body; node = node.parentElement) {
+      if (node.querySelectorAll(controls).length > 1) { return false; }  // a block with other controls: no card
+      let text = (node.innerText || '');
+      const own = (el.innerText || '');
+      if (own) { text = text.replace(own, ' '); }
+      if (title.test(text)) { return true; }
+    }
+    return false;
+  });
+}"""
+
+
+async def card_action(screens: Screens, title: re.Pattern[str], *, step: str, purpose: str) -> Locator | None:
+    """The one action control of the card titled `title` (a Material-UI card: title, text, one button).
+
+    The card's title is plain text and its only control a generic "Acessar" / "Ver" / an arrow.
+
+    A card is the largest block around a control that holds no other control; its text (less the control's
+    own) must match `title`. None when no card matches; PortalChanged when several do.
+    """
+    page = screens.page
+    controls = page.get_by_role("button").or_(page.get_by_role("link")).filter(visible=True)
+    flags = "i" if title.flags & re.IGNORECASE else ""
+    try:
+        hits = await controls.evaluate_all(_CARD_ACTION_JS, [title.pattern, flags])
+    except PlaywrightError:
+        return None
+    indices = [i for i, hit in enumerate(hits) if hit]
+    if not indices:
+        return None
+    found = await names_of(controls)
+    allowed = [i for i in indices if not denied(found[i]["name"])]
+    if len(allowed) != 1:
+        raise await screens.changed(step, f"{len(indices)} cards could {purpose}: refusing to guess",
+                                    rejected=[repr(found[i]["name"]) for i in indices])
+    return controls.nth(allowed[0])
+
+
+_CHECKBOX_JS = """els => els.map(e => {
+  const seen = x => { if (!x) return false; const r = x.getBoundingClientRect();
+                      const s = getComputedStyle(x); return r.width > 0 && r.height > 0 && s.visibility !== 'hidden'; };
+  const label = (e.labels && e.labels[0]) || e.closest('label');
+  const name = (label && label.innerText) || e.getAttribute('aria-label') || '';
+  return {visible: seen(e), label: seen(label), name: name.trim()};
+})"""
+
+
+async def tickable_checkbox(screens: Screens, boxes: Locator, *, step: str, purpose: str,
+                            prefer: re.Pattern[str] | None = None) -> tuple[Locator, bool]:
+    """The one checkbox among `boxes` a person could tick, and whether it is ticked through its label.
+
+    Styled checkboxes (Material-UI, Bootstrap custom controls) hide the native input (zero size, clipped)
+    and draw a box inside its label: the input is not visible, its label is, and clicking the label ticks it.
+    """
+    try:
+        await expect(boxes).not_to_have_count(0, timeout=screens.timeout_s * 1000)
+    except AssertionError:
+        raise await screens.changed(step, f"no checkbox to {purpose}") from None
+    try:
+        found = await boxes.evaluate_all(_CHECKBOX_JS)
+    except PlaywrightError:
+        found = []
+    usable = [i for i, item in enumerate(found) if item["visible"] or item["label"]]
+    if prefer is not None and len(usable) > 1 and any(prefer.search(found[i]["name"]) for i in usable):
+        usable = [i for i in usable if prefer.search(found[i]["name"])]
+    if len(usable) != 1:
+        raise await screens.changed(step, f"{len(usable)} checkboxes could {purpose}: refusing to guess",
+                                    rejected=[repr(item["name"]) for item in found])
+    (index,) = usable
+    if denied(found[index]["name"]):
+        raise await screens.changed(step, f"refused to tick {found[index]['name']!r}: it is on the deny list")
+    return boxes.nth(index), not found[index]["visible"]
+
+
+async def tick(screens: Screens, box: Locator, *, through_label: bool, step: str) -> None:
+    """Tick `box`: directly when it is visible, else by clicking its label (what a person clicks)."""
+    if through_label:
+        handle = await box.evaluate_handle("e => (e.labels && e.labels[0]) || e.closest('label')")
+        label = handle.as_element()
+        if label is None:
+            raise await screens.changed(step, "a hidden checkbox without a label: nothing a person could tick")
+        if not await box.is_checked():
+            await label.click()
+        await expect(box).to_be_checked()
+    else:
+        await box.check()

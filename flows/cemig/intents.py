@@ -18,8 +18,16 @@ import structlog
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, expect
 
-from flows.cemig.controls import click, names_of, pick
-from flows.cemig.screens import Observation, Screen, Screens, interstitial, loading, password_inputs
+from flows.cemig.controls import card_action, click, names_of, pick, tick, tickable_checkbox
+from flows.cemig.screens import (
+    Observation,
+    Screen,
+    Screens,
+    interstitial,
+    loading,
+    login_password,
+    password_inputs,
+)
 from flows.cemig.vocabulary import denied, fold, pattern
 from flows.errors import InstallationNotFound, LoginRejected, PortalUnavailable, SessionExpired
 
@@ -108,8 +116,7 @@ async def log_in(screens: Screens, identifier: str, password: str, *, step: str 
     form answers with an error.
     """
     page = screens.page
-    secret = page.get_by_label(pattern("password_field")).or_(page.get_by_placeholder(pattern("password_field")))
-    secret_field = await pick(screens, secret, step=step, purpose="type the password")
+    secret_field = await pick(screens, login_password(page), step=step, purpose="type the password")
     ident = page.get_by_label(pattern("login_field")).or_(page.get_by_placeholder(pattern("login_field")))
     ident_field = await pick(screens, ident.and_(page.get_by_role("textbox")), step=step,
                              purpose="type the login", required=False, timeout_s=1)
@@ -123,9 +130,8 @@ async def log_in(screens: Screens, identifier: str, password: str, *, step: str 
 async def fields_filled(screens: Screens) -> bool:
     """Whether the password field still holds something (a reload while a person solved the captcha empties it)."""
     page = screens.page
-    secret = page.get_by_label(pattern("password_field")).or_(page.get_by_placeholder(pattern("password_field")))
     try:
-        return bool(await secret.filter(visible=True).input_value(timeout=2000))
+        return bool(await login_password(page).filter(visible=True).input_value(timeout=2000))
     except PlaywrightError:
         return False
 
@@ -231,6 +237,10 @@ async def set_access_email(screens: Screens, target: str, *, password: str, secr
     await field.fill(target)  # type: ignore[union-attr]
     save = await pick(screens, page.get_by_role("button", name=pattern("save")), step=step,
                       purpose="save the e-mail", prefer=pattern("save", whole=True))
+    if not await form.count():
+        # No <form> element (a React form is often plain divs): the form is the innermost block holding both the
+        # e-mail field and its save button.
+        form = field.locator("xpath=ancestor::*").filter(has=save).last  # type: ignore[arg-type]
     in_form = await _current_password_field(screens, form if await form.count() else None, step=step)
     after_save = {Screen.EMAIL_SAVED, Screen.IDENTITY_PROMPT, Screen.EMAIL_CODE, Screen.EMAIL_LINK}
     since = datetime.now(UTC)
@@ -247,8 +257,10 @@ async def set_access_email(screens: Screens, target: str, *, password: str, secr
         secret = await _current_password_field(screens, dialog, step=step)
         if secret is None:
             raise await screens.changed(step, "a dialog asks for a password the bot cannot place")
-        confirm = await pick(screens, dialog.get_by_role("button", name=pattern("save")), step=step,
-                             purpose="confirm the change with the password", prefer=pattern("save", whole=True))
+        # The dialog's own confirming button: a save wording, or a confirm one ("Confirmar", "Continuar").
+        confirm = await pick(screens, dialog.get_by_role("button", name=pattern("save")).or_(
+            dialog.get_by_role("button", name=pattern("confirm"))), step=step,
+            purpose="confirm the change with the password", prefer=pattern("save", whole=True))
         async with _guarded(secret_guard):
             await secret.fill(password)
             await click(screens, confirm, step=step)  # type: ignore[arg-type]
@@ -464,8 +476,16 @@ async def open_conta_digital(screens: Screens, *, step: str = "conta_digital") -
     page = screens.page
     entry = (page.get_by_role("link", name=pattern("conta_digital"))
              .or_(page.get_by_role("button", name=pattern("conta_digital"))))
-    target = await pick(screens, entry, step=step, purpose="open Conta Digital",
-                        prefer=pattern("conta_digital", whole=True))
+    title = page.get_by_text(pattern("conta_digital")).filter(visible=True)
+    with contextlib.suppress(AssertionError):  # web-first: the control, or a card's title, once rendered
+        await expect(entry.filter(visible=True).or_(title)).not_to_have_count(0, timeout=screens.timeout_s * 1000)
+    target = None
+    if not await entry.filter(visible=True).count():
+        # A card titled "Conta digital" whose only control is a generic "Acessar" (Material-UI cards).
+        target = await card_action(screens, pattern("conta_digital"), step=step, purpose="open Conta Digital")
+    if target is None:
+        target = await pick(screens, entry, step=step, purpose="open Conta Digital",
+                            prefer=pattern("conta_digital", whole=True))
     await click(screens, target, step=step)  # type: ignore[arg-type]
     return await settle(screens, {Screen.CONTA_ENROLLED, Screen.CONTA_NOT_ENROLLED}, step=step)
 
@@ -532,18 +552,14 @@ async def accept_terms(screens: Screens, *, on_submit: Callable[[], None], step:
         return await _confirmation_text(screens)
     dialogs = page.get_by_role("dialog").filter(visible=True).filter(has=page.get_by_role("checkbox"))
     scope = dialogs if await dialogs.count() == 1 else page.locator("body")
-    box = await pick(screens, scope.get_by_role("checkbox").filter(has_not=page.locator("iframe")), step=step,
-                     purpose="accept the terms", prefer=re.compile(r"aceit|concord|termo|li ", re.I))
-    if not await box.is_enabled():  # type: ignore[union-attr]
-        # Some terms enable their checkbox only once read to the end: scroll every scrollable box of the terms.
-        await scope.evaluate("""root => { for (const e of [root, ...root.querySelectorAll('*')]) {
-            if (e.scrollHeight > e.clientHeight + 2) { e.scrollTop = e.scrollHeight; } } }""")
-        await page.mouse.wheel(0, 10_000)
-        try:
-            await expect(box).to_be_enabled()  # type: ignore[arg-type]
-        except AssertionError:
-            raise await screens.changed(step, "the terms checkbox stayed disabled after scrolling to the end") from None
-    await box.check()  # type: ignore[union-attr]
+    with contextlib.suppress(AssertionError):  # the terms' text may arrive after a spinner: read it once loaded
+        await expect(loading(page)).to_have_count(0, timeout=screens.timeout_s * 1000)
+    box, through_label = await tickable_checkbox(
+        screens, scope.get_by_role("checkbox").filter(has_not=page.locator("iframe")), step=step,
+        purpose="accept the terms", prefer=re.compile(r"aceit|concord|termo|li ", re.I))
+    if not await box.is_enabled():
+        await _scroll_terms_until_enabled(screens, scope, box, step=step)
+    await tick(screens, box, through_label=through_label, step=step)
     screens.clicked.append("checkbox:terms")
     confirm = await pick(screens, scope.get_by_role("button", name=pattern("confirm")).filter(
         has_not_text=pattern("close", whole=True)), step=step, purpose="confirm the adhesion",
@@ -553,6 +569,28 @@ async def accept_terms(screens: Screens, *, on_submit: Callable[[], None], step:
     await click(screens, confirm, step=step)  # type: ignore[arg-type]
     await settle(screens, {Screen.CONFIRMATION, Screen.CONTA_ENROLLED}, step=step)
     return await _confirmation_text(screens)
+
+
+async def _scroll_terms_until_enabled(screens: Screens, scope: Locator, box: Locator, *, step: str) -> None:
+    """Scroll every scrollable box of the terms until their checkbox enables, or the deadline passes.
+
+    Some terms enable their checkbox only once read to the end; the text may still be growing, so scroll again.
+    """
+    page = screens.page
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + screens.timeout_s
+    while True:
+        await scope.evaluate("""root => { for (const e of [root, ...root.querySelectorAll('*')]) {
+            if (e.scrollHeight > e.clientHeight + 2) { e.scrollTop = e.scrollHeight;
+              e.dispatchEvent(new Event('scroll')); } } }""")
+        await page.mouse.wheel(0, 10_000)
+        try:
+            await expect(box).to_be_enabled(timeout=1000)
+            return
+        except AssertionError:
+            if loop.time() >= deadline:
+                raise await screens.changed(step, "the terms checkbox stayed disabled after scrolling to the end") \
+                    from None
 
 
 async def _confirmation_text(screens: Screens) -> str:

@@ -100,12 +100,22 @@ def _interstitials(page: Page) -> list[Locator]:
 
 
 def _password(page: Page) -> Locator:
-    return page.get_by_label(pattern("password_field")).or_(page.get_by_placeholder(pattern("password_field")))
+    return login_password(page)
 
 
 def password_inputs(page: Page | Locator) -> Locator:
     """Every password input: they have no ARIA role, so their HTML type is the only way to find them all."""
     return page.locator("input[type=password]")
+
+
+def login_password(page: Page) -> Locator:
+    """The login's password field: labelled (or placeholdered) like a password *and* a real password input.
+
+    The label alone is not enough: `get_by_label` also finds controls whose aria-label carries the word,
+    such as the "Mostrar senha" eye button beside the field or an "Esqueci minha senha" link.
+    """
+    labelled = page.get_by_label(pattern("password_field")).or_(page.get_by_placeholder(pattern("password_field")))
+    return labelled.and_(password_inputs(page))
 
 
 def _email_field(page: Page) -> Locator:

@@ -139,6 +139,8 @@ WORDINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "unavailable": (
         ("Serviço temporariamente indisponível", "simulator"), ("Ocorreu um erro inesperado", "simulator"),
         ("indisponível", PV), ("Ocorreu um erro", PV), ("Erro interno", PV), ("tente mais tarde", PV),
+        ("Não foi possível concluir", PV), ("Não foi possível carregar", PV),
+        ("Não foi possível salvar", PV),
     ),
     "session_expired": (("sessão expirou", "simulator"), ("sessão expirada", PV), ("sessão encerrada", PV),
                         ("faça login novamente", PV), ("sua sessão terminou", PV)),

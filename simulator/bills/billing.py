@@ -220,7 +220,9 @@ def build_document(profile: InstallationProfile, cycle: str) -> BillDocument:
 
     energy_kwh = max(state.consumption_kwh - state.compensated_kwh, t.minimum_kwh)
     green = cemig2026.is_2026(year, month)
-    gd2 = state.compensated_kwh * cemig2026.gd2_share(profile) // 100 if green else 0
+    # A beneficiary's credits all come from a remote plant: its compensation is all GD II (2026 bills).
+    share = 100 if profile.plant is not None else cemig2026.gd2_share(profile)
+    gd2 = state.compensated_kwh * share // 100 if green else 0
     rows = _energy_rows(year, month, energy_kwh, state.compensated_kwh, pis, cofins,
                         names=cemig2026.item_names(year, month) if green else _NAMES_2024, gd2=gd2)
     if green and state.compensated_kwh and energy_kwh == t.minimum_kwh:
@@ -278,7 +280,7 @@ def build_document(profile: InstallationProfile, cycle: str) -> BillDocument:
         )
 
     scee = None
-    if profile.has_generation:
+    if profile.receives_credits:
         scee = Scee(
             energy_kwh=str(state.compensated_kwh),
             compensated_kwh=str(state.compensated_kwh),

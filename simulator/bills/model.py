@@ -94,6 +94,8 @@ def traits(profile: InstallationProfile) -> Traits:
     sizing = r.uniform(0.8, 1.1)
     kwp = Decimal(str(round(sizing * (base - minimum) / (122 * (1 - self_share)), 2)))
     credit_share = Decimal(100) if r.random() < 0.7 else Decimal(str(round(r.uniform(40, 99), 2)))
+    kwp = profile.kwp if profile.kwp is not None else kwp
+    credit_share = profile.credit_share if profile.credit_share is not None else credit_share
     return Traits(
         route_day=r.randint(3, 24),
         base_kwh=base,
@@ -128,6 +130,10 @@ def consumption(profile: InstallationProfile, index: int) -> tuple[int, int]:
     t = traits(profile)
     noise = rng(profile, "consumption", index).uniform(0.85, 1.15)
     kwh = round(t.base_kwh * _CONSUMPTION_SEASON[from_index(index)[1] - 1] * noise * days / 30)
+    year, month = from_index(index)
+    boost = dict(profile.consumption_boost).get(f"{year:04d}-{month:02d}")
+    if boost is not None:
+        kwh = kwh * boost // 100
     return max(kwh, 0), days
 
 
@@ -143,11 +149,17 @@ def injected_exported(profile: InstallationProfile, index: int) -> int:
 
 
 def injected(profile: InstallationProfile, index: int) -> Decimal:
-    """Credits (kWh) the unit receives in the cycle ``index`` (0 without generation)."""
-    if not profile.has_generation:
+    """Credits (kWh) the unit receives in the cycle ``index``: its share of its own or of its plant's injection.
+
+    A beneficiary's share is of the plant's injection of the same cycle (0 without a share or a plant).
+    """
+    if profile.plant is not None:
+        exported, share = Decimal(injected_exported(profile.plant, index)), profile.credit_share or Decimal(0)
+    elif profile.has_generation:
+        exported, share = Decimal(injected_exported(profile, index)), traits(profile).credit_share
+    else:
         return Decimal(0)
-    exported = Decimal(injected_exported(profile, index))
-    return (exported * traits(profile).credit_share / 100).quantize(Decimal("0.01"))
+    return (exported * share / 100).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)
@@ -182,6 +194,9 @@ def _step(profile: InstallationProfile, index: int, meter: int, balance: Decimal
     credits = injected(profile, index)
     need = max(kwh - traits(profile).minimum_kwh, 0)
     compensated = min(need, int((balance + credits).to_integral_value(rounding=ROUND_FLOOR)))
+    year, month = from_index(index)
+    if f"{year:04d}-{month:02d}" in profile.uncompensated:
+        compensated = 0
     return meter + kwh, balance + credits - compensated, compensated
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
-from simulator.portal import admin, routes_account, routes_auth, routes_services, routes_spa
+from simulator.portal import admin, routes_account, routes_auth, routes_mui, routes_services, routes_spa
 from simulator.portal.captcha import SITE_KEY, Captcha
 from simulator.portal.context import TEMPLATES_DIR, Portal, install_handlers
 from simulator.portal.fields import FieldRecorder
@@ -52,7 +52,7 @@ def create_app(store: Store, *, admin_token: str, secret_key: bytes | None = Non
         outbox=outbox,
     )
     install_handlers(app)
-    for module in (routes_auth, routes_account, routes_services, routes_spa, admin):
+    for module in (routes_auth, routes_account, routes_services, routes_spa, routes_mui, admin):
         app.include_router(module.router)
     app.add_middleware(FieldRecorder, log=app.state.portal.store.log_event)
     return app

@@ -77,9 +77,11 @@ class InjectedFault(Exception):  # noqa: N818 - a control-flow signal, not an er
 
 
 def home_url(variant: str) -> str:
-    """Where each variant's home lives: ``/portal/home`` (Next.js-like), ``/Home`` (legacy), the SPA's route."""
+    """Where each variant's home lives: ``/portal/home``, ``/Home``, or the client-side families' own route."""
     if variant == "spa":
         return "/portal/inicio"
+    if variant == "mui":
+        return "/app/inicio"
     return "/portal/home" if variant == "new" else "/Home"
 
 

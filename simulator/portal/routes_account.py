@@ -55,8 +55,8 @@ def format_document(doc: str) -> str:
 async def home(request: Request) -> Response:
     """The logged-in home: selected installation, notices, a long page, the services bar near the bottom."""
     visit = await enter(request, "home")
-    if visit.scenario.variant == "spa":
-        return RedirectResponse(home_url("spa"), status_code=303)
+    if visit.scenario.variant in ("spa", "mui"):
+        return RedirectResponse(home_url(visit.scenario.variant), status_code=303)
     show_modal = visit.scenario.post_login_modal and not visit.session.modal_dismissed
     services = [(visit.shake.conta_card if href == "/ContaDigital" else label, href) for label, href in SERVICES]
     return render_visit(request, visit, "home.html", services=services, show_modal=show_modal)

@@ -22,6 +22,8 @@ MSG_CAPTCHA_FAILED = "Falha na verificação do reCAPTCHA. Tente novamente."
 MSG_EXPIRED = "Sua sessão expirou. Faça login novamente."
 MSG_FORM = "A página de login expirou. Tente novamente."
 MSG_LOGGED_OUT = "Você saiu da Agência Virtual."
+LOGIN_TEMPLATES = {"spa": "spa_login.html", "mui": "mui_login.html"}
+"""The client-side families have their own login page; every other family shares login.html."""
 
 
 def _login_page(request: Request, *, captcha: str, error: str | None = None, notice: str | None = None,
@@ -29,7 +31,7 @@ def _login_page(request: Request, *, captcha: str, error: str | None = None, not
     portal = portal_of(request)
     site = scenarios.effective(portal.store, None)
     return render(
-        request, "spa_login.html" if site.variant == "spa" else "login.html", site.variant, error=error,
+        request, LOGIN_TEMPLATES.get(site.variant, "login.html"), site.variant, error=error,
         notice=notice, identifier=identifier,
         captcha_mode=captcha, site_key=portal.captcha.site_key, form_token=portal.form_token,
     )

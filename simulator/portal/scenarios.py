@@ -73,7 +73,7 @@ class Scenario(BaseModel):
     """Every obstacle at once; a field left out falls back to the site scenario, then to the default."""
 
     model_config = ConfigDict(extra="forbid")
-    variant: Literal["new", "legacy", "spa", "agv"] | None = None
+    variant: Literal["new", "legacy", "spa", "agv", "mui"] | None = None
     perturb_seed: int | None = Field(default=None, ge=0)
     """Seeded perturbations (simulator.portal.perturb) of the customer's family; 0 or absent: none."""
     captcha: Literal["off", "checkbox", "always-fail"] | None = None

@@ -23,7 +23,8 @@ from tests.flows.test_families import run_once
 
 pytestmark = pytest.mark.browser
 LOGIN_FIELDS = {("/Login", "Senha"), ("/Login", "password"), ("/Login/Index", "Senha")}
-CURRENT_PASSWORD_FIELDS = {("/DadosAcesso", "SenhaAtual"), ("/portal/api/acesso", "senha_atual")}
+CURRENT_PASSWORD_FIELDS = {("/DadosAcesso", "SenhaAtual"), ("/portal/api/acesso", "senha_atual"),
+                           ("/app-api/acesso", "senhaAtual")}
 
 
 def spa_seed(reauth: str) -> int:
@@ -58,7 +59,7 @@ def enrol(browser_settings, simulator, family: str, scenario: dict, n: int):
     return customer, outcome
 
 
-CASES = [(family, reauth) for family in ("new", "legacy", "agv") for reauth in ("form", "dialog")] + [
+CASES = [(family, reauth) for family in ("new", "legacy", "agv", "mui") for reauth in ("form", "dialog")] + [
     ("spa", "form"), ("spa", "dialog")]
 
 
@@ -76,7 +77,7 @@ def test_the_password_goes_into_the_current_password_field_only(browser_settings
     assert not [e for e in simulator.store.events(customer_id=customer.id) if e["kind"] == "current_password_rejected"]
 
 
-@pytest.mark.parametrize("family", ["new", "agv"])
+@pytest.mark.parametrize("family", ["new", "agv", "mui"])
 def test_a_password_field_it_cannot_place_ends_in_portal_changed(browser_settings, simulator, family):
     customer, outcome = enrol(browser_settings, simulator, family, {"reauth": "new_password"}, len(family))
     assert isinstance(outcome, PortalChanged), outcome

@@ -188,7 +188,7 @@ def check(simulator, customer, number, target, outcome, clicked, solvable, submi
     return problems
 
 
-@pytest.mark.parametrize("family", ["spa", "agv", "new", "legacy"])
+@pytest.mark.parametrize("family", ["spa", "agv", "new", "legacy", "mui"])
 def test_every_family_enrols_over_many_seeds(browser_settings, mailing_simulator, dovecot, family):  # noqa: F811
     failures = run_async(enrol_seeds(browser_settings, mailing_simulator, family, list(range(FIRST, FIRST + SEEDS)),
                                      confirmation_reader(dovecot)))
@@ -216,7 +216,7 @@ SCENARIOS = {
 }
 
 
-@pytest.mark.parametrize("family", ["spa", "agv", "new", "legacy"])
+@pytest.mark.parametrize("family", ["spa", "agv", "new", "legacy", "mui"])
 def test_the_adhesion_scenarios_end_in_their_state_on_every_family(browser_settings, simulator, family):
     simulator.admin.set_scenario({"variant": family})
     failures = []

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from reports.export import report_csv, report_xlsx
-from reports.pdf import report_pdf
+from reports.pdf import client_report_pdf, report_pdf
 from storage.generation import set_expected_generation
 from web.deps import CsrfDep, SessionDep, UserDep, WebDep
 from web.render import page
@@ -91,3 +91,11 @@ def report_pdf_download(session: SessionDep, web: WebDep, user: UserDep, unit_id
     view = unit_report_view(session=session, settings=web.app.settings, integrator=user, unit_id=unit_id)
     return Response(report_pdf(view), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="relatorio-unidade-{unit_id}.pdf"'})
+
+
+@router.get("/unidades/{unit_id}/cliente.pdf")
+def client_report_pdf_download(session: SessionDep, web: WebDep, user: UserDep, unit_id: Id) -> Response:
+    """The client's report (every unit of the holder) as a PDF, with the same figures as the client page."""
+    view = client_report_view(session=session, settings=web.app.settings, integrator=user, unit_id=unit_id)
+    return Response(client_report_pdf(view), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="relatorio-cliente-{unit_id}.pdf"'})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlmodel import Session, select
@@ -52,6 +52,8 @@ class ClientReportView:
     alerts: list[Alert]
     formula: str = FORMULA_PT
     generation_basis: str = GENERATION_BASIS_PT
+    unit_labels: dict[int, str] = field(default_factory=dict)
+    """Each unit's label by id: an alert of the group names its unit."""
 
 
 def client_units(*, session: Session, integrator: Integrator, unit: Unit) -> list[Unit]:
@@ -88,4 +90,5 @@ def client_report_view(*, session: Session, settings: Settings, integrator: Inte
     by_id = {u.id: u for u in units}
     alerts = [a for part in report.units for a in unit_alerts(
         part.unit_id, part.rows, adhesion_status=by_id[part.unit_id].adhesion_status, limits=thresholds(settings))]
-    return ClientReportView(unit=unit, report=report, charts=charts(report.totals), alerts=alerts)
+    return ClientReportView(unit=unit, report=report, charts=charts(report.totals), alerts=alerts,
+                            unit_labels={part.unit_id: part.label for part in report.units})

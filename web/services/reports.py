@@ -30,7 +30,8 @@ def _nice_ceiling(value: float) -> float:
     if value <= 0:
         return 1.0
     magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
+    # The axis has four intervals: ceilings whose quarters are round (300 → 75, 150, 225, not 250 → 62, 188).
+    for step in (1, 2, 3, 4, 5, 6, 8, 10):
         if value <= step * magnitude:
             return step * magnitude
     return 10 * magnitude

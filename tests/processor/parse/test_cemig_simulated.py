@@ -49,3 +49,16 @@ def test_simulated_bill_round_trip(profile, cycle):
     if cycle >= "2026-01":
         assert bill.installation is None and bill.uc_code is not None
         assert not checks_passed(bill, expected_installation=profile.installation)  # never derived
+
+
+@pytest.mark.parametrize("cycle", ["2025-12", "2026-01", "2026-05", "2026-11"])
+@pytest.mark.parametrize("installation", ["3000000001", "3000000002", "3000000003"])
+def test_a_plant_and_its_beneficiaries_bills_round_trip(installation, cycle):
+    """The generating unit (its injection row) and beneficiaries (remote credits as GD II) read back exactly."""
+    from tests.reports.client_bills import client_bill
+
+    generated = client_bill(installation, cycle)
+    bill = parse_cemig(pdf_text(generated.plain_pdf))
+    assert bill.model_dump(exclude={"checks"}) == generated.bill.model_dump(exclude={"checks"})
+    assert bill.scee is not None and bill.scee.credit_balance_kwh is not None
+    assert (bill.injection is not None) == (installation == "3000000001" and cycle >= "2026-01")
