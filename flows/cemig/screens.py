@@ -58,7 +58,8 @@ home page is an interstitial; the terms over Conta Digital are the terms)."""
 ALWAYS = frozenset({Screen.SESSION_EXPIRED, Screen.ERROR, Screen.INTERSTITIAL})
 WEAK = frozenset({Screen.HOME})
 """Screens whose signals (the header, the services grid) also show around other screens: they count only
-once the page has stopped loading, or at the deadline."""
+once the page has stopped loading: a page whose main content is still "Carregando…" is not yet the screen
+its header suggests, however long it takes (past the deadline and its grace, PortalChanged)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ RECOGNISERS: dict[Screen, Recogniser] = {r.screen: r for r in (
     Recogniser(Screen.EMAIL_SAVED, lambda p: [_text(p, "saved")]),
     Recogniser(Screen.TERMS, lambda p: [
         p.get_by_role("heading", name=pattern("terms")),
+        # The same title in a paragraph instead of a heading: a text that is nothing but the wording.
+        p.get_by_role("paragraph").filter(has_text=pattern("terms", whole=True)),
         _dialogs(p).filter(has_text=pattern("terms")),
         p.get_by_role("region", name=pattern("terms")),
         p.get_by_role("checkbox", name=pattern("terms"))],
@@ -246,7 +249,7 @@ class Screens:
         settling = reduce(Locator.or_, [*blocked, loading(self.page)])
         appeared = False
         while True:
-            found = await self._classify(screens, signals, negatives, weak_ok=loop.time() >= deadline)
+            found = await self._classify(screens, signals, negatives)
             if found is not None:
                 return found
             now = loop.time()
@@ -277,7 +280,7 @@ class Screens:
             return 0
 
     async def _classify(self, screens: list[Screen], signals: dict[Screen, Locator],
-                        negatives: dict[Screen, list[Locator]], *, weak_ok: bool) -> Observation | None:
+                        negatives: dict[Screen, list[Locator]], *, recheck_weak: bool = True) -> Observation | None:
         # One query per screen ("the document holds a visible signal and no visible negative"), all asked
         # at once: one round trip's latency per look instead of one per signal and negative (each call is
         # a hop to the browser, a DOM snapshot when tracing, and a scheduling delay on a loaded machine).
@@ -294,7 +297,7 @@ class Screens:
         busy = bool(counts[-1])
         seen: list[Screen] = []
         for screen in screens:
-            if screen in WEAK and not weak_ok and busy:
+            if screen in WEAK and busy:
                 continue
             if (screen == Screen.ERROR and self.last_status >= 500) or shown[screen]:
                 seen.append(screen)
@@ -304,6 +307,11 @@ class Screens:
             seen = [s for s in screens if any(p.search(path) for p in RECOGNISERS[s].paths)]
         if not seen:
             return None
+        if seen[0] in WEAK and recheck_weak:
+            # The queries run concurrently: late content may have replaced "Carregando…" between the one
+            # that found the header and the one that found nothing loading, so the screen it brought was
+            # not asked about in time. A second look sees one document state, whatever it is now.
+            return await self._classify(screens, signals, negatives, recheck_weak=False)
         return Observation(seen[0], frozenset(seen), self.page.url)
 
     async def snapshot(self) -> str:

@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from simulator.portal import scenarios
 from simulator.portal.captcha import Captcha
 from simulator.portal.models import Customer, Installation
+from simulator.portal.perturb import SERVER_RENDERED, Perturbation
 from simulator.portal.sessions import COOKIE_NAME, Session, Sessions
 from simulator.portal.store import Store
 
@@ -50,6 +51,12 @@ class Visit:
     customer: Customer
     installation: Installation | None
     scenario: scenarios.Effective
+    step: str = ""
+
+    @property
+    def shake(self) -> Perturbation:
+        """The seeded perturbation of this customer's family (simulator.portal.perturb)."""
+        return Perturbation.of(self.scenario.perturb_seed, family=self.scenario.variant)
 
 
 class LoginRequired(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -121,7 +128,7 @@ async def enter(request: Request, step: str) -> Visit:
     installation = None
     if session.installation:
         installation = portal.store.find_installation(session.installation, customer_id=customer.id)
-    return Visit(portal, session, customer, installation, scenario)
+    return Visit(portal, session, customer, installation, scenario, step)
 
 
 def render(request: Request, template: str, variant: str, status_code: int = 200, **context: Any) -> Response:
@@ -129,6 +136,7 @@ def render(request: Request, template: str, variant: str, status_code: int = 200
     portal = portal_of(request)
     if variant == "agv" and (TEMPLATES_DIR / "agv" / template).exists():
         template = f"agv/{template}"  # the classic AGV family has its own markup and wording
+    context.setdefault("shake", Perturbation.of(0, family=variant))
     context.update(
         variant=variant, legacy=variant in ("legacy", "agv"), layout=f"layout_{variant}.html",
         home_url=home_url(variant),
@@ -142,6 +150,11 @@ def render_visit(request: Request, visit: Visit, template: str, status_code: int
     context.setdefault("customer", visit.customer)
     context.setdefault("installation", visit.installation)
     context.setdefault("installations", visit.portal.store.installations(visit.customer.id))
+    shake = visit.shake
+    context.setdefault("shake", shake)
+    if visit.scenario.variant in SERVER_RENDERED and status_code < 400:
+        # The page's main content arrives late, by XHR, behind a "Carregando…" placeholder (layouts).
+        context.setdefault("late_ms", int(shake.delay(visit.step) * 1000))
     return render(request, template, visit.scenario.variant, status_code, **context)
 
 

@@ -1,6 +1,11 @@
 """Seeded perturbations of the portal: other wordings, interstitials, reordered sections, slow answers.
 
-`Perturbation.of(seed)` is a pure function of the seed, so a failing seed reproduces exactly. The
+`Perturbation.of(seed, family=...)` is a pure function of the seed and the family, so a failing seed
+reproduces exactly. The single-page family (``spa``) draws everything its script can vary; the
+server-rendered families (``new``, ``legacy``, ``agv``) draw wordings in headings, paragraphs, labels and
+button or link names (synonyms and casing), headings rendered as plain paragraphs, main content that
+arrives late by XHR behind a "Carregando…" placeholder, and a confirmation of the new access e-mail by a
+code or a link (simulator.portal.confirm_email). The
 wordings are written from the reference notes and from how Brazilian service portals talk, some of them
 beyond anything a bot's vocabulary is likely to hold. `solvable` says whether a person reading the
 screen could still tell what to click from the structure alone; when it is false the journey cannot be
@@ -34,12 +39,33 @@ REAUTH = ("off", "off", "form", "dialog")
 STEPS_DELAYED = ("home", "installations", "access_data_form", "access_data_save", "conta_digital",
                  "adhesion_confirm")
 
+FAMILIES = ("new", "legacy", "agv", "spa")
+SERVER_RENDERED = frozenset({"new", "legacy", "agv"})
+DEFAULTS: dict[str, dict[str, str]] = {
+    # What each family's own markup says when nothing is perturbed (seed 0).
+    "new": {"conta_card": "Conta Digital"}, "legacy": {"conta_card": "Conta Digital"}, "spa": {},
+    "agv": {"enrol_button": "Cadastrar", "conta_card": "Conta por e-mail", "confirm_button": "Confirmar",
+            "terms_checkbox": "Li e concordo com o termo", "access_link": "Editar Informações"},
+}
+AGV_EMAIL_LABELS = (("E-mail", True), ("Email", True), ("Endereço de e-mail", True), ("Novo e-mail", True),
+                    ("Correio eletrônico", False))
+"""The AGV form has other text fields (name, mobile): a label without "e-mail" leaves the field ambiguous."""
+CASINGS = ("as_is", "as_is", "upper", "lower")
+CONFIRM_EMAIL = ("off", "off", "code", "link")
+SAVED_TEXTS = ("Dados de acesso atualizados com sucesso.", "E-mail alterado com sucesso.",
+               "Alterações salvas com sucesso.")
+DONE_TEXTS = ("Adesão realizada com sucesso", "Tudo certo! Adesão concluída", "Solicitação realizada com sucesso")
+LATE_STEPS = ("home", "installations", "access_data_form", "access_data_save", "conta_digital", "adhesion_terms",
+              "adhesion_confirm")
+"""Pages of the server-rendered families whose main content a seed may send late, by XHR."""
+
 
 @dataclass(frozen=True)
 class Perturbation:
     """Everything one seed changes; JSON-serialisable so the page's script can read it."""
 
     seed: int
+    family: str = "spa"
     enrol_button: str = "Aderir à Conta Digital"
     conta_card: str = "Conta digital"
     email_label: str = "E-mail"
@@ -56,12 +82,22 @@ class Perturbation:
     reauth: str = "off"
     """Saving the access e-mail asks for the current password: "off", in the "form", or in a "dialog"."""
     solvable: bool = True
+    casing: str = "as_is"
+    """How the drawn control wordings are cased: "as_is", "upper" or "lower" (server-rendered families)."""
+    title_as_text: bool = False
+    """Page titles are plain paragraphs instead of headings (server-rendered families)."""
+    confirm_email: str = "off"
+    """The new access e-mail takes effect only after a "code" or a "link" sent to it (server-rendered)."""
+    saved_text: str = SAVED_TEXTS[0]
+    done_text: str = DONE_TEXTS[0]
 
     @classmethod
-    def of(cls, seed: int, *, beyond_vocabulary: bool = True) -> Perturbation:
-        """The perturbation of `seed` (seed 0 is the unperturbed portal)."""
-        if seed == 0:
-            return cls(seed=0)
+    def of(cls, seed: int, *, family: str = "spa", beyond_vocabulary: bool = True) -> Perturbation:
+        """The perturbation of `seed` for `family` (seed 0 is the family's unperturbed portal)."""
+        if seed == 0 or family not in FAMILIES:  # a family this module does not know stays as its markup is
+            return cls(seed=0, family=family, **DEFAULTS.get(family, {}))
+        if family in SERVER_RENDERED:
+            return cls._server_rendered(seed, family, beyond_vocabulary)
         rng = random.Random(seed)
         solvable = True
 
@@ -95,6 +131,45 @@ class Perturbation:
             solvable=solvable,
         )
 
+    @classmethod
+    def _server_rendered(cls, seed: int, family: str, beyond_vocabulary: bool) -> Perturbation:
+        # Its own random stream per family, so that the spa family's seeds draw what they always drew.
+        rng = random.Random(f"{family}:{seed}")
+        casing = rng.choice(CASINGS)
+        solvable = True
+
+        def choose(options: tuple[tuple[str, bool], ...], unknown: tuple[str, bool] | None = None,
+                   default: str | None = None) -> str:
+            nonlocal solvable
+            if default is not None:
+                options = ((default, True), *options)
+            if unknown is not None and beyond_vocabulary and rng.random() < 0.08:
+                wording, ok = unknown
+            else:
+                wording, ok = rng.choice(options)
+            solvable = solvable and ok
+            return cased(wording, casing)
+
+        own = DEFAULTS[family]
+        return cls(
+            seed=seed, family=family, casing=casing,
+            enrol_button=choose(ENROL_BUTTONS, ENROL_UNKNOWN, own.get("enrol_button")),
+            conta_card=choose(CONTA_CARDS, CONTA_UNKNOWN, own.get("conta_card")),
+            email_label=choose(AGV_EMAIL_LABELS if family == "agv" else EMAIL_LABELS),
+            terms_checkbox=choose(TERMS_CHECKBOXES, default=own.get("terms_checkbox")),
+            confirm_button=choose(CONFIRM_BUTTONS, default=own.get("confirm_button")),
+            save_button=choose(SAVE_BUTTONS),
+            access_link=choose(ACCESS_LINKS, default=own.get("access_link")),
+            close_wording=rng.choice(CLOSE_WORDINGS),
+            title_as_text=rng.random() < 0.3,
+            delays={step: round(rng.uniform(0.2, 3.0), 2) for step in LATE_STEPS if rng.random() < 0.3},
+            confirm_email=rng.choice(CONFIRM_EMAIL),
+            saved_text=rng.choice(SAVED_TEXTS),
+            done_text=rng.choice(DONE_TEXTS),
+            mask_email=rng.random() < 0.5,
+            solvable=solvable,
+        )
+
     def as_json(self) -> dict:
         """The perturbation as plain JSON for the page's script."""
         return asdict(self)
@@ -102,6 +177,15 @@ class Perturbation:
     def delay(self, step: str) -> float:
         """Seconds this seed makes the step wait."""
         return self.delays.get(step, 0.0)
+
+    def shown_email(self, email: str | None) -> str:
+        """The address as the enrolled page shows it (masked when the seed says so)."""
+        return mask(email) if email and self.mask_email else email or ""
+
+
+def cased(wording: str, casing: str) -> str:
+    """A wording in upper or lower case, or as it is."""
+    return wording.upper() if casing == "upper" else wording.lower() if casing == "lower" else wording
 
 
 def mask(email: str) -> str:

@@ -58,7 +58,8 @@ async def home(request: Request) -> Response:
     if visit.scenario.variant in ("spa", "mui"):
         return RedirectResponse(home_url(visit.scenario.variant), status_code=303)
     show_modal = visit.scenario.post_login_modal and not visit.session.modal_dismissed
-    return render_visit(request, visit, "home.html", services=SERVICES, show_modal=show_modal)
+    services = [(visit.shake.conta_card if href == "/ContaDigital" else label, href) for label, href in SERVICES]
+    return render_visit(request, visit, "home.html", services=services, show_modal=show_modal)
 
 
 @router.post("/Avisos/Fechar")
@@ -132,11 +133,11 @@ async def access_data_save(request: Request) -> Response:
             visit.portal.store.log_event("current_password_rejected", customer_id=visit.customer.id)
             return render_visit(request, visit, "access_data.html", email=email, error=MSG_REAUTH_WRONG,
                                 status_code=403, **page)
-    if visit.scenario.confirm_email != "off" and visit.portal.outbox is not None:
+    confirm_by = _confirmation_kind(visit)
+    if confirm_by != "off" and visit.portal.outbox is not None:
         confirm_email.start(visit.portal.store, visit.portal.outbox, customer_id=visit.customer.id, email=email,
-                            kind=visit.scenario.confirm_email, base_url=str(request.base_url))
-        return render_visit(request, visit, "access_data_confirm.html", email=email,
-                            kind=visit.scenario.confirm_email, error=None)
+                            kind=confirm_by, base_url=str(request.base_url))
+        return render_visit(request, visit, "access_data_confirm.html", email=email, kind=confirm_by, error=None)
     return _change_email(request, visit, email, page)
 
 
@@ -164,6 +165,11 @@ async def access_data_confirm(request: Request, token: str | None = None) -> Res
     return _change_email(request, visit, email, {"ask_password": None, "confirm_dialog": False})
 
 
+def _confirmation_kind(visit: Visit) -> str:
+    """How the new access e-mail is confirmed: the scenario's own setting, else what the seed drew."""
+    return visit.scenario.confirm_email if visit.scenario.confirm_email != "off" else visit.shake.confirm_email
+
+
 def _in_form(reauth: str) -> str | None:
     """Which password field the access-data form itself shows, if any."""
     return reauth if reauth in {"form", "new_password"} else None
@@ -184,6 +190,8 @@ async def change_password(request: Request) -> Response:
 @router.get("/ExcluirConta")
 async def delete_account(request: Request) -> Response:
     """"Excluir conta" (not simulated: it never deletes anything)."""
+    visit = await enter(request, "service")
+    visit.portal.store.log_event("destructive_clicked", customer_id=visit.customer.id, control="Excluir conta")
     return await service_placeholder(request, "excluir-conta")
 
 

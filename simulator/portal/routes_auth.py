@@ -134,6 +134,10 @@ async def logout(request: Request) -> Response:
     """"Sair": end the session and go back to the login page."""
     portal = portal_of(request)
     session_id = portal.sessions.unsign(request.cookies.get(COOKIE_NAME))
+    session = portal.sessions.get(session_id)
+    # "Sair" in the middle of a journey is a click an automation must never make: logged for the tests.
+    portal.store.log_event("destructive_clicked", customer_id=session.customer_id if session else None,
+                           control="Sair")
     if session_id:
         portal.sessions.end(session_id)
     response = RedirectResponse("/Login?saiu=1", status_code=303)

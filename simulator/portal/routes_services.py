@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from simulator.portal.context import Visit, after_change, enter, render_visit
 
@@ -56,9 +57,17 @@ async def adhesion_confirm(request: Request) -> Response:
 async def adhesion_cancel(request: Request) -> Response:
     """"Cancelar adesão": back to printed bills."""
     visit = await enter(request, "adhesion_cancel")
+    visit.portal.store.log_event("destructive_clicked", customer_id=visit.customer.id, control="Cancelar adesão")
     if visit.installation is None:
         return _no_installation(request, visit)
     if visit.installation.enrolled:
         visit.portal.store.cancel_adhesion(visit.installation.number)
     after_change(visit, "adhesion_cancel")
     return render_visit(request, visit, "adhesion_cancelled.html")
+
+
+@router.get("/api/conteudo")
+async def late_content(ms: int = 0) -> Response:
+    """What a page's script waits for before it shows its main content (a seed's late render, 0–5 s)."""
+    await asyncio.sleep(min(max(ms, 0), 5000) / 1000)
+    return JSONResponse({"ok": True})

@@ -75,7 +75,7 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
     variant: Literal["new", "legacy", "spa", "agv", "mui"] | None = None
     perturb_seed: int | None = Field(default=None, ge=0)
-    """Seeded perturbations (simulator.portal.perturb) of the ``spa`` family; 0 or absent: none."""
+    """Seeded perturbations (simulator.portal.perturb) of the customer's family; 0 or absent: none."""
     captcha: Literal["off", "checkbox", "always-fail", "image"] | None = None
     """``image``: distorted characters in an ``<img>`` and a field to type them (simulator.portal.captcha_image)."""
     captcha_frequency: Literal["every_login", "sometimes"] | None = None
