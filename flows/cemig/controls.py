@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+import structlog
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -19,6 +20,8 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from flows.cemig.overlays import COVER_WAIT_S, clear_cover
 from flows.cemig.screens import Screens, same_words
 from flows.cemig.vocabulary import denied
+
+log = structlog.get_logger(__name__)
 
 _NAMES_JS = """els => els.map(e => ({
   name: ((e.getAttribute('aria-label') || e.innerText || e.value || e.getAttribute('title') || '') + '').trim(),
@@ -86,8 +89,14 @@ async def click(screens: Screens, target: Locator, *, step: str, timeout_s: floa
     try:
         await target.click(timeout=first * 1000)  # scrolls it into view itself
     except PlaywrightTimeout as exc:
-        if "click action done" in str(exc) or total <= first:
-            raise  # it was clicked (a wait after it timed out): never a second click
+        if "click action done" in str(exc):
+            # Clicked, and the navigation it started is slow: never a second click. What comes next is the
+            # caller's to wait for (it observes until a recognisable screen or its deadline).
+            log.info("click_done_navigation_pending", step=step, control=item["name"])
+            screens.clicked.append(item["name"])
+            return item["name"]
+        if total <= first:
+            raise
         # Not clicked yet: something covers it, or it is still on its way. Close a covering layer, then the rest.
         await clear_cover(screens, target, step=step)
         await target.click(timeout=max(total - first, 0.5) * 1000)

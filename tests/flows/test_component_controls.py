@@ -8,6 +8,8 @@ after confirming.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import async_playwright
 
@@ -219,3 +221,43 @@ def test_a_click_on_a_covered_control_closes_the_covering_layer_and_clicks_again
     clicked, closed_by, names = on_page(browser_settings, html, scenario)
     assert clicked == "yes" and closed_by is None  # never "Sair", although it is a button of the layer
     assert names[-1] == "Salvar"
+
+
+def test_a_link_whose_page_answers_late_is_clicked_once_and_its_page_still_arrives(browser_settings):
+    # The click is done at once, but the page it asks for takes longer than the first try's deadline
+    # (COVER_WAIT_S): that is a slow server, not a covering layer, so no second click and no error.
+    from flows.cemig.overlays import COVER_WAIT_S
+
+    async def scenario(screens: Screens):
+        page = screens.page
+        requests: list[str] = []
+
+        async def slow(route):
+            requests.append(route.request.url)
+            await asyncio.sleep(COVER_WAIT_S + 1.5)
+            await route.fulfill(status=200, content_type="text/html", body="<h1>Dados de acesso</h1>")
+
+        await page.route("**/dados-de-acesso", slow)
+        await page.goto("http://portal.test/inicio")  # answered by the route below: a real navigation
+        name = await click(screens, page.get_by_role("link", name="Editar dados de acesso"), step="access_data")
+        await page.get_by_role("heading", name="Dados de acesso").wait_for(timeout=8000)
+        return name, screens.clicked, requests
+
+    async def home(route):
+        await route.fulfill(status=200, content_type="text/html",
+                            body='<a href="/dados-de-acesso">Editar dados de acesso</a>')
+
+    async def go():
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**browser_settings.launch_options())
+            try:
+                page = await browser.new_page()
+                await page.route("**/inicio", home)
+                return await scenario(Screens(page, timeout_s=6))
+            finally:
+                await browser.close()
+
+    name, clicked, requests = run_async(go())
+    assert name == "Editar dados de acesso"
+    assert clicked == ["Editar dados de acesso"]
+    assert requests == ["http://portal.test/dados-de-acesso"]
