@@ -3,18 +3,20 @@
 discover → register (per installation, its own recipients) → enrol all (one e-mail change per login, one
 submission per installation) → the simulator's billing cycle mails every enrolled installation's bill to its
 login's one access e-mail → each bill is stored under its own unit and forwarded to that unit's recipients.
-The 3-installation login is a generating unit with two beneficiaries; the 12-installation login holds two
-customers (CNPJs), one suspended installation (listed, not offered) and one the client had enrolled by hand
-but the integrator left unregistered: its bill waits, then is processed once the unit is added. A rerun of
-enrolment for any unit changes nothing at the portal.
+The 3-installation login is a generating unit with two beneficiaries, billed with 35 % and 30 % of its
+injection; the 12-installation login holds two customers (CNPJs), one suspended installation (listed, not
+offered) and one the client had enrolled by hand but the integrator left unregistered: its bill waits, then
+is processed once the unit is added. A rerun of enrolment for any unit changes nothing at the portal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email
 import email.policy
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from sqlmodel import select
@@ -37,16 +39,26 @@ from tests.processor.mime import SENDER, cemig_key
 pytestmark = pytest.mark.browser
 ACME, BETA = "11222333000181", "44555666000181"
 SUSPENDED, UNREGISTERED = "3000017011", "3000017010"
+PLANT, BENEFICIARIES = "3000017002", {"3000017003": 35, "3000017004": 30}
 PORTAL_CHANGES = ("email_changed", "adhesion_submitted", "enrolled")
 
 
 def _cycle(simulator, cycle: str) -> list[bytes]:
-    """The simulator's billing cycle as the bill mailer builds it, one message per enrolled installation."""
-    from simulator.bills.profile import InstallationProfile
+    """The simulator's billing cycle as the bill mailer builds it, one message per enrolled installation.
 
+    The plant keeps 35 % of its injection; its two beneficiaries receive 35 % and 30 % (the "rateio"), so their
+    bills print the credits they received.
+    """
+    from simulator.bills.profile import profile_from_json
+
+    profiles = [profile_from_json(data) for data in simulator.admin._call("GET", "/profiles")]
+    by_number = {p.installation: p for p in profiles}
+    plant = dataclasses.replace(by_number[PLANT], credit_share=Decimal(35))
+    shared = {PLANT: plant, **{number: dataclasses.replace(by_number[number], has_generation=False, plant=plant,
+                                                           credit_share=Decimal(share))
+                               for number, share in BENEFICIARIES.items()}}
     messages = []
-    for data in simulator.admin._call("GET", "/profiles"):
-        profile = InstallationProfile(**{**data, "address_lines": tuple(data["address_lines"])})
+    for profile in (shared.get(p.installation, p) for p in profiles):
         message = build_bill_message(profile, generate_bill(profile, cycle), sender=SENDER, dkim_key=cemig_key())
         messages.append(message.as_bytes(policy=email.policy.SMTP))
     return messages
@@ -135,6 +147,10 @@ def test_logins_of_1_3_and_12_installations_from_discovery_to_forwarded_bills(bo
     forwarded = Counter(str(email.message_from_bytes(s.content, policy=email.policy.default)["To"])
                         for s in world.smtp.messages)
     assert forwarded == {f"dono-{n}@example.com": 1 for n in registered}
+    with session_scope(bot_app.engine) as session:  # each beneficiary's bill shows the credits it received
+        compensated = {i.installation: i.compensated_kwh for i in session.exec(select(Invoice))
+                       if i.installation in BENEFICIARIES}
+    assert set(compensated) == set(BENEFICIARIES) and all(kwh and kwh > 0 for kwh in compensated.values())
 
     with session_scope(bot_app.engine) as session:  # "Cadastrar esta instalação" for the waiting bill
         added = register_waiting_installation(session=session, message_id=waiting.id, keys=bot_app.keys(),
