@@ -26,7 +26,7 @@ from bot.scrub import scrub_zip
 from bot.workdir import driver_tmpdir, run_folder
 from config.context import AppContext
 from config.wiring import blob_store
-from flows.base import AdhesionRequest, AdhesionResult, ChallengePolicy, RetryPolicy
+from flows.base import AdhesionRequest, AdhesionResult, ChallengePolicy, RetryPolicy, ScreenHook
 from flows.browser import BrowserSettings
 from flows.errors import (
     ChallengeRequired,
@@ -74,6 +74,8 @@ class AdhesionOptions:
     backoff_s: float = 5.0
     record_har: Path | None = None
     """When set (one unit only), the run is recorded as a HAR file there (unscrubbed: see bot.har)."""
+    on_screen: ScreenHook | None = None
+    """Told of every screen the flow recognises (the supervised capture mode, bot.capture)."""
 
 
 @dataclass(frozen=True)
@@ -279,6 +281,7 @@ async def _run_attempt(app: AppContext, login: _LoginContext, prepared: _Prepare
                       navigation_timeout_ms=browser_settings.navigation_timeout_ms,
                       retry=RetryPolicy(max_restarts=3, backoff_s=(options.backoff_s / 5, options.backoff_s / 2,
                                                                     options.backoff_s)))
+    flow.on_screen = options.on_screen
     context, tracer = await login.open(prepared.storage_state, prepared.scope.key)
     with tempfile.TemporaryDirectory(prefix="trace-", dir=login.folder) as tmp:
 

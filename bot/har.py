@@ -19,6 +19,7 @@ from bot.adhesion import AdhesionOptions, UnitOutcome, adhere_units
 from bot.scrub import scrub_bytes
 from bot.workdir import browser_root
 from config.context import AppContext
+from flows.base import ScreenHook
 from storage.engine import session_scope
 from storage.units import get_unit, portal_password
 from storage.validators import format_document
@@ -70,19 +71,27 @@ def scrub_har(har: dict, secrets: list[str]) -> bytes:
     return scrub_bytes(data, [s for s in found if len(s) >= 4])
 
 
-def record_unit(app: AppContext, unit_ref: str, out: Path) -> UnitOutcome:
-    """Run the unit's adhesion with HAR recording and write the scrubbed fixture to `out` (.har.zip)."""
+def unit_secrets(app: AppContext, unit_ref: str) -> tuple[int, list[str]]:
+    """The unit's id and what must never leave a recording: its portal password and login (both spellings)."""
     with session_scope(app.engine) as session:
         unit = get_unit(session=session, ref=unit_ref)
-        unit_id = unit.id or 0
         login = unit.portal_login or ""
         password = portal_password(session=session, unit=unit, keys=app.keys())
-        secrets = [s for s in (password, login, format_document(login)) if s]
+        return unit.id or 0, [s for s in (password, login, format_document(login)) if s]
+
+
+def record_unit(app: AppContext, unit_ref: str, out: Path, *, headed: bool = False,
+                on_screen: ScreenHook | None = None) -> UnitOutcome:
+    """Run the unit's adhesion with HAR recording and write the scrubbed fixture to `out` (.har.zip).
+
+    `headed` shows the browser (an operator may solve a captcha); `on_screen` is told of each screen.
+    """
+    unit_id, secrets = unit_secrets(app, unit_ref)
     # The raw recording holds the login request until it is scrubbed: keep it in the private browser folder.
     with tempfile.TemporaryDirectory(prefix="har-", dir=browser_root(app.settings.data_dir)) as tmp:
         raw = Path(tmp) / "recording.har"
         options = AdhesionOptions(concurrency=1, attempts=1, backoff_s=app.settings.adhesion_backoff_s,
-                                  record_har=raw)
+                                  record_har=raw, headed=headed, on_screen=on_screen)
         (outcome,) = asyncio.run(adhere_units(app, [unit_id], options))
         clean = scrub_har(json.loads(raw.read_text(encoding="utf-8")), secrets)
     out.parent.mkdir(parents=True, exist_ok=True)

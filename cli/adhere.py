@@ -46,13 +46,20 @@ def run(ctx: typer.Context,
                                         help="Units at a time (one browser context each)."),
         headed: bool = typer.Option(False, "--headed", help="Show the browser so an operator can solve a captcha."),
         attempts: int = typer.Option(None, "--attempts", min=1, max=10,
-                                     help="Attempts per unit for transient failures.")) -> None:
+                                     help="Attempts per unit for transient failures."),
+        capture: Path = typer.Option(None, "--capture", file_okay=False,
+                                     help="One unit: write each screen's ARIA snapshot and the run's HAR, "
+                                          "scrubbed of its password and login, into this folder.")) -> None:
     """Enrol units; exits 1 when any unit did not end enrolled.
 
     Example: faturas adhere 12 13 --concurrency 2   ·   faturas adhere --all-pending
+    ·   faturas adhere 12 --headed --capture ./capture-12 (a supervised first run on a portal)
     """
     app = app_context(ctx)
     ids = units_for_run(app, refs=list(units or []), all_pending=all_pending)
+    if capture is not None:
+        _capture(app, ids, capture, headed=headed)
+        return
     options = options_for_run(app, concurrency=concurrency, headed=headed, attempts=attempts)
     if not ids:
         console.print("no unit waits for the bot")
@@ -69,6 +76,20 @@ def run(ctx: typer.Context,
     failed = [o for o in outcomes if o.failed]
     console.print(f"{len(outcomes) - len(failed)} enrolled, {len(failed)} not enrolled")
     if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _capture(app: AppContext, ids: list[int], folder: Path, *, headed: bool) -> None:
+    from bot.capture import capture_unit
+
+    if len(ids) != 1:
+        raise UnitInputError("capture", f"--capture records one unit at a time; {len(ids)} were named")
+    outcome, files = capture_unit(app, str(ids[0]), folder, headed=headed)
+    for path in files:
+        console.print(str(path))
+    console.print(f"unit {outcome.unit_id}: {outcome.status.value} ({len(files) - 1} screens captured)"
+                  + (f" — {outcome.message}" if outcome.message else ""))
+    if outcome.failed:
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -82,6 +82,8 @@ class RetryPolicy:
 
 
 StepHook = Callable[[str], Awaitable[None] | None]
+ScreenHook = Callable[[str, str, Callable[[], Awaitable[str]]], Awaitable[None]]
+"""(screen name, URL, a function returning the page's ARIA snapshot with the password removed)."""
 
 
 class UtilityFlow(abc.ABC):
@@ -102,6 +104,8 @@ class UtilityFlow(abc.ABC):
         self.action_timeout_ms = action_timeout_ms
         self.navigation_timeout_ms = navigation_timeout_ms
         self.retry = retry or RetryPolicy()
+        self.on_screen: ScreenHook | None = None
+        """Called with each screen the flow recognises (supervised capture, bot.capture); None: nothing."""
 
     @abc.abstractmethod
     async def adhere(self, context: BrowserContext, request: AdhesionRequest, *, challenge: ChallengePolicy,

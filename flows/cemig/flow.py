@@ -63,7 +63,8 @@ class CemigFlow(UtilityFlow):
         page = context.pages[0] if context.pages else await context.new_page()
         page.set_default_navigation_timeout(self.navigation_timeout_ms)
         page.set_default_timeout(self.action_timeout_ms)
-        screens = Screens(page, timeout_s=self.action_timeout_ms / 1000, secrets=(request.portal_password,))
+        screens = Screens(page, timeout_s=self.action_timeout_ms / 1000, secrets=(request.portal_password,),
+                          on_screen=self.on_screen)
         self.screens = screens
         progress = _Progress()
         # The handler only asks "is any interstitial showing?": the first match answers it (several may show).

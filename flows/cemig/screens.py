@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import reduce
 
+import structlog
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Response, expect
 
+from flows.base import ScreenHook
 from flows.cemig.vocabulary import fold, pattern
 from flows.errors import PortalChanged
+
+log = structlog.get_logger(__name__)
 
 SLICE_S = 0.5
 """How long one web-first wait runs before URL paths and loading indicators are looked at again."""
@@ -216,6 +220,8 @@ class Screens:
     """Every control the bot clicked, by name, in order (tests assert nothing destructive is here)."""
     overlay_handled: bool = False
     """Whether a locator handler closes interstitials before each action (see intents.close_interstitials)."""
+    on_screen: ScreenHook | None = None
+    """Told of every screen `observe` recognises (the supervised capture mode); its failures never stop a flow."""
 
     def __post_init__(self) -> None:
         self.page.on("response", self._remember_status)
@@ -251,6 +257,7 @@ class Screens:
         while True:
             found = await self._classify(screens, signals, negatives)
             if found is not None:
+                await self._tell(found)
                 return found
             now = loop.time()
             if now >= deadline:
@@ -272,6 +279,14 @@ class Screens:
                 appeared = True
             except (AssertionError, PlaywrightError):  # not yet, or the document changed under the query
                 pass
+
+    async def _tell(self, found: Observation) -> None:
+        if self.on_screen is None:
+            return
+        try:
+            await self.on_screen(found.screen.value, found.url, self.snapshot)
+        except Exception as exc:  # noqa: BLE001 - a capture that fails must not fail the enrolment
+            log.warning("screen_capture_failed", screen=found.screen.value, error=type(exc).__name__)
 
     async def _count(self, locator: Locator) -> int:
         try:
