@@ -49,14 +49,16 @@ def test_alerts_are_sent_once_to_the_endpoints_that_subscribed(web, receiver, tm
         without = run_webhooks(engine=web.app.engine, keys=keys, client=client, now=lambda: now)
         assert without.queued == 4  # two bills × two endpoints; no alert scan without thresholds
         first = run_webhooks(engine=web.app.engine, keys=keys, client=client, now=lambda: now, alert_limits=limits)
-        assert (first.queued, first.delivered) == (2, 2)  # two alerts, for one endpoint: not the invoices-only one
+        assert (first.queued, first.delivered) == (1, 1)  # one alert, for one endpoint: not the invoices-only one
         again = run_webhooks(engine=web.app.engine, keys=keys, client=client, now=lambda: now + timedelta(hours=2),
                              alert_limits=limits)
         assert again.queued == 0  # the same alert is not sent twice
     alerts = {(json.loads(b)["data"]["unit_id"], json.loads(b)["data"]["code"]): (h, b)
               for h, b in receiver.received if h["x-faturas-event"] == "alert.raised"}
-    # The normal bill's unit: whatever its figures raise, never reading_estimated (its bill was read).
-    assert set(alerts) == {(estimated, "reading_estimated"), (normal, "credits_unused")}
+    # The normal bill's unit raises nothing: its bill was read, and its 0,65 kWh balance is under the 1 kWh
+    # CEMIG can compensate (reports.alerts.MIN_COMPENSABLE_KWH), so it is no "credits left unused".
+    assert set(alerts) == {(estimated, "reading_estimated")}
+    assert normal not in {unit for unit, _ in alerts}
     headers, body = alerts[(estimated, "reading_estimated")]
     assert verify(secret, int(headers["x-faturas-timestamp"]), body, headers["x-faturas-signature"])
     payload = json.loads(body)
