@@ -11,7 +11,6 @@ is processed once the unit is added. A rerun of enrolment for any unit changes n
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import email
 import email.policy
@@ -31,6 +30,7 @@ from storage.logins import waiting_messages
 from storage.mail_models import Invoice
 from storage.models import AdhesionStatus, Unit
 from storage.units import register_waiting_installation
+from tests.aio import run_async
 from tests.bot.conftest import add_unit
 from tests.bot.test_adhesion import run
 from tests.processor.conftest import dovecot, mail, smtp_server, world  # noqa: F401 - pipeline fixtures
@@ -103,7 +103,7 @@ def test_logins_of_1_3_and_12_installations_from_discovery_to_forwarded_bills(bo
         with session_scope(bot_app.engine) as session:
             login_id = session.get(Unit, unit_id).portal_login_id
         login_ids.append(login_id)
-        outcome = asyncio.run(discover_login(bot_app, login_id, options))
+        outcome = run_async(discover_login(bot_app, login_id, options))
         assert outcome.status == DiscoveryStatus.DONE, outcome.message
         with session_scope(bot_app.engine) as session:
             view = discovery_view(session=session, login_id=login_id)

@@ -28,6 +28,7 @@ from storage.logins import login_units
 from storage.models import AdhesionAttempt, AdhesionStatus, BrowserSession, Unit, UnitCreate, UnitPublic, utcnow
 from storage.secrets import KeyRing, new_key
 from storage.units import InboxPolicy, create_unit, portal_password
+from tests.aio import run_async
 
 INBOX = InboxPolicy(pattern="uc-{installation}-{token}", domain="faturas.example.com")
 SECRET = "Senha-Do-Portal-77"
@@ -103,8 +104,6 @@ def test_erasure_on_demand_leaves_no_copy_and_re_enrolment_asks_for_the_password
 
 
 def test_re_enrolment_after_erasure_ends_password_required_until_the_password_is_given(engine, tmp_path):
-    import asyncio
-
     from bot.adhesion import AdhesionOptions, adhere_units
     from storage.models import UnitUpdate
     from storage.units import update_unit
@@ -118,7 +117,7 @@ def test_re_enrolment_after_erasure_ends_password_required_until_the_password_is
         "FATURAS_DATABASE_URL": engine.url.render_as_string(hide_password=False)}))
     with session_scope(engine) as session:
         ids = [u.id for u in login_units(session=session, login_id=login_id)]
-    outcomes = asyncio.run(adhere_units(app, ids, AdhesionOptions(attempts=1)))
+    outcomes = run_async(adhere_units(app, ids, AdhesionOptions(attempts=1)))
     assert [(o.status, o.attempts) for o in outcomes] == [(AdhesionStatus.PASSWORD_REQUIRED, 0)] * 2
     assert "Informe a senha atual da Agência Virtual" in outcomes[0].message
     with session_scope(engine) as session:

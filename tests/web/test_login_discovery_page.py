@@ -15,6 +15,7 @@ from storage.discovery import claim_discovery, record_discovery
 from storage.engine import session_scope
 from storage.login_models import PortalLogin
 from storage.models import Unit
+from tests.aio import off_the_loop
 from tests.web.conftest import csrf_of
 
 LOGIN = "52998224725"
@@ -92,8 +93,8 @@ def test_the_service_runs_a_queued_search_and_records_how_it_ended(web):
     assert "A senha do portal deste login não está guardada" in _flat(page)
     client.post(f"/logins/{login_id}/buscar", data={"csrf_token": csrf_of(page)})
     service = Service(web.app)
-    assert service.discovery_queue() == {"logins": {"password_required": 1}}
-    assert service.discovery_queue() == {}
+    assert off_the_loop(service.discovery_queue) == {"logins": {"password_required": 1}}
+    assert off_the_loop(service.discovery_queue) == {}
     assert "Última busca: A senha do portal deste login não está guardada" in _flat(client.get(
         f"/logins/{login_id}/instalacoes"))
 
