@@ -108,7 +108,7 @@ def test_always_fail_captcha_in_the_browser(simulator, page: Page):
     accept_cookies(page)
     anchor = page.frame_locator("iframe[title='reCAPTCHA']")
     box = anchor.get_by_role("checkbox", name="Não sou um robô")
-    box.check(force=True)  # the widget unticks itself when the check fails, so check() cannot confirm it
+    box.click()  # not check(): the widget unticks itself when the check fails, so a check() may see no change
     expect(anchor.get_by_text("Falha na verificação. Tente novamente.")).to_be_visible()
     expect(box).not_to_be_checked()
     page.get_by_label("CPF, CNPJ ou e-mail", exact=True).fill("12345678909")
