@@ -20,6 +20,9 @@ def log_in(page: Page, simulator, document: str, password: str) -> None:
     page.get_by_role("textbox", name="CPF/CNPJ").fill(document)
     page.locator("input[type=password]").fill(password)
     page.get_by_role("button", name="Entrar").click()
+    # The login is a fetch that assigns window.location when it answers: wait for the home, or a goto
+    # issued now would be overtaken by that late redirect.
+    expect(page).to_have_url(re.compile(r"/app/inicio"))
 
 
 def test_a_person_enrols_through_the_mui_family(simulator, page: Page):
