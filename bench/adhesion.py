@@ -8,6 +8,7 @@ the bot process plus every browser process it started (sampled from /proc every 
 load average before and after the run, and how many cores other processes used meanwhile on average
 (the machine may be shared). Targets on a 2-core machine: median ≤ 3 s per
 unit, ≥ 40 units/min at concurrency 4, peak RSS ≤ 1.5 GB. Record results in bench/results/.
+`--variant spa` (legacy, agv, mui) runs every customer on that simulator family.
 `--units-per-login 3` puts three installations under each portal login (they share one session).
 """
 
@@ -147,7 +148,8 @@ class PeakSampler(threading.Thread):
         return self.peak_rss, self.peak_pss, self.other_ticks / os.sysconf("SC_CLK_TCK") / elapsed
 
 
-def seed(admin: AdminClient, app: AppContext, count: int, offset: int, per_login: int = 1) -> list[int]:
+def seed(admin: AdminClient, app: AppContext, count: int, offset: int, per_login: int = 1,
+         variant: str = "new") -> list[int]:
     """`count` fresh units, `per_login` installations (units) under each portal login."""
     ids = []
     for n in range(offset, offset + count):
@@ -157,7 +159,7 @@ def seed(admin: AdminClient, app: AppContext, count: int, offset: int, per_login
         document = document + _cpf_digits(document)
         if n == first:
             admin.add_customer(name=f"Cliente {first}", document=document, email=f"c{first}@example.com",
-                               password=f"Senha-{first}!")
+                               password=f"Senha-{first}!", scenario={"variant": variant})
         admin.add_installation(document, installation)
         with session_scope(app.engine) as session:
             ids.append(create_unit(session=session, keys=app.keys(), inbox=app.inbox_policy, unit_in=UnitCreate(
@@ -182,6 +184,8 @@ def main() -> None:
                         help="installations under each portal login (1: every unit has its own login)")
     parser.add_argument("--no-trace-snapshots", action="store_true",
                         help="traces without DOM snapshots and network log ([tracing] snapshots = false)")
+    parser.add_argument("--variant", default="new", choices=["new", "legacy", "agv", "spa", "mui"],
+                        help="the simulator's page family every customer gets")
     args = parser.parse_args()
 
     port = free_port()
@@ -212,14 +216,15 @@ def main() -> None:
             configure_logging(fmt="json", level="warning")
             app = AppContext(settings=settings)
             print(f"machine: {os.cpu_count()} cores; simulator in its own process at {url}")
-            print(f"units per portal login: {args.units_per_login}; trace snapshots: "
+            print(f"family: {args.variant}; units per portal login: {args.units_per_login}; trace snapshots: "
                   f"{'off' if args.no_trace_snapshots else 'on'}")
             print("concurrency  units  median_s  p90_s  units_per_min  peak_rss_mb  peak_pss_mb  load_before  "
                   "load_after  others_cores")
             offset = 0
             with AdminClient(url, TOKEN) as admin:
+                admin.set_scenario({"variant": args.variant})
                 for concurrency in args.concurrency:
-                    ids = seed(admin, app, args.units, offset, max(1, args.units_per_login))
+                    ids = seed(admin, app, args.units, offset, max(1, args.units_per_login), args.variant)
                     offset += args.units
                     load_before = os.getloadavg()[0]
                     sampler = PeakSampler(exclude={simulator.pid})
