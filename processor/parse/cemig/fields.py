@@ -77,7 +77,10 @@ _FOOTER = re.compile(
 _FOOTER_SHAPE = re.compile(
     rf"(?<!\d)(\d{{12,13}})\s+({UC_PRINTED})\s+({_DATE})\s+R\$\s?({MONEY})(?!\d)"
 )
-_LINHA = re.compile(r"(?<!\d)(\d{11})-(\d)\s+(\d{11})-(\d)\s+(\d{11})-(\d)\s+(\d{11})-(\d)(?!\d)")
+_LINHA = re.compile(r"-(?<=(?<!\d)(\d{11})-)(\d)\s+(\d{11})-(\d)\s+(\d{11})-(\d)\s+(\d{11})-(\d)(?!\d)")
+"""Four blocks ``83660000001-9``, searched from the first block's hyphen with its 11 digits read behind it: a
+pattern that starts with a literal is found by a fast scan, while one led by the digits was tried at every digit
+of the bill (a tenth of the parse)."""
 
 _CEP_LINE = re.compile(r"^\d{5}-\d{3}\s+\S.*,\s*[A-Z]{2}$")
 _DOCUMENT_LINE = re.compile(r"^(?:CPF|CNPJ)\s")

@@ -23,14 +23,15 @@ shape of its values, not by labels."""
 LAYOUTS = (PRE_NF3E, NF3E_2023, NF3E_2024, NF3E_2026, CEMIG_2026)
 LAYOUTS_2026 = (NF3E_2026, CEMIG_2026)
 
-_ISSUER = re.compile(r"CEMIG DISTRIBUI[ÇC][ÃA]O|06\.981\.180/0001-16|06981180000116")
-_DANF3E = re.compile(r"DOCUMENTO AUXILIAR DA NOTA FISCAL DE ENERGIA EL[ÉE]TRICA ELETR[ÔO]NICA|chave de acesso:")
+# Several patterns rather than one alternation (here and in `_UC_2026`, `_FISCO_TAX_LINES`): each starts with a
+# literal and is found by a fast scan, while an alternation is tried at every position holding one of its first letters.
+_ISSUER = (re.compile(r"CEMIG DISTRIBUI[ÇC][ÃA]O"), re.compile(r"06\.981\.180/0001-16"), re.compile(r"06981180000116"))
+_DANF3E = (re.compile(r"DOCUMENTO AUXILIAR DA NOTA FISCAL DE ENERGIA EL[ÉE]TRICA ELETR[ÔO]NICA"),
+           re.compile(r"chave de acesso:"))
 _PRE_NF3E = (re.compile(r"S[ÉE]RIE\s+U\b"), re.compile(r"PTA(?<!\wPTA)\s+N[ºo°]"))
-"""Two patterns rather than one alternation: each starts with a literal and is found by a fast scan."""
-# The new code's label; capitalised, unlike "unidade consumidora" in the older bills' free text.
-_UC_2026 = re.compile(
-    r"N\.?\s*[ºo°]\s*DA\s+UNIDADE\s+CONSUMIDORA|UNIDADE\s+CONSUMIDORA|Unidade\s+Consumidora\s*:?\s*[\d.\-]{9,}"
-)
+# The new code's label; capitalised, unlike "unidade consumidora" in the older bills' free text. The full label
+# (`N.º DA UNIDADE CONSUMIDORA`) holds the first pattern, so it needs none of its own.
+_UC_2026 = (re.compile(r"UNIDADE\s+CONSUMIDORA"), re.compile(r"Unidade\s+Consumidora\s*:?\s*[\d.\-]{9,}"))
 _UC_CEMIG_SHAPE = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{3}){0,3}\.018-\d{2}(?![\d-])")
 # The 2024 DANF3E's section labels as text: all present means the table-labelled 2026 DANF3E.
 _TEXT_LABELS = (
@@ -42,7 +43,10 @@ _INSTALLATION_LABEL = re.compile(r"N[ºo°]\s*DA\s*INSTALA[ÇC][ÃA]O")
 _HEADER_YEAR = re.compile(rf"(?<![\w/]){MONTH}/(\d{{4}})\s+\d{{2}}/\d{{2}}/\d{{4}}\s+{MONEY}")
 _TOTAL_WITH_TAXES = re.compile(rf"(?m)TOTAL\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s*$")
 """Led by nothing but blanks on its line (`_leads_its_line`): checked apart, so the search starts on a literal."""
-_FISCO_TAX_LINE = re.compile(rf"(?m)^\s*(?:ICMS|PASEP|COFINS)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s*$")
+_FISCO_TAX_LINES = tuple(
+    re.compile(rf"(?m){name}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s*$") for name in ("ICMS", "PASEP", "COFINS")
+)
+"""A tax row of the *Reservado ao Fisco* box, led by nothing but blanks on its line (`_leads_its_line`)."""
 
 
 def _leads_its_line(pattern: re.Pattern[str], text: str) -> bool:
@@ -56,7 +60,7 @@ def _leads_its_line(pattern: re.Pattern[str], text: str) -> bool:
 
 def is_cemig(text: str) -> bool:
     """Whether the text names CEMIG Distribuição (by name or CNPJ) as the issuer."""
-    return _ISSUER.search(text) is not None
+    return any(pattern.search(text) for pattern in _ISSUER)
 
 
 def _is_2026_without_installation(text: str) -> bool:
@@ -71,7 +75,7 @@ def _is_2026(text: str) -> bool:
     That is: the UC label, a CEMIG-shaped UC (``….018-DV``) with no installation label, or a 2026 header
     without ``Nº DA INSTALAÇÃO``.
     """
-    if _UC_2026.search(text):
+    if any(pattern.search(text) for pattern in _UC_2026):
         return True
     if _INSTALLATION_LABEL.search(text):
         return False
@@ -94,8 +98,8 @@ def detect_layout(text: str) -> str:
         return CEMIG_2026
     if any(pattern.search(text) for pattern in _PRE_NF3E) and "chave de acesso" not in text:
         return PRE_NF3E
-    if _DANF3E.search(text):
-        if _leads_its_line(_TOTAL_WITH_TAXES, text) or _FISCO_TAX_LINE.search(text):
+    if any(pattern.search(text) for pattern in _DANF3E):
+        if any(_leads_its_line(pattern, text) for pattern in (_TOTAL_WITH_TAXES, *_FISCO_TAX_LINES)):
             return NF3E_2024
         return NF3E_2023
     raise BillUnparseable("a CEMIG document, but not in any known bill layout")

@@ -20,7 +20,9 @@ _TAX_HEADER_END = re.compile(r"Valor\s*\(R\$\)$")
 _TAX_HEADER_REACH = 40
 """Characters before the blanks before a tax name that may hold the header's ``Valor (R$)``."""
 _TAX_NAMES = {"ICMS": "icms", "PASEP": "pis", "PIS": "pis", "COFINS": "cofins"}
-_HISTORY_ROW = re.compile(rf"(?m)^\s*({MONTH})/(\d{{2}})\s+({NUMBER})\s+({NUMBER})\s+(\d{{1,3}})\b")
+_HISTORY_ROW = re.compile(rf"/(?<=({MONTH})/)(\d{{2}})\s+({NUMBER})\s+({NUMBER})\s+(\d{{1,3}})\b")
+r"""A history row (``JUN/23 1.057 34,09 31``) whose month leads its line (`history` checks it). The search starts on
+the slash, with the month read behind it: a `(?m)^\s*` prefix was tried at every position of the bill."""
 _FLAG = re.compile(r"Band\.\s+(Verde|Amarela|Verm(?:elha|\.)?(?:\s+P(?:atamar)?\s*[12])?|Escassez\s+H[íi]drica)")
 """A flag's name after ``Band.``; its month (``MAI/23 Band. Verde``) is read just before it (`_FLAG_MONTH`). The
 pattern starts on the literal, which the regex engine finds by a fast scan; starting on the month it was
@@ -161,10 +163,15 @@ def public_lighting(rows: list[Item]) -> str | None:
     return next((row.amount for row in rows if _PUBLIC_LIGHTING.match(row.description)), None)
 
 
+def _leads_its_line(text: str, position: int) -> bool:
+    r"""Whether only blanks precede `position` on its line (what a `(?m)^\s*` before it allows)."""
+    line_start = text.rfind("\n", 0, position) + 1
+    return not text[line_start:position].strip()
+
+
 def _tax_row_starts(text: str, position: int) -> bool:
     """Whether a tax name at `position` leads its line (blanks before it) or follows ``Valor (R$)``."""
-    line_start = text.rfind("\n", 0, position) + 1
-    if not text[line_start:position].strip():
+    if _leads_its_line(text, position):
         return True
     end = position
     while end > 0 and text[end - 1].isspace():
@@ -189,6 +196,8 @@ def history(text: str) -> list[HistoryEntry]:
     scope = text[start:] if start >= 0 else text
     entries = []
     for match in _HISTORY_ROW.finditer(scope):
+        if not _leads_its_line(scope, match.start(1)):
+            continue
         month = month_iso(match[1], match[2])
         if month is not None:
             entries.append(HistoryEntry(month=month, kwh=plain(match[3]), days=int(match[5])))
