@@ -10,10 +10,12 @@ handler next to the in-process service).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import threading
 from collections.abc import Iterator
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from processor.parse.errors import BillUnreadable, NoTextLayer
 
@@ -48,20 +50,53 @@ def pdf_text(data: bytes) -> str:
     return text
 
 
+_UNITS_PER_CHAR = 4
+"""UTF-16 units a text-page character can add to the page's text at most: a line break (2) and the character (2
+for one beyond the BMP). With one more for the terminating NUL, `_page_text`'s buffer always holds the page."""
+
+
 def _pages(document: pdfium.PdfDocument) -> list[str]:
-    """Each page's text; the caller holds `_PDFIUM` (open_document)."""
-    try:
-        pages = []
-        for page in document:
-            textpage = page.get_textpage()
+    """Each page's text; the caller holds `_PDFIUM` (open_document).
+
+    PDFium's own calls rather than pypdfium2's page and text-page objects, whose bookkeeping (finalizers, parent
+    links) costs under 1% of the extraction; each page is closed here, after its text page, before the document.
+    """
+    pages = []
+    for index in range(len(document)):
+        page = pdfium_c.FPDF_LoadPage(document, index)
+        if not page:
+            raise BillUnreadable(f"pdfium could not read the PDF's text: page {index + 1} did not load")
+        try:
+            textpage = pdfium_c.FPDFText_LoadPage(page)
+            if not textpage:
+                raise BillUnreadable(f"pdfium could not read the PDF's text: page {index + 1} has no text page")
             try:
-                pages.append(textpage.get_text_bounded())
+                pages.append(_page_text(page, textpage))
             finally:
-                textpage.close()
-                page.close()
-    except pdfium.PdfiumError as exc:
-        raise BillUnreadable(f"pdfium could not read the PDF's text: {exc}") from exc
+                pdfium_c.FPDFText_ClosePage(textpage)
+        finally:
+            pdfium_c.FPDF_ClosePage(page)
     return pages
+
+
+def _page_text(page: pdfium_c.FPDF_PAGE, textpage: pdfium_c.FPDF_TEXTPAGE) -> str:
+    """The text inside the page's box (pypdfium2's ``get_text_bounded``), asked of PDFium once.
+
+    ``get_text_bounded`` asks twice, for the length and then for the text, and PDFium assembles the text each
+    time (~2% of the extraction); here the buffer is sized from the character count instead. The text is the
+    same: ``get_text_range`` (PDFium's own text buffer) is cheaper still but breaks lines by other rules.
+    """
+    box = pdfium_c.FS_RECTF()
+    if not pdfium_c.FPDF_GetPageBoundingBox(page, box):
+        raise BillUnreadable("pdfium could not read the PDF's text: no page box")
+    chars = pdfium_c.FPDFText_CountChars(textpage)
+    if chars <= 0:
+        return ""
+    buffer = (ctypes.c_ushort * (_UNITS_PER_CHAR * chars + 1))()
+    copied = pdfium_c.FPDFText_GetBoundedText(textpage, box.left, box.top, box.right, box.bottom, buffer, len(buffer))
+    if copied and buffer[copied - 1] == 0:
+        copied -= 1  # the terminating NUL, copied when there is room for it
+    return memoryview(buffer)[:copied].tobytes().decode("utf-16-le", errors="ignore")
 
 
 def page_image(data: bytes, *, page: int = 0, scale: float = 2.0):  # noqa: ANN201 - a PIL image, or None
