@@ -14,6 +14,7 @@ MONEY = r"-?\d{1,3}(?:\.\d{3})*,\d{2}"
 
 MONTHS = ("JAN", "FEV", "MAR", "ABR", "MAI", "JUN", "JUL", "AGO", "SET", "OUT", "NOV", "DEZ")
 MONTH = "(?:" + "|".join(MONTHS) + ")"
+_MONTH_NUMBERS = {abbr: number for number, abbr in enumerate(MONTHS, start=1)}
 
 _NUMBER_TOKEN = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
 
@@ -42,11 +43,11 @@ def to_decimal(number: str) -> Decimal:
 
 def month_iso(month_abbr: str, year: str) -> str | None:
     """``JUN`` + ``2023`` (or ``23``) → ``2023-06``; None for an unknown month."""
-    abbr = month_abbr.upper()
-    if abbr not in MONTHS:
+    number = _MONTH_NUMBERS.get(month_abbr.upper())
+    if number is None:
         return None
     full_year = int(year) + 2000 if len(year) == 2 else int(year)
-    return f"{full_year:04d}-{MONTHS.index(abbr) + 1:02d}"
+    return f"{full_year:04d}-{number:02d}"
 
 
 def date_iso(ddmmyyyy: str) -> str | None:

@@ -27,10 +27,12 @@ _FLAG = re.compile(r"Band\.\s+(Verde|Amarela|Verm(?:elha|\.)?(?:\s+P(?:atamar)?\
 """A flag's name after ``Band.``; its month (``MAI/23 Band. Verde``) is read just before it (`_FLAG_MONTH`). The
 pattern starts on the literal, which the regex engine finds by a fast scan; starting on the month it was
 tried at every capital letter of the bill."""
-_FLAG_MONTH = re.compile(rf"({MONTH})/(\d{{2}})\s+$")
-_FLAG_MONTH_REACH = 12
+_FLAG_MONTH = re.compile(rf"({MONTH})/(\d{{2}})")
+"""The flag's month, right before the blanks before ``Band.``."""
 _BALANCE = re.compile(r"SALDO\s+ATUAL\s+DE\s+GERA[ÇC][ÃA]O:\s*(" + NUMBER + r")\s*kWh(?!\s*(?:FP|PONTA|ponta))")
 _GD_NOTICE = re.compile(r"sistema\s+de\s+compensa[çc][ãa]o\s+de\s+energia")
+r"""In this, `_BALANCE` and `_FLAG` every blank is `\s+` or `\s*`, so a sentence broken across lines is found in the
+text as it is: no need to join its lines first."""
 _SCEE_ENERGY = re.compile(r"^(?:Energia\s+SCEE\b|En\s+comp\.\s+s/\s*ICMS|Energia\s+compensada\s+ISENTA)", re.I)
 _SCEE_COMPENSATED = re.compile(
     r"^(?:Energia\s+compensada\s+GD|Compensa[çc][ãa]o\s+GD|Energia\s+injetada|Energia\s+comp\.\s+adicional)", re.I
@@ -217,11 +219,16 @@ def _flag_name(raw: str) -> str:
 
 
 def flags(text: str) -> list[Flag]:
-    """Tariff flags from *Informações Gerais* (``MAI/23 Band. Verde - JUN/23 Band. Verde.``)."""
-    flat = " ".join(text.split())
+    """Tariff flags from *Informações Gerais* (``MAI/23 Band. Verde - JUN/23 Band. Verde.``).
+
+    A flag counts with its month just before it, blanks (a line break too) between them.
+    """
     result = []
-    for match in _FLAG.finditer(flat):
-        before = _FLAG_MONTH.search(flat, max(0, match.start() - _FLAG_MONTH_REACH), match.start())
+    for match in _FLAG.finditer(text):
+        month_end = len(text[: match.start()].rstrip())
+        if month_end == match.start():
+            continue
+        before = _FLAG_MONTH.fullmatch(text, max(0, month_end - 6), month_end)  # `MMM/AA`: six characters
         if before is None:
             continue
         month = month_iso(before[1], before[2])
@@ -243,11 +250,10 @@ def scee(text: str, rows: list[Item]) -> Scee | None:
 
     None when the bill shows no generation at all (no SCEE rows, no balance, no SCEE notice).
     """
-    flat = " ".join(text.split())
-    balance = _BALANCE.search(flat)
+    balance = _BALANCE.search(text)
     energy = _sum_quantities(rows, _SCEE_ENERGY)
     compensated = _sum_quantities(rows, _SCEE_COMPENSATED)
-    if energy is None and compensated is None and balance is None and not _GD_NOTICE.search(flat):
+    if energy is None and compensated is None and balance is None and not _GD_NOTICE.search(text):
         return None
     return Scee(
         energy_kwh=energy,
