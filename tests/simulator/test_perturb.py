@@ -67,4 +67,4 @@ def test_spa_never_draws_a_confirmation_the_single_page_family_cannot_ask_for():
 
 
 def test_an_unknown_family_is_left_as_it_is():
-    assert Perturbation.of(9, family="mui") == Perturbation(seed=0, family="mui")
+    assert Perturbation.of(9, family="enel") == Perturbation(seed=0, family="enel")
