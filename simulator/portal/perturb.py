@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 # (wording, whether the structure of its screen still makes the intent unambiguous without it)
 ENROL_BUTTONS = (("Aderir à Conta Digital", True), ("Quero aderir", True), ("Ativar Conta digital", True),
@@ -43,7 +44,7 @@ STEPS_DELAYED = ("home", "installations", "access_data_form", "access_data_save"
 
 FAMILIES = ("new", "legacy", "agv", "spa", "mui")
 SERVER_RENDERED = frozenset({"new", "legacy", "agv"})
-DEFAULTS: dict[str, dict[str, str | bool]] = {
+DEFAULTS: dict[str, dict[str, Any]] = {
     # What each family's own markup says when nothing is perturbed (seed 0).
     "new": {"conta_card": "Conta Digital"}, "legacy": {"conta_card": "Conta Digital"}, "spa": {},
     "agv": {"enrol_button": "Cadastrar", "conta_card": "Conta por e-mail", "confirm_button": "Confirmar",

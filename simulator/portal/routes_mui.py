@@ -62,7 +62,8 @@ async def shell(request: Request, path: str) -> Response:  # noqa: ARG001 - the 
     """The app shell: an empty root and the script that fills it after fetching."""
     visit = await enter(request, "mui_shell")
     shake = visit.shake
-    cards = [[shake.conta_card if slug == "conta-digital" else title, text, slug] for title, text, slug in SERVICE_CARDS]
+    cards = [[shake.conta_card if slug == "conta-digital" else title, text, slug]
+             for title, text, slug in SERVICE_CARDS]
     return render(request, "mui.html", "mui", cards=cards, shake=shake, perturbation=shake.as_json())
 
 
