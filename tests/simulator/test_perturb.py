@@ -144,3 +144,29 @@ def test_a_mui_seed_sends_its_content_late_behind_a_busy_view(simulator, page: P
     expect(page.get_by_role("progressbar")).to_be_visible()
     expect(busy).to_have_count(0, timeout=10_000)
     expect(page.get_by_text(re.compile("^Instalação 3000055479"))).to_be_visible()
+
+
+@pytest.mark.browser
+def test_a_mui_seed_adds_its_interstitials_over_the_home_once(simulator, page: Page):
+    seed = next(s for s in SEEDS if Perturbation.of(s, family="mui").interstitials[:2] == ("nps", "lgpd"))
+    simulator.admin.set_scenario({"variant": "mui"})
+    customer = simulator.add_customer(scenario={"variant": "mui", "perturb_seed": seed})
+    page.goto(simulator.login_url)
+    page.get_by_role("button", name="Rejeitar cookies").click()
+    page.get_by_role("textbox", name="CPF/CNPJ").fill("123.456.789-09")
+    page.locator("input[type=password]").fill(customer.password)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(re.compile(r"/app/inicio"))
+
+    survey = page.get_by_role("dialog", name="Pesquisa de satisfação")
+    expect(survey).to_be_visible()
+    survey.get_by_role("button", name="fechar").click()
+    privacy = page.get_by_role("dialog", name="Sua privacidade")
+    expect(privacy).to_be_visible()
+    privacy.get_by_role("button", name="Entendi").click()
+    expect(privacy).to_be_hidden()
+    page.reload()
+    expect(page.get_by_text(re.compile("^Olá, "))).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(800)  # past the moment the interstitials would show again: a negative check
+    expect(survey).to_have_count(0)
+    expect(privacy).to_have_count(0)
