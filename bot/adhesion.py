@@ -22,6 +22,7 @@ import structlog
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 
 from bot.confirmation import ImapConfirmationReader
+from bot.har_bodies import ResponseBodies
 from bot.scrub import scrub_zip
 from bot.workdir import driver_tmpdir, run_folder
 from config.context import AppContext
@@ -74,6 +75,8 @@ class AdhesionOptions:
     backoff_s: float = 5.0
     record_har: Path | None = None
     """When set (one unit only), the run is recorded as a HAR file there (unscrubbed: see bot.har)."""
+    har_bodies: ResponseBodies | None = None
+    """With `record_har`: keeps the fetch/XHR bodies the HAR may lack (bot.har_bodies)."""
     on_screen: ScreenHook | None = None
     """Told of every screen the flow recognises (the supervised capture mode, bot.capture)."""
 
@@ -260,6 +263,8 @@ class _LoginContext:
             if self.options.record_har:
                 context_args.update(record_har_path=str(self.options.record_har), record_har_content="embed")
             self.context = await self.browser.new_context(**context_args)
+            if self.options.har_bodies is not None:
+                await self.options.har_bodies.attach(self.context)
             self.tracer = _Tracer(self.context, self.browser_settings.tracing_policy,
                                   self.browser_settings.trace_snapshots)
         return self.context, self.tracer

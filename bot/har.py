@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from bot.adhesion import AdhesionOptions, UnitOutcome, adhere_units
+from bot.har_bodies import ResponseBodies
 from bot.scrub import scrub_bytes
 from bot.workdir import browser_root
 from config.context import AppContext
@@ -90,10 +91,13 @@ def record_unit(app: AppContext, unit_ref: str, out: Path, *, headed: bool = Fal
     # The raw recording holds the login request until it is scrubbed: keep it in the private browser folder.
     with tempfile.TemporaryDirectory(prefix="har-", dir=browser_root(app.settings.data_dir)) as tmp:
         raw = Path(tmp) / "recording.har"
+        bodies = ResponseBodies()
         options = AdhesionOptions(concurrency=1, attempts=1, backoff_s=app.settings.adhesion_backoff_s,
-                                  record_har=raw, headed=headed, on_screen=on_screen)
+                                  record_har=raw, har_bodies=bodies, headed=headed, on_screen=on_screen)
         (outcome,) = asyncio.run(adhere_units(app, [unit_id], options))
-        clean = scrub_har(json.loads(raw.read_text(encoding="utf-8")), secrets)
+        har = json.loads(raw.read_text(encoding="utf-8"))
+        bodies.fill(har)
+        clean = scrub_har(har, secrets)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("recording.har", clean)

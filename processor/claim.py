@@ -6,7 +6,7 @@ is made from the FETCH alone (UID and size): nothing of the message is parsed be
 a message that breaks Python's `email` package still has a row, its attempts are counted and it ends
 `unreadable` instead of aborting the shard. Headers are decoded afterwards, under the per-message guard,
 for the ledger: RFC 2047 words, raw 8-bit UTF-8 or latin-1, a missing or broken Date; a word the stdlib
-cannot decode is kept as it came.
+cannot decode is kept as it came. They reach the row with the outcome (or the failure), in its commit.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 
 import structlog
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -98,10 +98,7 @@ def claim(*, engine: Engine, mailbox: Mailbox, fetched: FetchedMessage) -> int |
     return row.id
 
 
-def record_headers(*, engine: Engine, row_id: int, headers: Headers) -> None:
-    """Write the decoded headers onto a claimed row (one UPDATE, its own commit)."""
-    with Session(engine) as session:
-        session.execute(update(MailMessage).where(MailMessage.id == row_id)  # type: ignore[arg-type]
-                        .values(message_id=headers.message_id, sender=headers.sender, subject=headers.subject,
-                                sent_date=headers.sent_date).execution_options(synchronize_session=False))
-        session.commit()
+def header_values(headers: Headers) -> dict[str, object]:
+    """The decoded headers as the ledger row's columns; written with the message's outcome, in its commit."""
+    return {"message_id": headers.message_id, "sender": headers.sender, "subject": headers.subject,
+            "sent_date": headers.sent_date}

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from processor.authenticate import DnsTxtLookup, authenticate
 from processor.bill import read_bill
-from processor.claim import claim, parse_message, read_headers, record_headers
+from processor.claim import claim, header_values, parse_message, read_headers
 from processor.config import MailAccount, MailSettings
 from processor.errors import BillRejected, MailboxBusy, MailboxUnavailable, UnregisteredInstallation
 from processor.extract import extract_pdfs
@@ -36,7 +36,17 @@ from processor.payee import user_message as payee_message
 from processor.route import route as route_message
 from processor.settle import settle
 from processor.store import store_bill
-from processor.types import DkimResult, FetchedMessage, Mailbox, ReadBill, Route, Shard, mailbox_lease, shards_from
+from processor.types import (
+    DkimResult,
+    FetchedMessage,
+    Headers,
+    Mailbox,
+    ReadBill,
+    Route,
+    Shard,
+    mailbox_lease,
+    shards_from,
+)
 from processor.unlock import rule_candidates, unlock
 from storage.blobs import Blobs
 from storage.engine import session_scope
@@ -203,12 +213,12 @@ class _Units:
         return self._login_units[login_id]
 
     def get(self, unit_id: int) -> Unit:
+        """The unit's copy. The first miss reads every unit in one query, not one query (and commit) per bill."""
         if unit_id not in self._seen:
             with session_scope(self.engine) as session:
-                unit = session.get(Unit, unit_id)
-            if unit is None:
+                self._seen.update((unit.id, unit) for unit in session.exec(select(Unit)))  # type: ignore[misc]
+            if unit_id not in self._seen:
                 raise LookupError(f"unit {unit_id} was removed while its bill was being read")
-            self._seen[unit_id] = unit
         return self._seen[unit_id]
 
 
@@ -278,27 +288,30 @@ def _handle(pipeline: Pipeline, mailbox: Mailbox, fetched: FetchedMessage, resum
     row_id = resumed_id or claim(engine=pipeline.engine, mailbox=mailbox, fetched=fetched)
     if row_id is None:
         return None
+    headers: Headers | None = None
     with structlog.contextvars.bound_contextvars(uid=fetched.uid, mail_message_id=row_id):
         try:
             if resumed_id is not None and _give_up(pipeline.engine, row_id, pipeline.settings.max_message_attempts):
                 return MessageStage.UNREADABLE.value
             message = parse_message(fetched.raw)
-            record_headers(engine=pipeline.engine, row_id=row_id, headers=read_headers(message))
-            return _process(pipeline, row_id, fetched, message, units)
+            headers = read_headers(message)  # written with the outcome or the failure: no commit of their own
+            return _process(pipeline, row_id, fetched, message, units, headers)
         except Exception as exc:  # noqa: BLE001 - one bad message never stops the pass; it is retried
             # a RecursionError traceback is thousands of frames: the error name is enough evidence
             log.error("message_failed", error=type(exc).__name__, exc_info=not isinstance(exc, RecursionError))
-            _note_failure(pipeline.engine, row_id, exc)
+            _note_failure(pipeline.engine, row_id, exc, headers)
             return None
 
 
-def _note_failure(engine: Engine, row_id: int, exc: Exception) -> None:
-    """Record why a claimed message failed; it stays claimed, to be retried next pass."""
+def _note_failure(engine: Engine, row_id: int, exc: Exception, headers: Headers | None) -> None:
+    """Record why a claimed message failed, and its headers when they were read; it is retried next pass."""
     with session_scope(engine) as session:
         row = session.get(MailMessage, row_id)
         if row is not None:
             row.error = f"{type(exc).__name__}: {exc}"[:2000]
             row.updated_at = utcnow()
+            for name, value in (header_values(headers) if headers is not None else {}).items():
+                setattr(row, name, value)
             session.add(row)
 
 
@@ -390,7 +403,8 @@ def _read_parts(pipeline: Pipeline, parts, *, passwords: list[tuple[str, str]], 
     return bills, failures
 
 
-def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, units: _Units) -> str:  # noqa: ANN001
+def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, units: _Units,  # noqa: ANN001
+             headers: Headers) -> str:
     route: Route | None = None
     dkim_result: DkimResult | None = None
     try:
@@ -420,7 +434,7 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
             raise failures[0]
     except BillRejected as exc:
         _record(pipeline.engine, row_id, stage=exc.stage.value, error=str(exc), user_message=exc.user_message,
-                route=route, dkim=dkim_result, extra=_waiting_fields(exc))
+                route=route, dkim=dkim_result, extra={**header_values(headers), **(_waiting_fields(exc) or {})})
         log.info("message_rejected", stage=exc.stage.value, reason=str(exc))
         return exc.stage.value
     route = replace(route, unit_id=owners[0])
@@ -448,7 +462,7 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
             user_message = payee_message(utility, found)
             log.warning("bill_payee_mismatch", unit_id=route.unit_id, found=found, dkim=dkim_result.status)
         _write_outcome(session, row_id, stage=stage, error=error, user_message=user_message, route=route,
-                       dkim=dkim_result)
+                       dkim=dkim_result, extra=header_values(headers))
     log.info("message_processed", stage=stage, unit_id=route.unit_id, portal_login_id=route.login_id,
              bills=len(results))
     return stage

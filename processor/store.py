@@ -66,10 +66,13 @@ def _date(value: str | None) -> date | None:
 
 def store_bill(*, session: Session, blobs: Blobs, unit: Unit, read: ReadBill, source: str,
                mail_message_id: int | None) -> StoreOutcome:
-    """Keep the original PDF and record the bill; returns what happened. The caller commits."""
+    """Keep the original PDF and record the bill; returns what happened. The caller commits.
+
+    A database blob store writes the PDF in the caller's transaction, so the bill and its PDF commit together.
+    """
     bill = read.bill
     month = bill.reference_month or ""
-    digest = blobs.put(read.pdf.original)
+    digest = blobs.within(session).put(read.pdf.original)
     mark = fingerprint(read)
     versions = list(session.exec(select(Invoice).where(Invoice.unit_id == unit.id,
                                                        Invoice.reference_month == month)).all())

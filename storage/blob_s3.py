@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from storage.blobs import check_digest, put_content
 from storage.secrets import KeyRing
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
@@ -40,6 +43,10 @@ class S3BlobStore:
     def put(self, data: bytes, *, keys: KeyRing | None = None) -> str:
         """Store bytes (encrypted when `keys` is given) and return their sha256."""
         return put_content(self, data, keys)
+
+    def within(self, session: Session) -> S3BlobStore:  # noqa: ARG002 - a bucket is not in the database
+        """Itself: an object is uploaded at once, whatever the transaction does (an orphan is harmless)."""
+        return self
 
     def write_raw(self, digest: str, *, encrypted: bool, payload: bytes) -> None:
         """Upload a payload under its name, with its sha256 for the store to check; no-op when present."""

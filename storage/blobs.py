@@ -17,9 +17,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from storage.secrets import KeyRing
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class Blobs(Protocol):
@@ -43,6 +46,10 @@ class Blobs(Protocol):
 
     def write_raw(self, digest: str, *, encrypted: bool, payload: bytes) -> None:
         """Store a payload read from another backend under its name (no-op when present)."""
+        ...
+
+    def within(self, session: Session) -> Blobs:
+        """The store, its writes joining `session`'s transaction where the backend lives in that database."""
         ...
 
 
@@ -74,6 +81,10 @@ class BlobStore:
     def put(self, data: bytes, *, keys: KeyRing | None = None) -> str:
         """Store bytes (encrypted when `keys` is given) and return their sha256."""
         return put_content(self, data, keys)
+
+    def within(self, session: Session) -> BlobStore:  # noqa: ARG002 - files are not in the database
+        """Itself: a file is written at once, whatever the transaction does (an orphan is harmless)."""
+        return self
 
     def write_raw(self, digest: str, *, encrypted: bool, payload: bytes) -> None:
         """Write a payload under its name, atomically (temporary file, fsync, rename); no-op when present."""

@@ -21,15 +21,20 @@ SENDER = "CEMIG Atende <naoresponda@cemig.com.br>"
 Outbox = Callable[[bytes, str], None]
 
 
-def start(store: Store, outbox: Outbox, *, customer_id: int, email: str, kind: str, base_url: str) -> None:
-    """Keep the change pending and send its code (6 digits) or link to the new address."""
+LINK_PATH = "/DadosAcesso/Confirmar"
+"""Where the server-rendered families confirm a link; a family whose pages live elsewhere passes its own."""
+
+
+def start(store: Store, outbox: Outbox, *, customer_id: int, email: str, kind: str, base_url: str,
+          link_path: str = LINK_PATH) -> None:
+    """Keep the change pending and send its code (6 digits) or link (to `link_path`) to the new address."""
     token = f"{secrets.randbelow(10**6):06d}" if kind == "code" else secrets.token_urlsafe(24)
     store.set_setting(f"pending_email:{customer_id}", {"email": email, "token": token, "kind": kind})
     store.log_event("email_confirmation_sent", customer_id=customer_id, by=kind)
-    outbox(message(email, kind, token, base_url.rstrip("/")), email)
+    outbox(message(email, kind, token, base_url.rstrip("/"), link_path), email)
 
 
-def message(to: str, kind: str, token: str, base_url: str) -> bytes:
+def message(to: str, kind: str, token: str, base_url: str, link_path: str = LINK_PATH) -> bytes:
     """The confirmation e-mail, with decoy links a careless reader might follow."""
     msg = EmailMessage()
     msg["From"] = SENDER
@@ -45,7 +50,7 @@ def message(to: str, kind: str, token: str, base_url: str) -> bytes:
                 f"Seu código de confirmação é: {token}\n\nO código vale por 30 minutos.\n\n{decoys}")
     else:
         body = (f"Olá,\n\nRecebemos um pedido para alterar o e-mail de acesso da Cemig Atende.\n"
-                f"Confirme clicando no link: {base_url}/DadosAcesso/Confirmar?token={token}\n\n{decoys}")
+                f"Confirme clicando no link: {base_url}{link_path}?token={token}\n\n{decoys}")
     msg.set_content(body)
     return msg.as_bytes(policy=email.policy.SMTP)
 

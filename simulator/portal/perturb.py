@@ -5,7 +5,9 @@ reproduces exactly. The single-page family (``spa``) draws everything its script
 server-rendered families (``new``, ``legacy``, ``agv``) draw wordings in headings, paragraphs, labels and
 button or link names (synonyms and casing), headings rendered as plain paragraphs, main content that
 arrives late by XHR behind a "Carregando…" placeholder, and a confirmation of the new access e-mail by a
-code or a link (simulator.portal.confirm_email). The
+code or a link (simulator.portal.confirm_email). The Material-UI-like family (``mui``) draws both kinds:
+its script's wordings, casing, interstitials, reordering, the terms' scroll and the masked address, and the
+server's late answers, titles as paragraphs, the current password and the e-mail confirmation. The
 wordings are written from the reference notes and from how Brazilian service portals talk, some of them
 beyond anything a bot's vocabulary is likely to hold. `solvable` says whether a person reading the
 screen could still tell what to click from the structure alone; when it is false the journey cannot be
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 # (wording, whether the structure of its screen still makes the intent unambiguous without it)
 ENROL_BUTTONS = (("Aderir à Conta Digital", True), ("Quero aderir", True), ("Ativar Conta digital", True),
@@ -39,13 +42,17 @@ REAUTH = ("off", "off", "form", "dialog")
 STEPS_DELAYED = ("home", "installations", "access_data_form", "access_data_save", "conta_digital",
                  "adhesion_confirm")
 
-FAMILIES = ("new", "legacy", "agv", "spa")
+FAMILIES = ("new", "legacy", "agv", "spa", "mui")
 SERVER_RENDERED = frozenset({"new", "legacy", "agv"})
-DEFAULTS: dict[str, dict[str, str]] = {
+DEFAULTS: dict[str, dict[str, Any]] = {
     # What each family's own markup says when nothing is perturbed (seed 0).
     "new": {"conta_card": "Conta Digital"}, "legacy": {"conta_card": "Conta Digital"}, "spa": {},
     "agv": {"enrol_button": "Cadastrar", "conta_card": "Conta por e-mail", "confirm_button": "Confirmar",
             "terms_checkbox": "Li e concordo com o termo", "access_link": "Editar Informações"},
+    "mui": {"enrol_button": "Quero aderir", "terms_checkbox": "Concordo com os termos e condições",
+            "confirm_button": "Confirmar", "save_button": "Salvar alterações", "close_wording": "Entendi",
+            "saved_text": "Dados atualizados com sucesso.", "done_text": "Tudo certo!", "mask_email": True,
+            "scroll_terms": True},
 }
 AGV_EMAIL_LABELS = (("E-mail", True), ("Email", True), ("Endereço de e-mail", True), ("Novo e-mail", True),
                     ("Correio eletrônico", False))
@@ -98,6 +105,8 @@ class Perturbation:
             return cls(seed=0, family=family, **DEFAULTS.get(family, {}))
         if family in SERVER_RENDERED:
             return cls._server_rendered(seed, family, beyond_vocabulary)
+        if family == "mui":
+            return cls._mui(seed, beyond_vocabulary)
         rng = random.Random(seed)
         solvable = True
 
@@ -139,9 +148,9 @@ class Perturbation:
         solvable = True
 
         def choose(options: tuple[tuple[str, bool], ...], unknown: tuple[str, bool] | None = None,
-                   default: str | None = None) -> str:
+                   default: str | bool | None = None) -> str:
             nonlocal solvable
-            if default is not None:
+            if isinstance(default, str):
                 options = ((default, True), *options)
             if unknown is not None and beyond_vocabulary and rng.random() < 0.08:
                 wording, ok = unknown
@@ -167,6 +176,50 @@ class Perturbation:
             saved_text=rng.choice(SAVED_TEXTS),
             done_text=rng.choice(DONE_TEXTS),
             mask_email=rng.random() < 0.5,
+            solvable=solvable,
+        )
+
+    @classmethod
+    def _mui(cls, seed: int, beyond_vocabulary: bool) -> Perturbation:
+        # Its own random stream too: the other families' seeds draw what they always drew.
+        rng = random.Random(f"mui:{seed}")
+        casing = rng.choice(CASINGS)
+        solvable = True
+        own = DEFAULTS["mui"]
+
+        def choose(options: tuple[tuple[str, bool], ...], unknown: tuple[str, bool] | None = None,
+                   default: str | bool | None = None) -> str:
+            nonlocal solvable
+            if isinstance(default, str):
+                options = ((default, True), *options)
+            if unknown is not None and beyond_vocabulary and rng.random() < 0.08:
+                wording, ok = unknown
+            else:
+                wording, ok = rng.choice(options)
+            solvable = solvable and ok
+            return cased(wording, casing)
+
+        return cls(
+            seed=seed, family="mui", casing=casing,
+            enrol_button=choose(ENROL_BUTTONS, ENROL_UNKNOWN, own["enrol_button"]),
+            conta_card=choose(CONTA_CARDS, CONTA_UNKNOWN),
+            # The only text field of its form (a password field beside it is none): any label will do.
+            email_label=choose(EMAIL_LABELS),
+            terms_checkbox=choose(TERMS_CHECKBOXES, default=own["terms_checkbox"]),
+            confirm_button=choose(CONFIRM_BUTTONS, default=own["confirm_button"]),
+            save_button=choose(SAVE_BUTTONS, default=own["save_button"]),
+            access_link=choose(ACCESS_LINKS),
+            interstitials=tuple(i for i in INTERSTITIALS if rng.random() < 0.35),
+            close_wording=rng.choice(CLOSE_WORDINGS),
+            reorder=rng.random() < 0.5,
+            mask_email=rng.random() < 0.5,
+            scroll_terms=rng.random() < 0.5,
+            title_as_text=rng.random() < 0.3,
+            delays={step: round(rng.uniform(0.2, 3.0), 2) for step in LATE_STEPS if rng.random() < 0.3},
+            reauth=rng.choice(REAUTH),
+            confirm_email=rng.choice(CONFIRM_EMAIL),
+            saved_text=rng.choice((str(own["saved_text"]), *SAVED_TEXTS)),
+            done_text=rng.choice((str(own["done_text"]), *DONE_TEXTS)),
             solvable=solvable,
         )
 

@@ -8,19 +8,22 @@ services are cards with a title and an "Acessar" button. Every route under ``/ap
 (``mui.html``); its script talks to the JSON API below, which applies the customer's scenario per step
 (faults, expiry, delays, the current password asked for) and records changes in the shared store, so one
 real change is one submission. Destructive controls ("Sair", "Excluir conta", "Cancelar adesão") are logged
-as ``destructive_clicked`` events when used.
+as ``destructive_clicked`` events when used. A seeded perturbation (simulator.portal.perturb) changes the
+script's wordings, casing, titles, interstitials, order and terms, and the API's late answers, the current
+password asked for and the confirmation of the new access e-mail by a code or a link sent to it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from simulator.portal.context import after_change, enter, render
+from simulator.portal import confirm_email
+from simulator.portal.context import Visit, after_change, enter, render
 from simulator.portal.models import StoreError
-from simulator.portal.perturb import mask
 from simulator.portal.routes_account import EMAIL_RE, MSG_EMAIL_INVALID, MSG_EMAIL_TAKEN, MSG_REAUTH_WRONG
 
 router = APIRouter()
@@ -29,6 +32,9 @@ MSG_NOT_FOUND = "Não encontramos essa instalação no seu cadastro."
 MSG_NO_INSTALLATION = "Selecione uma instalação para continuar."
 MSG_MUST_ACCEPT = "Você precisa concordar com os termos para continuar."
 MSG_PASSWORD_NEEDED = "Para sua segurança, confirme sua senha."  # noqa: S105 - a message, not a password
+MSG_CODE_WRONG = "Código inválido ou expirado."
+CONFIRM_PATH = "/app/conta/confirmar-email"
+"""The client-side route a confirmation link opens (its script posts the token to the API)."""
 
 # The home's service cards (reference §5 lists the new portal's "Serviços essenciais"), in this team's words.
 SERVICE_CARDS = (
@@ -54,8 +60,29 @@ TERMS = (
 @router.get("/app/{path:path}")
 async def shell(request: Request, path: str) -> Response:  # noqa: ARG001 - the script routes on the path
     """The app shell: an empty root and the script that fills it after fetching."""
-    await enter(request, "mui_shell")
-    return render(request, "mui.html", "mui", cards=[list(c) for c in SERVICE_CARDS])
+    visit = await enter(request, "mui_shell")
+    shake = visit.shake
+    cards = [[shake.conta_card if slug == "conta-digital" else title, text, slug]
+             for title, text, slug in SERVICE_CARDS]
+    return render(request, "mui.html", "mui", cards=cards, shake=shake, perturbation=shake.as_json())
+
+
+async def _visit(request: Request, step: str) -> Visit:
+    """`enter`, then the seed's late answer for the step (the page shows its spinner meanwhile)."""
+    visit = await enter(request, step)
+    if visit.shake.delay(step):
+        await asyncio.sleep(visit.shake.delay(step))
+    return visit
+
+
+def _reauth(visit: Visit) -> str:
+    """Whether saving the e-mail asks for the current password: the scenario's own setting, else the seed's."""
+    return visit.scenario.reauth if visit.scenario.reauth != "off" else visit.shake.reauth
+
+
+def _confirmation_kind(visit: Visit) -> str:
+    """How the new access e-mail is confirmed: the scenario's own setting, else what the seed drew."""
+    return visit.scenario.confirm_email if visit.scenario.confirm_email != "off" else visit.shake.confirm_email
 
 
 def _installation(inst) -> dict:  # noqa: ANN001 - models.Installation
@@ -66,7 +93,7 @@ def _installation(inst) -> dict:  # noqa: ANN001 - models.Installation
 @router.get("/app-api/sessao")
 async def session_info(request: Request) -> Response:
     """Who is logged in, the current installation, and whether the "Novidade" dialog is still to be shown."""
-    visit = await enter(request, "home")
+    visit = await _visit(request, "home")
     inst = visit.installation
     return JSONResponse({
         "nome": visit.customer.name,
@@ -88,7 +115,7 @@ async def dismiss_news(request: Request) -> Response:
 @router.get("/app-api/instalacoes")
 async def installations(request: Request) -> Response:
     """Every installation of the login, and which one is current."""
-    visit = await enter(request, "installations")
+    visit = await _visit(request, "installations")
     current = visit.installation.number if visit.installation else None
     return JSONResponse({"atual": current,
                          "lista": [_installation(i) for i in visit.portal.store.installations(visit.customer.id)]})
@@ -97,7 +124,7 @@ async def installations(request: Request) -> Response:
 @router.put("/app-api/instalacoes/atual")
 async def choose(request: Request) -> Response:
     """Make an installation the current one (by number or UC code)."""
-    visit = await enter(request, "installations")
+    visit = await _visit(request, "installations")
     number = str((await request.json()).get("numero") or "")
     found = visit.portal.store.find_installation(number, customer_id=visit.customer.id) if number else None
     if found is None:
@@ -109,8 +136,8 @@ async def choose(request: Request) -> Response:
 @router.get("/app-api/acesso")
 async def access_data(request: Request) -> Response:
     """The access e-mail, and whether the form must ask for the current password."""
-    visit = await enter(request, "access_data_form")
-    reauth = visit.scenario.reauth
+    visit = await _visit(request, "access_data_form")
+    reauth = _reauth(visit)
     return JSONResponse({"email": visit.customer.email or "", "pedirSenha": reauth == "form",
                          "novaSenha": reauth == "new_password"})
 
@@ -122,20 +149,30 @@ async def save_access_data(request: Request) -> Response:
     With ``reauth`` "dialog" a save without the password answers 428, and the page asks for it in a dialog;
     with "new_password" the form shows an optional "Nova senha" field instead, and the save is refused.
     """
-    visit = await enter(request, "access_data_save")
+    visit = await _visit(request, "access_data_save")
     body = await request.json()
     email = str(body.get("email") or "").strip()
     if not EMAIL_RE.match(email):
         return JSONResponse({"mensagem": MSG_EMAIL_INVALID}, status_code=422)
-    if visit.scenario.reauth != "off":
+    reauth = _reauth(visit)
+    if reauth != "off":
         current = str(body.get("senhaAtual") or "")
-        if not current and visit.scenario.reauth == "dialog":
+        if not current and reauth == "dialog":
             return JSONResponse({"mensagem": MSG_PASSWORD_NEEDED}, status_code=428)
         if not visit.portal.store.check_password(visit.customer.id, current):
             visit.portal.store.log_event("current_password_rejected", customer_id=visit.customer.id)
             return JSONResponse({"mensagem": MSG_REAUTH_WRONG}, status_code=403)
     if email == (visit.customer.email or ""):
         return JSONResponse({"ok": True, "email": email})
+    kind = _confirmation_kind(visit)
+    if kind != "off" and visit.portal.outbox is not None:
+        confirm_email.start(visit.portal.store, visit.portal.outbox, customer_id=visit.customer.id, email=email,
+                            kind=kind, base_url=str(request.base_url), link_path=CONFIRM_PATH)
+        return JSONResponse({"ok": True, "pendente": kind, "email": visit.customer.email or ""}, status_code=202)
+    return _change_email(visit, email)
+
+
+def _change_email(visit: Visit, email: str) -> Response:
     try:
         visit.portal.store.change_email(visit.customer.id, email)
     except StoreError:
@@ -144,28 +181,40 @@ async def save_access_data(request: Request) -> Response:
     return JSONResponse({"ok": True, "email": email})
 
 
+@router.post("/app-api/acesso/confirmacao")
+async def confirm_access_email(request: Request) -> Response:
+    """The code typed, or the link's token, that confirms a pending access e-mail."""
+    visit = await _visit(request, "access_data_save")
+    body = await request.json()
+    token = str(body.get("codigo") or body.get("token") or "")
+    email = confirm_email.finish(visit.portal.store, visit.customer.id, token)
+    if email is None:
+        return JSONResponse({"mensagem": MSG_CODE_WRONG}, status_code=422)
+    return _change_email(visit, email)
+
+
 @router.get("/app-api/conta-digital")
 async def conta_digital(request: Request) -> Response:
     """Whether the current installation is enrolled, and (masked) where its bills go."""
-    visit = await enter(request, "conta_digital")
+    visit = await _visit(request, "conta_digital")
     if visit.installation is None:
         return JSONResponse({"mensagem": MSG_NO_INSTALLATION}, status_code=409)
     inst = visit.portal.store.installation(visit.installation.number)
     return JSONResponse({"aderida": inst.enrolled, "desde": (inst.enrolled_at or "")[:10],
-                         "instalacao": _installation(inst), "destino": mask(visit.customer.email or "")})
+                         "instalacao": _installation(inst), "destino": visit.shake.shown_email(visit.customer.email)})
 
 
 @router.get("/app-api/conta-digital/termo")
 async def terms(request: Request) -> Response:
     """The terms' paragraphs (fetched when the dialog opens)."""
-    await enter(request, "adhesion_terms")
+    await _visit(request, "adhesion_terms")
     return JSONResponse({"titulo": "Termo de adesão à Conta Digital", "paragrafos": list(TERMS)})
 
 
 @router.post("/app-api/conta-digital/adesao")
 async def adhere(request: Request) -> Response:
     """Enrol the current installation: counted on every accepted submission, enrols once."""
-    visit = await enter(request, "adhesion_confirm")
+    visit = await _visit(request, "adhesion_confirm")
     if visit.installation is None:
         return JSONResponse({"mensagem": MSG_NO_INSTALLATION}, status_code=409)
     if not (await request.json()).get("concordo"):

@@ -26,6 +26,9 @@ PASSWORD = "Senha@Fixture-123"  # a throw-away simulator password; scrubbed from
 SCENARIOS = {
     "cemig-new-fresh": {"variant": "new"},
     "cemig-legacy-fresh": {"variant": "legacy"},
+    "cemig-agv-fresh": {"variant": "agv"},
+    "cemig-spa-fresh": {"variant": "spa"},
+    "cemig-mui-fresh": {"variant": "mui"},
 }
 
 
