@@ -24,6 +24,16 @@ def is_number(token: str) -> bool:
     return _NUMBER_TOKEN.fullmatch(token) is not None
 
 
+def leads_its_line(text: str, position: int) -> bool:
+    r"""Whether only blanks precede `position` on its line: what a `(?m)^\s*` before a pattern allows.
+
+    Checked after a search that starts on a literal, which the regex engine finds by a fast scan; a pattern led by
+    `(?m)^\s*` is tried at every position of the text.
+    """
+    line_start = text.rfind("\n", 0, position) + 1
+    return not text[line_start:position].strip()
+
+
 def decimals(token: str) -> int:
     """How many decimal places a pt-BR number token prints."""
     return len(token.partition(",")[2])

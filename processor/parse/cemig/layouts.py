@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from processor.parse.br import MONEY, MONTH, NUMBER
+from processor.parse.br import MONEY, MONTH, NUMBER, leads_its_line
 from processor.parse.errors import BillUnparseable
 
 PRE_NF3E = "cemig-pre-nf3e"
@@ -51,11 +51,7 @@ _FISCO_TAX_LINES = tuple(
 
 def _leads_its_line(pattern: re.Pattern[str], text: str) -> bool:
     """Whether `pattern` matches somewhere with only blanks before it on its line (a `(?m)^` + blanks + pattern)."""
-    for match in pattern.finditer(text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        if not text[line_start : match.start()].strip():
-            return True
-    return False
+    return any(leads_its_line(text, match.start()) for match in pattern.finditer(text))
 
 
 def is_cemig(text: str) -> bool:

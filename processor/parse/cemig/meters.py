@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from processor.parse.br import NUMBER, plain
+from processor.parse.br import NUMBER, leads_its_line, plain
 from processor.parse.schema import Injection, Meter
 
 _METER_ROW = re.compile(
@@ -32,7 +32,7 @@ def meter(text: str, *, glued: bool = False) -> tuple[Meter, str | None]:
 
     With ``glued``, a row whose cells the extractor glued together is split as well (see ``split_glued``).
     """
-    match = next((row for row in _METER_ROW.finditer(text) if _leads_its_line(text, row.start())), None)
+    match = next((row for row in _METER_ROW.finditer(text) if leads_its_line(text, row.start())), None)
     if match is not None:
         return (
             Meter(id=match[1], previous=plain(match[2]), current=plain(match[3]), multiplier=plain(match[4])),
@@ -51,12 +51,6 @@ def injection(text: str) -> Injection | None:
         return _glued(text, "injetada")
     return Injection(id=match[1], previous=plain(match[2]), current=plain(match[3]),
                      multiplier=plain(match[4]), kwh=plain(match[5]))
-
-
-def _leads_its_line(text: str, position: int) -> bool:
-    r"""Whether only blanks precede `position` on its line (what a `(?m)^\s*` before it allows)."""
-    line_start = text.rfind("\n", 0, position) + 1
-    return not text[line_start:position].strip()
 
 
 def _glued(text: str, kind: str) -> Injection | None:

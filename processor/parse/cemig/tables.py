@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from processor.parse.br import MONEY, MONTH, NUMBER, date_iso, decimals, is_number, month_iso, plain
+from processor.parse.br import MONEY, MONTH, NUMBER, date_iso, decimals, is_number, leads_its_line, month_iso, plain
 from processor.parse.schema import Debt, Flag, HistoryEntry, Item, Scee, Tax
 
 _ITEMS_HEADER = re.compile(r"(?m)^\s*Itens\s+da\s+Fatura\b.*$(?:\n\s*ICMS\s+ICMS\s*$)?")
@@ -165,15 +165,9 @@ def public_lighting(rows: list[Item]) -> str | None:
     return next((row.amount for row in rows if _PUBLIC_LIGHTING.match(row.description)), None)
 
 
-def _leads_its_line(text: str, position: int) -> bool:
-    r"""Whether only blanks precede `position` on its line (what a `(?m)^\s*` before it allows)."""
-    line_start = text.rfind("\n", 0, position) + 1
-    return not text[line_start:position].strip()
-
-
 def _tax_row_starts(text: str, position: int) -> bool:
     """Whether a tax name at `position` leads its line (blanks before it) or follows ``Valor (R$)``."""
-    if _leads_its_line(text, position):
+    if leads_its_line(text, position):
         return True
     end = position
     while end > 0 and text[end - 1].isspace():
@@ -198,7 +192,7 @@ def history(text: str) -> list[HistoryEntry]:
     scope = text[start:] if start >= 0 else text
     entries = []
     for match in _HISTORY_ROW.finditer(scope):
-        if not _leads_its_line(scope, match.start(1)):
+        if not leads_its_line(scope, match.start(1)):
             continue
         month = month_iso(match[1], match[2])
         if month is not None:
