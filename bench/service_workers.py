@@ -9,7 +9,8 @@ start-up is printed apart: it is paid once per process, not per bill), then ever
 with one UID MOVE; the clock runs from that move until every bill is stored, forwarded (counted at the
 SMTP server) and its message settled; `--arrival live` delivers over LMTP during the run instead. Rounds
 over the worker counts are interleaved (`--repeat`) and medians compared: this machine's speed drifts.
-Prints bills/s and the speed-up over one worker (target on this 2-core machine: 2 workers ≥ 1.6× one).
+Prints bills/s and the speed-up over one worker (target on this 2-core machine: 2 workers ≥ 1.6× one), and the
+transactions committed in the database per bill (workers and the bench's own polling, from pg_stat_database).
 `--blobs database` keeps every blob in PostgreSQL; with `--separate-folders` each worker gets its own data
 folder, so nothing is shared but PostgreSQL (the production layout of issue 19). Must run as root (Dovecot's
 users).
@@ -29,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import text  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
 from config.logs import configure_logging  # noqa: E402
@@ -52,7 +54,7 @@ STAGING = "Staging"
 
 def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpServer, pg: PostgresServer,
              work: Path, logs: Path | None, arrival: str, blobs: str = "file",
-             separate_folders: bool = False) -> tuple[float, float, float]:
+             separate_folders: bool = False) -> tuple[float, float, float, float]:
     dovecot.reset()
     smtp.clear()
     if arrival == "staged":  # delivered now, out of the workers' sight, and moved into INBOX at the start
@@ -88,6 +90,7 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
             return env
         return {**env, "FATURAS_DATA_DIR": str(work / f"data-{workers}-{n}")}
 
+    commits_before = _commits(engine)
     processes = [subprocess.Popen([sys.executable, "-m", "cli", "run"], env=worker_env(n), cwd=ROOT,
                                   stdout=out, stderr=out) for n, out in enumerate(outputs)]
     total = len(messages)
@@ -134,8 +137,18 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
         for out in outputs:
             if out is not subprocess.DEVNULL:
                 out.close()
+        commits = _commits(engine) - commits_before
         engine.dispose()
-    return startup, elapsed, bench_cpu
+    return startup, elapsed, bench_cpu, commits / total
+
+
+def _commits(engine) -> int:  # noqa: ANN001 - a SQLAlchemy engine
+    """Transactions committed in the bench's database so far (PostgreSQL's statistics, flushed at backend exit)."""
+    time.sleep(1.1)  # a backend flushes its counters at most once a second, and at exit
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return connection.execute(text("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+                                       )).scalar_one()
 
 
 def main() -> None:
@@ -170,15 +183,15 @@ def main() -> None:
     try:
         print(f"machine: {os.cpu_count()} cores; {len(messages)} bills for {UNITS} units; PostgreSQL; "
               f"blobs {args.blobs}; {'one data folder per worker' if args.separate_folders else 'one data folder'}")
-        print("round  workers  startup_s  seconds  bills_per_s  bench_cpu_s")
+        print("round  workers  startup_s  seconds  bills_per_s  bench_cpu_s  commits_per_bill")
         rates: dict[int, list[float]] = {n: [] for n in args.workers}
         for round_ in range(1, args.repeat + 1):  # interleaved: this machine's speed drifts within minutes
             for workers in args.workers:
-                startup, seconds, bench_cpu = run_once(workers, messages, dovecot, smtp, pg, work, args.logs,
+                startup, seconds, bench_cpu, commits = run_once(workers, messages, dovecot, smtp, pg, work, args.logs,
                                                        args.arrival, args.blobs, args.separate_folders)
                 rates[workers].append(len(messages) / seconds)
                 print(f"{round_:>5}  {workers:>7}  {startup:>9.1f}  {seconds:>7.1f}  {rates[workers][-1]:>11.1f}  "
-                      f"{bench_cpu:>11.1f}", flush=True)
+                      f"{bench_cpu:>11.1f}  {commits:>16.1f}", flush=True)
         base = statistics.median(rates[args.workers[0]])
         print("workers  median_bills_per_s  speedup")
         for workers in args.workers:

@@ -26,7 +26,14 @@ from processor.report_attachment import monthly_report
 from processor.types import Shard, outbox_lease, shards_from
 from storage.blobs import Blobs
 from storage.engine import session_scope
-from storage.mail import acquire_lease, due_forwards, interrupted_forwards, live_leases, release_lease
+from storage.mail import (
+    acquire_lease,
+    due_forwards,
+    interrupted_forwards,
+    live_leases,
+    outbox_shard_has_work,
+    release_lease,
+)
 from storage.mail_models import Forward, ForwardStatus, Invoice
 from storage.models import Unit, utcnow
 
@@ -130,18 +137,21 @@ class OutboxSender:
         if self.settings.smtp is None:
             return
         shards = shards_from(self.owner, self.settings.shards)
-        busy = 0
+        busy = with_work = 0
         try:
             for shard in shards:
                 if self.relay_down:
                     break
+                if not self._has_work(shard):  # a read instead of three lease writes (and WAL flushes)
+                    continue
+                with_work += 1
                 if not self._run_shard(shard):
                     busy += 1
         finally:
             if self._smtp is not None:
                 close(self._smtp)
                 self._smtp = None
-        self.busy = busy == len(shards)
+        self.busy = with_work > 0 and busy == with_work
         if self.busy:
             log.info("outbox_busy")
 
@@ -150,6 +160,12 @@ class OutboxSender:
         return OutboxReport(sent=self.counts["sent"], retried=self.counts["retried"],
                             parked=self.counts["parked"], unconfirmed=self.unconfirmed,
                             relay_unavailable=self.relay_down, busy=self.busy)
+
+    def _has_work(self, shard: Shard) -> bool:
+        """Whether the shard has anything to send or to recover: an empty shard is not leased at all."""
+        with session_scope(self.engine) as session:
+            return outbox_shard_has_work(session=session, now=self.now(), shard_index=shard.index,
+                                         shard_count=shard.count)
 
     def _run_shard(self, shard: Shard) -> bool:
         """One shard under its lease: take over interrupted rows, send the due ones; False when leased elsewhere."""

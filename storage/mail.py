@@ -12,7 +12,7 @@ import socket
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, true, update
+from sqlalchemy import and_, func, or_, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -175,6 +175,14 @@ def due_forwards(*, session: Session, now: datetime, limit: int, shard_index: in
                                   or_(Forward.next_attempt_at.is_(None),  # type: ignore[union-attr]
                                       Forward.next_attempt_at <= now))  # type: ignore[operator]
     return list(session.exec(query.order_by(Forward.id).limit(limit)).all())  # type: ignore[arg-type]
+
+
+def outbox_shard_has_work(*, session: Session, now: datetime, shard_index: int = 0, shard_count: int = 1) -> bool:
+    """Whether one outbox shard has a forward due or left in `sending` (one read, no lock, no write)."""
+    due = or_(Forward.status == ForwardStatus.SENDING.value,
+              and_(Forward.status == ForwardStatus.PENDING.value,
+                   or_(Forward.next_attempt_at.is_(None), Forward.next_attempt_at <= now)))  # type: ignore[union-attr,operator]
+    return session.exec(select(Forward.id).where(due, _in_shard(shard_index, shard_count)).limit(1)).first() is not None
 
 
 def interrupted_forwards(*, session: Session, shard_index: int = 0, shard_count: int = 1) -> list[Forward]:
