@@ -18,7 +18,10 @@ def test_concurrent_wrong_guesses_get_no_more_checks_than_the_limit(web):
     limit = web.app.settings.web_login_max_attempts
     with ThreadPoolExecutor(max_workers=12) as pool:
         codes = list(pool.map(lambda _: _attempt(web, "ana@solar.example.com", "errada-123456"), range(24)))
-    assert codes.count(401) <= limit and codes.count(401) >= 1
+    # At most `limit` reach the password check. It may be none: the k-th attempt to commit its row sees at least
+    # k, so when every thread commits before any counts (a loaded machine), all of them are refused. That fails
+    # closed. A sequential attacker does get the checks (the next test).
+    assert codes.count(401) <= limit
     assert codes.count(429) == len(codes) - codes.count(401)
     assert _attempt(web, "ana@solar.example.com", PASSWORD) == 429  # still locked for this address
 
