@@ -145,20 +145,7 @@ class Perturbation:
         # Its own random stream per family, so that the spa family's seeds draw what they always drew.
         rng = random.Random(f"{family}:{seed}")
         casing = rng.choice(CASINGS)
-        solvable = True
-
-        def choose(options: tuple[tuple[str, bool], ...], unknown: tuple[str, bool] | None = None,
-                   default: str | bool | None = None) -> str:
-            nonlocal solvable
-            if isinstance(default, str):
-                options = ((default, True), *options)
-            if unknown is not None and beyond_vocabulary and rng.random() < 0.08:
-                wording, ok = unknown
-            else:
-                wording, ok = rng.choice(options)
-            solvable = solvable and ok
-            return cased(wording, casing)
-
+        choose = _WordingDraw(rng, casing, beyond_vocabulary)
         own = DEFAULTS[family]
         return cls(
             seed=seed, family=family, casing=casing,
@@ -176,7 +163,7 @@ class Perturbation:
             saved_text=rng.choice(SAVED_TEXTS),
             done_text=rng.choice(DONE_TEXTS),
             mask_email=rng.random() < 0.5,
-            solvable=solvable,
+            solvable=choose.solvable,
         )
 
     @classmethod
@@ -184,21 +171,8 @@ class Perturbation:
         # Its own random stream too: the other families' seeds draw what they always drew.
         rng = random.Random(f"mui:{seed}")
         casing = rng.choice(CASINGS)
-        solvable = True
+        choose = _WordingDraw(rng, casing, beyond_vocabulary)
         own = DEFAULTS["mui"]
-
-        def choose(options: tuple[tuple[str, bool], ...], unknown: tuple[str, bool] | None = None,
-                   default: str | bool | None = None) -> str:
-            nonlocal solvable
-            if isinstance(default, str):
-                options = ((default, True), *options)
-            if unknown is not None and beyond_vocabulary and rng.random() < 0.08:
-                wording, ok = unknown
-            else:
-                wording, ok = rng.choice(options)
-            solvable = solvable and ok
-            return cased(wording, casing)
-
         return cls(
             seed=seed, family="mui", casing=casing,
             enrol_button=choose(ENROL_BUTTONS, ENROL_UNKNOWN, own["enrol_button"]),
@@ -220,7 +194,7 @@ class Perturbation:
             confirm_email=rng.choice(CONFIRM_EMAIL),
             saved_text=rng.choice((str(own["saved_text"]), *SAVED_TEXTS)),
             done_text=rng.choice((str(own["done_text"]), *DONE_TEXTS)),
-            solvable=solvable,
+            solvable=choose.solvable,
         )
 
     def as_json(self) -> dict:
@@ -234,6 +208,29 @@ class Perturbation:
     def shown_email(self, email: str | None) -> str:
         """The address as the enrolled page shows it (masked when the seed says so)."""
         return mask(email) if email and self.mask_email else email or ""
+
+
+class _WordingDraw:
+    """Draws a seed's wordings from its random stream, in its casing, and remembers whether every draw is solvable.
+
+    A family's own wording (`default`) is one more option; a wording beyond the vocabulary (`unknown`) comes up
+    in 8 % of its draws when the seed may go beyond it.
+    """
+
+    def __init__(self, rng: random.Random, casing: str, beyond_vocabulary: bool) -> None:
+        self.rng, self.casing, self.beyond_vocabulary = rng, casing, beyond_vocabulary
+        self.solvable = True
+
+    def __call__(self, options: tuple[tuple[str, bool], ...], unknown: tuple[str, bool] | None = None,
+                 default: str | bool | None = None) -> str:
+        if isinstance(default, str):
+            options = ((default, True), *options)
+        if unknown is not None and self.beyond_vocabulary and self.rng.random() < 0.08:
+            wording, ok = unknown
+        else:
+            wording, ok = self.rng.choice(options)
+        self.solvable = self.solvable and ok
+        return cased(wording, self.casing)
 
 
 def cased(wording: str, casing: str) -> str:

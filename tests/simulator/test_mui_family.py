@@ -9,20 +9,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.simulator.mui_pages import log_in
+
 pytestmark = pytest.mark.browser
 
 INBOX = "uc-3000055479-mui@faturas.example.com"
-
-
-def log_in(page: Page, simulator, document: str, password: str) -> None:
-    page.goto(simulator.login_url)
-    page.get_by_role("button", name="Rejeitar cookies").click()
-    page.get_by_role("textbox", name="CPF/CNPJ").fill(document)
-    page.locator("input[type=password]").fill(password)
-    page.get_by_role("button", name="Entrar").click()
-    # The login is a fetch that assigns window.location when it answers: wait for the home, or a goto
-    # issued now would be overtaken by that late redirect.
-    expect(page).to_have_url(re.compile(r"/app/inicio"))
 
 
 def test_a_person_enrols_through_the_mui_family(simulator, page: Page):

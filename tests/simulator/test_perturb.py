@@ -17,6 +17,7 @@ from simulator.portal.perturb import (
     SERVER_RENDERED,
     Perturbation,
 )
+from tests.simulator.mui_pages import log_in
 
 SEEDS = range(1, 400)
 UNKNOWN = {ENROL_UNKNOWN[0].casefold(), CONTA_UNKNOWN[0].casefold()} | {
@@ -106,12 +107,7 @@ def test_a_mui_seed_renders_the_wordings_it_drew(simulator, page: Page):
     drawn, plain = Perturbation.of(seed, family="mui"), Perturbation.of(0, family="mui")
     simulator.admin.set_scenario({"variant": "mui"})
     customer = simulator.add_customer(scenario={"variant": "mui", "perturb_seed": seed})
-    page.goto(simulator.login_url)
-    page.get_by_role("button", name="Rejeitar cookies").click()
-    page.get_by_role("textbox", name="CPF/CNPJ").fill("123.456.789-09")
-    page.locator("input[type=password]").fill(customer.password)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page).to_have_url(re.compile(r"/app/inicio"))
+    log_in(page, simulator, "123.456.789-09", customer.password)
 
     # The home's card carries the drawn title; seed 0's is gone.
     expect(page.get_by_text(drawn.conta_card, exact=True)).to_be_visible(timeout=10_000)
@@ -131,12 +127,7 @@ def test_a_mui_seed_sends_its_content_late_behind_a_busy_view(simulator, page: P
     seed = next(s for s in SEEDS if Perturbation.of(s, family="mui").delay("conta_digital") >= 1.5)
     simulator.admin.set_scenario({"variant": "mui"})
     customer = simulator.add_customer(scenario={"variant": "mui", "perturb_seed": seed})
-    page.goto(simulator.login_url)
-    page.get_by_role("button", name="Rejeitar cookies").click()
-    page.get_by_role("textbox", name="CPF/CNPJ").fill("123.456.789-09")
-    page.locator("input[type=password]").fill(customer.password)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page).to_have_url(re.compile(r"/app/inicio"))
+    log_in(page, simulator, "123.456.789-09", customer.password)
     page.goto(simulator.url + "/app/servicos/conta-digital")
     busy = page.locator("main[aria-busy=true]")
     expect(busy).to_have_count(1)
@@ -151,12 +142,7 @@ def test_a_mui_seed_adds_its_interstitials_over_the_home_once(simulator, page: P
     seed = next(s for s in SEEDS if Perturbation.of(s, family="mui").interstitials[:2] == ("nps", "lgpd"))
     simulator.admin.set_scenario({"variant": "mui"})
     customer = simulator.add_customer(scenario={"variant": "mui", "perturb_seed": seed})
-    page.goto(simulator.login_url)
-    page.get_by_role("button", name="Rejeitar cookies").click()
-    page.get_by_role("textbox", name="CPF/CNPJ").fill("123.456.789-09")
-    page.locator("input[type=password]").fill(customer.password)
-    page.get_by_role("button", name="Entrar").click()
-    expect(page).to_have_url(re.compile(r"/app/inicio"))
+    log_in(page, simulator, "123.456.789-09", customer.password)
 
     survey = page.get_by_role("dialog", name="Pesquisa de satisfação")
     expect(survey).to_be_visible()
