@@ -48,13 +48,15 @@ from tests.processor.mime import bill_message  # noqa: E402
 from tests.servers.dovecot import Dovecot  # noqa: E402
 from tests.servers.smtp import SmtpServer  # noqa: E402
 
+import cpu_split  # noqa: E402 - bench/cpu_split.py beside this file
+
 UNITS = 50
 STAGING = "Staging"
 
 
 def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpServer, pg: PostgresServer,
              work: Path, logs: Path | None, arrival: str, blobs: str = "file",
-             separate_folders: bool = False) -> tuple[float, float, float, float]:
+             separate_folders: bool = False, extra_env: dict[str, str] | None = None) -> tuple[float, float, float, float, dict[str, float]]:
     dovecot.reset()
     smtp.clear()
     if arrival == "staged":  # delivered now, out of the workers' sight, and moved into INBOX at the start
@@ -80,7 +82,7 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
            "FATURAS_IMAP_PASSWORD": PASSWORD, "FATURAS_SMTP_HOST": smtp.host, "FATURAS_SMTP_PORT": str(smtp.port),
            "FATURAS_SMTP_TLS": "none", "FATURAS_DKIM_POLICY": "off", "FATURAS_MAIL_POLL_INTERVAL_S": "1",
            "FATURAS_OUTBOX_INTERVAL_S": "1", "FATURAS_ADHESION_INTERVAL_S": "3600",
-           "FATURAS_BLOBS_BACKEND": blobs}
+           "FATURAS_BLOBS_BACKEND": blobs, **(extra_env or {})}
     launched = time.monotonic()
     outputs = [(logs / f"workers-{workers}-{n}.jsonl").open("wb") if logs else subprocess.DEVNULL
                for n in range(workers)]
@@ -104,6 +106,7 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
             time.sleep(0.2)
         started = time.monotonic()
         bench_cpu = time.process_time()
+        cpu_before = cpu_split.snapshot([p.pid for p in processes])
         if arrival == "staged":
             with dovecot.mailbox(USER) as box:
                 box.folder.set(STAGING)
@@ -122,6 +125,7 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
                 raise SystemExit(f"{workers} worker(s): not done after 30 min ({sent} sent, {settled} settled)")
             time.sleep(0.5)
         elapsed = time.monotonic() - started
+        split = cpu_split.since(cpu_before, cpu_split.snapshot([p.pid for p in processes]))
         startup = started - launched
         bench_cpu = time.process_time() - bench_cpu
         if blobs == "database":  # the PDFs really went to the database, not to a worker's folder
@@ -139,7 +143,7 @@ def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpSe
                 out.close()
         commits = _commits(engine) - commits_before
         engine.dispose()
-    return startup, elapsed, bench_cpu, commits / total
+    return startup, elapsed, bench_cpu, commits / total, split
 
 
 def _commits(engine) -> int:  # noqa: ANN001 - a SQLAlchemy engine
@@ -163,9 +167,12 @@ def main() -> None:
                         help="where the workers keep PDFs and artifacts (FATURAS_BLOBS_BACKEND)")
     parser.add_argument("--separate-folders", action="store_true",
                         help="one data folder per worker: nothing shared but PostgreSQL (use with --blobs database)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an extra setting for the workers (FATURAS_MAIL_IDLE=false, say); repeatable")
     parser.add_argument("--logs", type=Path, default=None,
                         help="keep each worker's JSON log (level info) in this folder, to see who did what")
     args = parser.parse_args()
+    extra_env = dict(item.split("=", 1) for item in args.env)
     if args.separate_folders and args.blobs == "file":
         parser.error("--separate-folders needs a shared blob backend: add --blobs database")
     configure_logging(fmt="json", level="warning")
@@ -183,15 +190,21 @@ def main() -> None:
     try:
         print(f"machine: {os.cpu_count()} cores; {len(messages)} bills for {UNITS} units; PostgreSQL; "
               f"blobs {args.blobs}; {'one data folder per worker' if args.separate_folders else 'one data folder'}")
-        print("round  workers  startup_s  seconds  bills_per_s  bench_cpu_s  commits_per_bill")
+        print("round  workers  startup_s  seconds  bills_per_s  bench_cpu_s  commits_per_bill  "
+              "cpu_ms_per_bill: workers postgres dovecot bench other | idle iowait")
         rates: dict[int, list[float]] = {n: [] for n in args.workers}
         for round_ in range(1, args.repeat + 1):  # interleaved: this machine's speed drifts within minutes
             for workers in args.workers:
-                startup, seconds, bench_cpu, commits = run_once(workers, messages, dovecot, smtp, pg, work, args.logs,
-                                                       args.arrival, args.blobs, args.separate_folders)
+                startup, seconds, bench_cpu, commits, split = run_once(
+                    workers, messages, dovecot, smtp, pg, work, args.logs, args.arrival, args.blobs,
+                    args.separate_folders, extra_env)
                 rates[workers].append(len(messages) / seconds)
                 print(f"{round_:>5}  {workers:>7}  {startup:>9.1f}  {seconds:>7.1f}  {rates[workers][-1]:>11.1f}  "
-                      f"{bench_cpu:>11.1f}  {commits:>16.1f}", flush=True)
+                      f"{bench_cpu:>11.1f}  {commits:>16.1f}  "
+                      + " ".join(f"{1000 * split[role] / len(messages):.1f}"
+                                 for role in ("workers", "postgres", "dovecot", "bench", "other"))
+                      + " | " + " ".join(f"{1000 * split[role] / len(messages):.1f}" for role in ("idle", "iowait")),
+                      flush=True)
         base = statistics.median(rates[args.workers[0]])
         print("workers  median_bills_per_s  speedup")
         for workers in args.workers:
