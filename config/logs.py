@@ -53,13 +53,18 @@ class RedactSecrets:
         return value
 
     def __call__(self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-        """Redact one event in place."""
+        """Redact one event in place (not the time stamp and level structlog added: they hold no secret)."""
         for key in list(event_dict):
+            if key in _OWN_FIELDS:  # a 4-digit PDF password is inside many time stamps: masking it broke them
+                continue
             if _is_secret_key(key) and event_dict[key]:
                 event_dict[key] = REDACTED
             else:
                 event_dict[key] = self._clean(event_dict[key])
         return event_dict
+
+
+_OWN_FIELDS = frozenset({"timestamp", "level"})
 
 
 def _is_secret_key(key: Any) -> bool:

@@ -1,5 +1,6 @@
 import io
 import json
+from datetime import datetime
 
 import structlog
 
@@ -47,3 +48,18 @@ def test_level_filtering():
     structlog.get_logger().info("quiet")
     structlog.get_logger().warning("loud")
     assert [e["event"] for e in _lines(stream)] == ["loud"]
+
+
+def test_a_short_numeric_secret_is_masked_in_messages_but_leaves_the_time_stamp_readable():
+    stream = io.StringIO()
+    redactor = configure_logging(fmt="json", level="info", stream=stream)
+    log = structlog.get_logger()
+    log.info("probe")
+    (probe,) = _lines(stream)
+    digits = probe["timestamp"][:4]  # the year, e.g. "2026"
+    redactor.register(digits)  # a 4-digit PDF password that happens to be inside every time stamp
+    log.info("pdf_password_tried", note=f"password {digits} refused")
+    event = _lines(stream)[-1]
+    assert event["note"] == f"password {REDACTED} refused"
+    assert event["timestamp"].startswith(digits)  # still an ISO time stamp, parseable
+    datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
