@@ -129,6 +129,7 @@ class OutboxSender:
         self.relay_down = settings.smtp is None
         self.busy = False
         self._attempted: set[int] = set()  # tried once in this run: a retry waits for the next run
+        self._unrecorded: tuple[int, str, datetime] | None = None  # sent; `sent` goes in the next commit
         self._smtp: smtplib.SMTP | None = None
         self._envelope_from = parseaddr(settings.from_address)[1]
 
@@ -148,6 +149,7 @@ class OutboxSender:
                 if not self._run_shard(shard):
                     busy += 1
         finally:
+            self._record_sent()
             if self._smtp is not None:
                 close(self._smtp)
                 self._smtp = None
@@ -217,37 +219,38 @@ class OutboxSender:
                 return None
         return self._smtp
 
+    def _record_sent(self, session: Session | None = None) -> None:
+        """Mark the forward the relay last accepted `sent`: in `session` (the next forward's), or in its own.
+
+        One commit less per forward. Until it is recorded the row stays `sending`; if the worker dies in
+        between, the row is taken over as an unconfirmed send (`_recover`), like a death during the SMTP
+        transaction itself: resent with the same Message-ID, or parked. With `session`, the caller forgets
+        the pending mark only once that session has committed (`_send_one`).
+        """
+        if self._unrecorded is None:
+            return
+        forward_id, reply, sent_at = self._unrecorded
+        if session is not None:  # whatever happened to the row meanwhile, it went out
+            _set_forward(session, forward_id, None, status=ForwardStatus.SENT.value, smtp_response=reply,
+                         sent_at=sent_at)
+            return
+        with session_scope(self.engine) as own:
+            _set_forward(own, forward_id, None, status=ForwardStatus.SENT.value, smtp_response=reply,
+                         sent_at=sent_at)
+        self._unrecorded = None
+
     def _send_one(self, forward_id: int) -> bool:
         """Build, mark `sending`, hand over, record; False when the relay is gone for this run."""
         smtp = self._connection()
         if smtp is None:
             return False
         with session_scope(self.engine) as session:
-            found = session.exec(
-                select(Forward, Invoice, Unit).join(Invoice, Invoice.id == Forward.invoice_id)  # type: ignore[arg-type]
-                .join(Unit, Unit.id == Invoice.unit_id)  # type: ignore[arg-type]
-                .where(Forward.id == forward_id, Forward.status == ForwardStatus.PENDING.value)).first()
-            if found is None:  # sent or parked meanwhile, or its invoice is gone
-                return True
-            row, invoice, unit = found
-            try:
-                report = monthly_report(session=session, unit=unit, invoice=invoice) \
-                    if unit.forward_report and invoice.layout != "generic" else None
-                message = compose(forward=row, invoice=invoice, unit=unit,
-                                  pdf=self.blobs.get(invoice.pdf_sha256), settings=self.settings, report_pdf=report)
-                wire = to_wire(message, settings=self.settings, dkim_key=self.dkim_key)
-            except (OSError, ValueError, dkim.DKIMException) as exc:  # a missing blob, a bad key
-                row.status, row.updated_at = ForwardStatus.PARKED.value, utcnow()
-                row.smtp_response = f"not sent: the message could not be built ({type(exc).__name__})"
-                session.add(row)
-                self.counts["parked"] += 1
-                log.error("forward_not_built", forward_id=forward_id, error=type(exc).__name__)
-                return True
-            recipient, invoice_id = row.recipient, row.invoice_id
-            # Conditional, so that only one sender ever moves the row out of `pending`.
-            if not _set_forward(session, forward_id, ForwardStatus.PENDING, status=ForwardStatus.SENDING.value,
-                                attempts=Forward.attempts + 1):
-                return True
+            self._record_sent(session)
+            ready = self._take(session, forward_id)
+        self._unrecorded = None  # committed above; after an exception it stays, for run()'s own commit
+        if ready is None:
+            return True
+        wire, message_id, recipient, invoice_id = ready
         try:
             reply = send(smtp, wire, envelope_from=self._envelope_from, recipient=recipient)
         except ForwardFailed as error:
@@ -261,12 +264,41 @@ class OutboxSender:
                 self.relay_down = True
                 return False
             return True
-        with session_scope(self.engine) as session:  # whatever happened to the row meanwhile, it went out
-            _set_forward(session, forward_id, None, status=ForwardStatus.SENT.value, smtp_response=reply,
-                         sent_at=utcnow())
+        self._unrecorded = (forward_id, reply, utcnow())
         self.counts["sent"] += 1
-        log.info("bill_forwarded", forward_id=forward_id, invoice_id=invoice_id, message_id=message["Message-ID"])
+        log.info("bill_forwarded", forward_id=forward_id, invoice_id=invoice_id, message_id=message_id)
         return True
+
+    def _take(self, session: Session, forward_id: int) -> tuple[bytes, str, str, int] | None:
+        """Build the forward's message and move it from `pending` to `sending`; None when there is nothing to send.
+
+        Returns (wire bytes, Message-ID, recipient, invoice id). A message that cannot be built parks the row.
+        """
+        found = session.exec(
+            select(Forward, Invoice, Unit).join(Invoice, Invoice.id == Forward.invoice_id)  # type: ignore[arg-type]
+            .join(Unit, Unit.id == Invoice.unit_id)  # type: ignore[arg-type]
+            .where(Forward.id == forward_id, Forward.status == ForwardStatus.PENDING.value)).first()
+        if found is None:  # sent or parked meanwhile, or its invoice is gone
+            return None
+        row, invoice, unit = found
+        try:
+            report = monthly_report(session=session, unit=unit, invoice=invoice) \
+                if unit.forward_report and invoice.layout != "generic" else None
+            message = compose(forward=row, invoice=invoice, unit=unit,
+                              pdf=self.blobs.get(invoice.pdf_sha256), settings=self.settings, report_pdf=report)
+            wire = to_wire(message, settings=self.settings, dkim_key=self.dkim_key)
+        except (OSError, ValueError, dkim.DKIMException) as exc:  # a missing blob, a bad key
+            row.status, row.updated_at = ForwardStatus.PARKED.value, utcnow()
+            row.smtp_response = f"not sent: the message could not be built ({type(exc).__name__})"
+            session.add(row)
+            self.counts["parked"] += 1
+            log.error("forward_not_built", forward_id=forward_id, error=type(exc).__name__)
+            return None
+        # Conditional, so that only one sender ever moves the row out of `pending`.
+        if not _set_forward(session, forward_id, ForwardStatus.PENDING, status=ForwardStatus.SENDING.value,
+                            attempts=Forward.attempts + 1):
+            return None
+        return wire, message["Message-ID"], row.recipient, row.invoice_id
 
 
 def send_outbox(*, engine: Engine, settings: MailSettings, blobs: Blobs, owner: str,
