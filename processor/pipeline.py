@@ -451,7 +451,7 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
                               mail_message_id=row_id) for bill, owner in zip(bills, owners, strict=True)]
         for bill, owner, result in zip(bills, owners, results, strict=True):
             if result.outcome != "duplicate" and not bill.payee_mismatch:
-                invoice = session.get(Invoice, result.invoice_id)
+                invoice = result.invoice or session.get(Invoice, result.invoice_id)
                 assert invoice is not None  # noqa: S101
                 queue_forwards(session=session, invoice=invoice, unit=locked[owner], settings=pipeline.settings,
                                unparsed=bill.unparsed)

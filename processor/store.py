@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -38,6 +38,8 @@ class StoreOutcome:
     outcome: str
     status: str
     review_reasons: tuple[str, ...] = ()
+    invoice: Invoice | None = field(default=None, compare=False, repr=False)
+    """The row, in the caller's session (its forwards are queued from it without reading it again)."""
 
 
 def fingerprint(read: ReadBill) -> str:
@@ -79,7 +81,8 @@ def store_bill(*, session: Session, blobs: Blobs, unit: Unit, read: ReadBill, so
     for existing in versions:
         if existing.fingerprint == mark or existing.pdf_sha256 == digest:
             log.info("bill_duplicate", unit_id=unit.id, reference_month=month, invoice_id=existing.id)
-            return StoreOutcome(invoice_id=existing.id or 0, outcome="duplicate", status=existing.status)
+            return StoreOutcome(invoice_id=existing.id or 0, outcome="duplicate", status=existing.status,
+                                invoice=existing)
     current = next((v for v in versions if v.superseded_by_id is None), None)
     reasons = list(read.review_reasons)
     genuine = not read.payee_mismatch  # a bill paying someone else teaches nothing and replaces nothing
@@ -111,4 +114,4 @@ def store_bill(*, session: Session, blobs: Blobs, unit: Unit, read: ReadBill, so
              version=invoice.version, outcome=outcome, status=status.value,
              review_reasons=reasons)
     return StoreOutcome(invoice_id=invoice.id or 0, outcome=outcome, status=status.value,
-                        review_reasons=tuple(reasons))
+                        review_reasons=tuple(reasons), invoice=invoice)
