@@ -109,6 +109,13 @@ class PdfReader:
         child_end.close()
         self._conn, self._pid = parent, os.getpid()
 
+    def warm(self) -> None:
+        """Start the reader now (the fork server imports the parser: about a second), not at the first bill."""
+        with self._lock:
+            if self._child is None or self._pid != os.getpid() or not self._child.is_alive():
+                self._stop()
+                self._start()
+
     def _stop(self) -> int | None:
         child, conn, self._child, self._conn = self._child, self._conn, None, None
         if conn is not None:
@@ -167,6 +174,19 @@ _READERS: dict[int, PdfReader] = {}
 _READERS_LOCK = threading.Lock()
 
 
+def _reader(limit_bytes: int) -> PdfReader:
+    with _READERS_LOCK:
+        reader = _READERS.get(limit_bytes)
+        if reader is None:
+            reader = _READERS[limit_bytes] = PdfReader(limit_bytes=limit_bytes)
+    return reader
+
+
+def warm_reader(limit_bytes: int) -> None:
+    """Start this process's reader for `limit_bytes` ahead of the first PDF (a service does it at start)."""
+    _reader(limit_bytes).warm()
+
+
 def read_isolated(part: PdfPart, *, passwords: Sequence[tuple[str, str]], utility: str,
                   installations: Sequence[str], limit_bytes: int, timeout_s: float,
                   options: dict | None = None) -> ReadBill:
@@ -174,9 +194,5 @@ def read_isolated(part: PdfPart, *, passwords: Sequence[tuple[str, str]], utilit
 
     `options` are read_bill's keyword arguments (`uc_code_known`, `unparsed_fallback`).
     """
-    with _READERS_LOCK:
-        reader = _READERS.get(limit_bytes)
-        if reader is None:
-            reader = _READERS[limit_bytes] = PdfReader(limit_bytes=limit_bytes)
-    return reader.read(part, passwords=passwords, utility=utility, installations=installations,
+    return _reader(limit_bytes).read(part, passwords=passwords, utility=utility, installations=installations,
                        timeout_s=timeout_s, options=options)

@@ -33,6 +33,7 @@ from config.context import AppContext
 from config.wiring import blob_store, build_pipeline
 from flows.browser import BrowserSettings
 from processor.authenticate import DnsTxtLookup
+from processor.isolate import warm_reader
 from processor.outbox import send_outbox
 from processor.pipeline import poll_once
 from service.digest import send_digests, thresholds
@@ -223,7 +224,10 @@ class Service:
     # -- life cycle --------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Register the worker (refused on SQLite when another one runs) and schedule the jobs."""
+        """Start the PDF reader, register the worker (refused on SQLite when another one runs), schedule the jobs."""
+        limit_mb = self.app.settings.mail.pdf_memory_limit_mb
+        if limit_mb:  # the reader's start-up is paid here, not by the first bill of the first pass
+            warm_reader(limit_mb * 2**20)
         single_writer = self.app.engine.dialect.name == "sqlite"
         with session_scope(self.app.engine) as session:
             register_worker(session=session, owner=self.owner, host=socket.gethostname(), pid=os.getpid(),

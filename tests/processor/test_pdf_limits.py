@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from processor.errors import BillUnreadable
-from processor.isolate import read_isolated
+from processor.isolate import _READERS, read_isolated, warm_reader
 from processor.types import PdfPart
 from storage.engine import session_scope
 from storage.mail_models import MailMessage
@@ -58,3 +58,16 @@ def test_a_pdf_that_takes_too_long_is_abandoned_as_unreadable():
     read = read_isolated(PdfPart(filename="conta.pdf", data=generated.pdf), passwords=(), utility="cemig",
                          installations=("3000055479",), limit_bytes=512 * 2**20, timeout_s=60)
     assert read.bill.reference_month == "2025-10" and not read.needs_review
+
+
+def test_a_warmed_reader_is_the_one_that_reads_the_first_bill():
+    limit = 384 * 2**20  # a limit of its own: a reader no other test started
+    warm_reader(limit)
+    reader = _READERS[limit]
+    child = reader._child
+    assert child is not None and child.is_alive()  # started before any PDF: the service pays it at start-up
+    generated = bill("3000055479", "2025-10")
+    read = read_isolated(PdfPart(filename="conta.pdf", data=generated.pdf), passwords=(), utility="cemig",
+                         installations=("3000055479",), limit_bytes=limit, timeout_s=60)
+    assert read.bill.reference_month == "2025-10"
+    assert reader._child is child  # no second start for the first bill
