@@ -71,7 +71,6 @@ def snapshot(worker_pids: list[int]) -> dict[str, float]:
     postgres = {p.pid for p in procs.values() if p.comm.startswith("postgres") and
                 procs.get(p.ppid, _Proc(0, 0, "", 0, 0)).comm != p.comm}  # the postmaster(s)
     dovecot = {p.pid for p in procs.values() if p.comm == "dovecot"}
-    me = os.getpid()
     roles = {"workers": _tree(procs, set(worker_pids)), "postgres": _tree(procs, postgres),
              "dovecot": _tree(procs, dovecot)}
     split = {role: _charged(procs, members) for role, members in roles.items()}

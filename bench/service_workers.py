@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import cpu_split  # noqa: E402 - bench/cpu_split.py beside this file
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
@@ -48,15 +49,14 @@ from tests.processor.mime import bill_message  # noqa: E402
 from tests.servers.dovecot import Dovecot  # noqa: E402
 from tests.servers.smtp import SmtpServer  # noqa: E402
 
-import cpu_split  # noqa: E402 - bench/cpu_split.py beside this file
-
 UNITS = 50
 STAGING = "Staging"
 
 
 def run_once(workers: int, messages: list[bytes], dovecot: Dovecot, smtp: SmtpServer, pg: PostgresServer,
              work: Path, logs: Path | None, arrival: str, blobs: str = "file",
-             separate_folders: bool = False, extra_env: dict[str, str] | None = None) -> tuple[float, float, float, float, dict[str, float]]:
+             separate_folders: bool = False, extra_env: dict[str, str] | None = None,
+             ) -> tuple[float, float, float, float, dict[str, float]]:
     dovecot.reset()
     smtp.clear()
     if arrival == "staged":  # delivered now, out of the workers' sight, and moved into INBOX at the start
