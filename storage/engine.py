@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from storage.errors import ConfigurationError
 
-
 PING_AFTER_IDLE_S = 10.0
 """A pooled PostgreSQL connection that sat unused this long is pinged before it is handed out again."""
 
