@@ -112,9 +112,13 @@ class PdfReader:
     def warm(self) -> None:
         """Start the reader now (the fork server imports the parser: about a second), not at the first bill."""
         with self._lock:
-            if self._child is None or self._pid != os.getpid() or not self._child.is_alive():
-                self._stop()
-                self._start()
+            self._ensure_running()
+
+    def _ensure_running(self) -> None:
+        """A live reader of this process (a fork of the service inherits none); the caller holds the lock."""
+        if self._child is None or self._pid != os.getpid() or not self._child.is_alive():
+            self._stop()
+            self._start()
 
     def _stop(self) -> int | None:
         child, conn, self._child, self._conn = self._child, self._conn, None, None
@@ -134,9 +138,7 @@ class PdfReader:
         `options` are read_bill's keyword arguments.
         """
         with self._lock:
-            if self._child is None or self._pid != os.getpid() or not self._child.is_alive():
-                self._stop()
-                self._start()
+            self._ensure_running()
             conn = self._conn
             try:
                 conn.send((part, tuple(passwords), utility, tuple(installations),  # type: ignore[attr-defined]
