@@ -201,10 +201,9 @@ def main() -> None:
                 rates[workers].append(len(messages) / seconds)
                 print(f"{round_:>5}  {workers:>7}  {startup:>9.1f}  {seconds:>7.1f}  {rates[workers][-1]:>11.1f}  "
                       f"{bench_cpu:>11.1f}  {commits:>16.1f}  "
-                      + " ".join(f"{1000 * split[role] / len(messages):.1f}"
-                                 for role in ("workers", "postgres", "dovecot", "bench", "other"))
-                      + " | " + " ".join(f"{1000 * split[role] / len(messages):.1f}" for role in ("idle", "iowait")),
-                      flush=True)
+                      + " ".join("|" if role == "|" else f"{1000 * split[role] / len(messages):.1f}"
+                                 for role in ("workers", "postgres", "dovecot", "bench", "other", "|", "idle",
+                                              "iowait")), flush=True)
         base = statistics.median(rates[args.workers[0]])
         print("workers  median_bills_per_s  speedup")
         for workers in args.workers:

@@ -149,7 +149,10 @@ class OutboxSender:
                 if not self._run_shard(shard):
                     busy += 1
         finally:
-            self._record_sent()
+            if self._unrecorded is not None:
+                with session_scope(self.engine) as session:
+                    self._record_sent(session)
+                self._unrecorded = None
             if self._smtp is not None:
                 close(self._smtp)
                 self._smtp = None
@@ -219,25 +222,19 @@ class OutboxSender:
                 return None
         return self._smtp
 
-    def _record_sent(self, session: Session | None = None) -> None:
-        """Mark the forward the relay last accepted `sent`: in `session` (the next forward's), or in its own.
+    def _record_sent(self, session: Session) -> None:
+        """Mark the forward the relay last accepted `sent`, in `session`; the caller forgets it once committed.
 
-        One commit less per forward. Until it is recorded the row stays `sending`; if the worker dies in
-        between, the row is taken over as an unconfirmed send (`_recover`), like a death during the SMTP
-        transaction itself: resent with the same Message-ID, or parked. With `session`, the caller forgets
-        the pending mark only once that session has committed (`_send_one`).
+        One commit less per forward: the mark rides in the next forward's transaction, or in the run's last
+        one. Until it is recorded the row stays `sending`; if the worker dies in between, the row is taken
+        over as an unconfirmed send (`_recover`), like a death during the SMTP transaction itself: resent
+        with the same Message-ID, or parked.
         """
         if self._unrecorded is None:
             return
-        forward_id, reply, sent_at = self._unrecorded
-        if session is not None:  # whatever happened to the row meanwhile, it went out
-            _set_forward(session, forward_id, None, status=ForwardStatus.SENT.value, smtp_response=reply,
-                         sent_at=sent_at)
-            return
-        with session_scope(self.engine) as own:
-            _set_forward(own, forward_id, None, status=ForwardStatus.SENT.value, smtp_response=reply,
-                         sent_at=sent_at)
-        self._unrecorded = None
+        forward_id, reply, sent_at = self._unrecorded  # whatever happened to the row meanwhile, it went out
+        _set_forward(session, forward_id, None, status=ForwardStatus.SENT.value, smtp_response=reply,
+                     sent_at=sent_at)
 
     def _send_one(self, forward_id: int) -> bool:
         """Build, mark `sending`, hand over, record; False when the relay is gone for this run."""

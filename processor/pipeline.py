@@ -54,7 +54,7 @@ from storage.errors import FaturasError
 from storage.login_models import PortalLogin
 from storage.logins import routing_table
 from storage.mail import acquire_lease, known_uids, new_owner, release_lease, unfinished
-from storage.mail_models import Invoice, MailMessage, MessageStage
+from storage.mail_models import MailMessage, MessageStage
 from storage.models import Unit, utcnow
 from storage.secrets import KeyRing
 from storage.senders import trusted_domains
@@ -451,8 +451,8 @@ def _process(pipeline: Pipeline, row_id: int, fetched: FetchedMessage, message, 
                               mail_message_id=row_id) for bill, owner in zip(bills, owners, strict=True)]
         for bill, owner, result in zip(bills, owners, results, strict=True):
             if result.outcome != "duplicate" and not bill.payee_mismatch:
-                invoice = result.invoice or session.get(Invoice, result.invoice_id)
-                assert invoice is not None  # noqa: S101
+                invoice = result.invoice
+                assert invoice is not None  # noqa: S101 - store_bill returns the row it stored
                 queue_forwards(session=session, invoice=invoice, unit=locked[owner], settings=pipeline.settings,
                                unparsed=bill.unparsed)
         stage, error = _verdict(results, failures, bills)
