@@ -149,7 +149,7 @@ class OutboxSender:
                 if not self._run_shard(shard):
                     busy += 1
         finally:
-            if self._unrecorded is not None:
+            if self._unrecorded is not None:  # only when giving a lease back failed: that lease is still ours
                 with session_scope(self.engine) as session:
                     self._record_sent(session)
                 self._unrecorded = None
@@ -188,8 +188,12 @@ class OutboxSender:
             self.unconfirmed += _recover(self.engine, self.settings, shard)
             self._send_due(shard, lease)
         finally:
+            # The last send's `sent` mark goes in with the release: a row left `sending` under a free lease
+            # is what the next holder takes for an interrupted send, and it would send that bill again.
             with session_scope(self.engine) as session:
+                self._record_sent(session)
                 release_lease(session=session, name=lease, owner=self.owner)
+            self._unrecorded = None
         return True
 
     def _send_due(self, shard: Shard, lease: str) -> None:
@@ -225,10 +229,11 @@ class OutboxSender:
     def _record_sent(self, session: Session) -> None:
         """Mark the forward the relay last accepted `sent`, in `session`; the caller forgets it once committed.
 
-        One commit less per forward: the mark rides in the next forward's transaction, or in the run's last
-        one. Until it is recorded the row stays `sending`; if the worker dies in between, the row is taken
-        over as an unconfirmed send (`_recover`), like a death during the SMTP transaction itself: resent
-        with the same Message-ID, or parked.
+        One commit less per forward: the mark rides in the next forward's transaction of the same shard, or
+        in the one that gives the shard's lease back (never later: see `_run_shard`). Until it is recorded
+        the row stays `sending`; if the worker dies in between, the row is taken over as an unconfirmed send
+        (`_recover`), like a death during the SMTP transaction itself: resent with the same Message-ID, or
+        parked.
         """
         if self._unrecorded is None:
             return

@@ -7,7 +7,7 @@ from collections import Counter
 from sqlmodel import select
 from structlog.testing import capture_logs
 
-from processor.outbox import send_outbox
+from processor.outbox import OutboxSender, send_outbox
 from processor.types import Shard, outbox_lease
 from storage.engine import session_scope
 from storage.mail import acquire_lease, release_lease
@@ -104,3 +104,25 @@ def test_a_worker_with_another_shard_count_does_not_send(world):
         assert [lease.name for lease in session.exec(select(MailLease).where(MailLease.owner == "here:1:y"))] == []
     _release(world, "outbox")
     assert _send(world).sent == 3
+
+
+def test_a_shard_given_back_has_its_last_send_recorded_before_another_worker_takes_it(world):
+    """Another worker that takes a shard as soon as it is free finds no `sending` row there to resend."""
+    _stored_with_forwards_waiting(world, 8)
+    sender = OutboxSender(engine=world.engine, settings=world.settings, blobs=world.blobs, owner="here:1:y")
+    has_work = sender._has_work
+    other_runs = []
+
+    def another_worker_runs_between_shards(shard):
+        if sender.counts["sent"] and not other_runs:  # right after the first shard with work was given back
+            other_runs.append(send_outbox(engine=world.engine, settings=world.settings, blobs=world.blobs,
+                                          owner="there:2:z"))
+        return has_work(shard)
+
+    sender._has_work = another_worker_runs_between_shards
+    sender.run()
+
+    assert len(other_runs) == 1 and other_runs[0].sent > 0  # it did take the shards still to send
+    assert other_runs[0].unconfirmed == 0 and set(_forwards(world).values()) == {"sent"}
+    ids = Counter(m.message["Message-ID"] for m in world.smtp.messages)
+    assert len(ids) == 8 and set(ids.values()) == {1}
