@@ -17,6 +17,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,12 +115,7 @@ class EmbeddedMail:
         return int(self._relay.port)
 
     def __enter__(self) -> EmbeddedMail:
-        self._pymap = subprocess.Popen(
-            [sys.executable, "-c", "from pymap.main import main; main()", "--host", "127.0.0.1",
-             "--port", str(self.imap_port), "--no-tls", "dict", "--demo-user", INBOX_USER,
-             "--demo-password", self.password],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._wait_for_imap()
+        self._start_imap()
         self._inbound = Controller(_InboundHandler(self.imap_port, self.password), hostname="127.0.0.1",
                                    port=free_port())
         self._inbound.start()
@@ -127,14 +123,38 @@ class EmbeddedMail:
         self._relay.start()
         return self
 
-    def _wait_for_imap(self) -> None:
+    def _start_imap(self, attempts: int = 3) -> None:
+        """Start pymap on a free port; on another port when it exits at once (the port was taken meanwhile).
+
+        A port found free can be taken by any process before pymap binds it, so an early exit is tried
+        again on a new port; the last attempt's error output goes in the exception.
+        """
+        for attempt in range(1, attempts + 1):
+            with tempfile.TemporaryFile() as errors:
+                self._pymap = subprocess.Popen(
+                    [sys.executable, "-c", "from pymap.main import main; main()", "--host", "127.0.0.1",
+                     "--port", str(self.imap_port), "--no-tls", "dict", "--demo-user", INBOX_USER,
+                     "--demo-password", self.password],
+                    stdout=subprocess.DEVNULL, stderr=errors)
+                if self._wait_for_imap():
+                    return
+                errors.seek(0)
+                output = errors.read().decode(errors="replace").strip()[-2000:]
+            if attempt == attempts:
+                raise RuntimeError(f"the embedded IMAP server (pymap) exited at start-up, {attempts} times on "
+                                   f"different ports; its last output: {output or '(none)'}")
+            self.imap_port = free_port()
+
+    def _wait_for_imap(self) -> bool:
+        """True once pymap answers on its port, False when it exited first."""
+        assert self._pymap is not None  # noqa: S101 - started
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            if self._pymap is not None and self._pymap.poll() is not None:
-                raise RuntimeError("the embedded IMAP server (pymap) exited at start-up")
+            if self._pymap.poll() is not None:
+                return False
             try:
                 with socket.create_connection(("127.0.0.1", self.imap_port), timeout=0.5):
-                    return
+                    return True
             except OSError:
                 time.sleep(0.1)  # a subprocess's port: polling is the only way to see it open
         raise RuntimeError("the embedded IMAP server (pymap) did not start within 20 s")
