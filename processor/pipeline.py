@@ -53,7 +53,7 @@ from storage.engine import session_scope
 from storage.errors import FaturasError
 from storage.login_models import PortalLogin
 from storage.logins import routing_table
-from storage.mail import acquire_lease, known_uids, new_owner, release_lease, unfinished
+from storage.mail import acquire_lease, known_uids, new_owner, release_lease, shards_ready_to_settle, unfinished
 from storage.mail_models import MailMessage, MessageStage
 from storage.models import Unit, utcnow
 from storage.secrets import KeyRing
@@ -112,10 +112,16 @@ class PassReport:
 
 
 def poll_once(pipeline: Pipeline) -> PassReport:
-    """One pass over every configured account, then the outbox; never raises for one account's trouble."""
+    """One pass over every configured account, then the outbox, then what became settleable meanwhile.
+
+    Never raises for one account's trouble.
+    """
     reports = tuple(poll_account(pipeline, account) for account in pipeline.settings.accounts)
     outbox = send_outbox(engine=pipeline.engine, settings=pipeline.settings, blobs=pipeline.blobs,
                          owner=pipeline.owner, now=pipeline.now, dkim_key=pipeline.dkim_key)
+    if not pipeline.should_stop():
+        reports = tuple(replace(report, settled=_merge((report.settled, settle_ready(pipeline, account))))
+                        for report, account in zip(reports, pipeline.settings.accounts, strict=True))
     report = PassReport(accounts=reports, outbox=outbox)
     log.info("mail_pass_finished", accounts=len(reports), forwarded=report.forwarded, retried=outbox.retried,
              parked=outbox.parked, outcomes=report.outcomes, errors=[r.account for r in reports if r.error])
@@ -148,8 +154,38 @@ def poll_account(pipeline: Pipeline, account: MailAccount) -> AccountReport:
         busy=bool(reports) and all(r.busy for r in reports))
 
 
-def _poll_shard(pipeline: Pipeline, account: MailAccount, shard: Shard) -> AccountReport:
-    """One shard of an inbox under its lease; returns counts, or the error that stopped it."""
+def settle_ready(pipeline: Pipeline, account: MailAccount) -> dict[str, int]:
+    """Settle the messages a shard's pass had to leave in the inbox, now that their forwards are final.
+
+    A shard settles at the end of its own pass; a forward another worker was still sending then kept its
+    message in the inbox until the shard's next pass, which (with IDLE) may be the next bill's arrival.
+    Only shards with such a message are opened, each under its lease (a shard leased elsewhere is skipped).
+    """
+    count = pipeline.settings.shards
+    try:
+        with session_scope(pipeline.engine) as session:
+            ready = shards_ready_to_settle(session=session, account=account.name, folder=account.inbox,
+                                           shard_count=count)
+    except Exception as exc:  # noqa: BLE001 - the next pass settles them anyway; a pass never raises
+        log.warning("settle_ready_failed", account=account.name, error=type(exc).__name__)
+        return {}
+    reports = [_poll_shard(pipeline, account, Shard(index=index, count=count), work=_settle_shard)
+               for index in sorted(ready)]
+    return _merge(r.settled for r in reports)
+
+
+def _settle_shard(pipeline: Pipeline, account: MailAccount, lease: str, shard: Shard) -> AccountReport:  # noqa: ARG001
+    with open_mailbox(account) as box:
+        uidvalidity, uids = folder_state(box, account.inbox)
+        settled = settle(box=box, engine=pipeline.engine, account=account, shard=shard,
+                         mailbox=Mailbox(account=account.name, folder=account.inbox, uidvalidity=uidvalidity),
+                         present=[uid for uid in uids if shard.owns(uid)])
+    return AccountReport(account=account.name, settled=settled)
+
+
+def _poll_shard(pipeline: Pipeline, account: MailAccount, shard: Shard,
+                work: Callable[[Pipeline, MailAccount, str, Shard], AccountReport] | None = None) -> AccountReport:
+    """One shard of an inbox under its lease: `work` (a whole pass by default); counts, or the error that stopped it."""
     lease = mailbox_lease(account, shard)
     structlog.contextvars.bind_contextvars(account=account.name, shard=shard.label)
     try:
@@ -159,7 +195,7 @@ def _poll_shard(pipeline: Pipeline, account: MailAccount, shard: Shard) -> Accou
                 log.info("mailbox_busy", lease=lease)
                 return AccountReport(account=account.name, busy=True)
         try:
-            return _work_account(pipeline, account, lease, shard)
+            return (work or _work_account)(pipeline, account, lease, shard)
         finally:
             with session_scope(pipeline.engine) as session:
                 release_lease(session=session, name=lease, owner=pipeline.owner)

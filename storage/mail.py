@@ -129,6 +129,22 @@ def waiting_for_forwards(*, session: Session, mail_message_ids: list[int]) -> se
     return {row for row in session.exec(query) if row is not None}
 
 
+def shards_ready_to_settle(*, session: Session, account: str, folder: str, shard_count: int) -> set[int]:
+    """Shards (UID modulo `shard_count`) of `folder` with a finished, unsettled message no forward holds back.
+
+    One query: what a shard's own pass left waiting because another worker was still sending its forward.
+    """
+    held_back = (select(Invoice.id).join(Forward, Forward.invoice_id == Invoice.id)
+                 .where(Invoice.mail_message_id == MailMessage.id,
+                        Forward.status.not_in([s.value for s in FINAL_FORWARD_STATES])))  # type: ignore[attr-defined]
+    query = (select(MailMessage.uid % shard_count).where(
+        MailMessage.account == account, MailMessage.folder == folder,
+        MailMessage.stage != MessageStage.CLAIMED.value,
+        MailMessage.stage.not_in([s.value for s in WAITING_STAGES]),  # type: ignore[attr-defined]
+        MailMessage.settled_at.is_(None), ~held_back.exists()).distinct())  # type: ignore[union-attr]
+    return {int(index) for index in session.exec(query)}
+
+
 def previous_outcome(*, session: Session, account: str, message_id: str, exclude_id: int) -> MailMessage | None:
     """An earlier finished message of this account with the same Message-ID (a UIDVALIDITY change, a resend)."""
     query = select(MailMessage).where(MailMessage.account == account, MailMessage.message_id == message_id,

@@ -8,11 +8,12 @@ from collections import Counter
 import pytest
 from sqlmodel import select
 
+from processor import pipeline as pipeline_module
 from processor.pipeline import poll_once
-from processor.types import Shard, mailbox_lease
+from processor.types import Shard, mailbox_lease, outbox_lease
 from storage.engine import session_scope
 from storage.mail import acquire_lease, release_lease
-from storage.mail_models import Invoice, MailMessage
+from storage.mail_models import Forward, Invoice, MailMessage
 from tests.processor.mime import bill_message
 
 ELSEWHERE = "elsewhere:1:x"  # another host's live worker: its leases are never taken over early
@@ -103,3 +104,37 @@ def test_two_workers_at_once_store_and_forward_every_bill_once_even_copies_in_ot
     assert sorted(Counter((m.rcpt_tos, m.content.split(b"Subject:")[1][:80]) for m in world.smtp.messages)
                   .values()) == [1] * 20
     assert world.counts() == {"INBOX": 0, "Processed": 40, "Quarantine": 0}
+
+
+def test_a_message_whose_forward_another_worker_finished_meanwhile_is_settled_in_the_same_pass(world, monkeypatch):
+    """The shard settles before the other worker has sent its bill; the end of the pass settles it then."""
+    unit = world.add_unit(1)
+    world.deliver(bill_message(unit.inbox_address, unit.installation, "2026-10"))
+    outbox = [outbox_lease(Shard(index=k, count=world.settings.shards)) for k in range(world.settings.shards)]
+    with session_scope(world.engine) as session:  # the other worker holds the outbox: it sends this bill
+        for name in outbox:
+            assert acquire_lease(session=session, name=name, owner=ELSEWHERE, seconds=600)
+    real_settle = pipeline_module.settle
+    left = []
+
+    def settle_then_the_other_worker_sends(**kwargs):
+        moved = real_settle(**kwargs)
+        with session_scope(world.engine) as session:
+            forward = session.exec(select(Forward)).first()
+            if forward is not None and not left:  # right after the settle of the bill's own shard
+                left.append(world.counts()["INBOX"])
+                forward.status = "sent"
+                session.add(forward)
+                for name in outbox:
+                    release_lease(session=session, name=name, owner=ELSEWHERE)
+        return moved
+
+    monkeypatch.setattr(pipeline_module, "settle", settle_then_the_other_worker_sends)
+    report = world.poll()
+
+    account = world.settings.accounts[0]
+    assert left == [1] and world.smtp.messages == []  # the shard's own settle had to leave it
+    assert world.counts()["INBOX"] == 0 and world.counts()[account.processed] == 1
+    assert report.accounts[0].settled == {account.processed: 1}
+    with session_scope(world.engine) as session:
+        assert session.exec(select(MailMessage)).one().settled_at is not None
