@@ -108,13 +108,21 @@ def unfinished(*, session: Session, account: str, folder: str, uidvalidity: int)
     return list(session.exec(query.order_by(MailMessage.uid)).all())  # type: ignore[arg-type]
 
 
+def _unsettled(account: str, folder: str) -> list:
+    """The conditions of a message of `folder` with an outcome, still in that folder."""
+    return [MailMessage.account == account, MailMessage.folder == folder,
+            MailMessage.stage != MessageStage.CLAIMED.value,
+            MailMessage.stage.not_in([s.value for s in WAITING_STAGES]),  # type: ignore[attr-defined]
+            MailMessage.settled_at.is_(None)]  # type: ignore[union-attr]
+
+
+def _forward_not_final():  # noqa: ANN202 - a SQLAlchemy condition
+    return Forward.status.not_in([s.value for s in FINAL_FORWARD_STATES])  # type: ignore[attr-defined]
+
+
 def unsettled(*, session: Session, account: str, folder: str, uidvalidity: int) -> list[MailMessage]:
     """Messages with an outcome that are still in the inbox folder."""
-    query = select(MailMessage).where(MailMessage.account == account, MailMessage.folder == folder,
-                                      MailMessage.uidvalidity == uidvalidity,
-                                      MailMessage.stage != MessageStage.CLAIMED.value,
-                                      MailMessage.stage.not_in([s.value for s in WAITING_STAGES]),  # type: ignore[attr-defined]
-                                      MailMessage.settled_at.is_(None))  # type: ignore[union-attr]
+    query = select(MailMessage).where(*_unsettled(account, folder), MailMessage.uidvalidity == uidvalidity)
     return list(session.exec(query.order_by(MailMessage.uid)).all())  # type: ignore[arg-type]
 
 
@@ -123,8 +131,7 @@ def waiting_for_forwards(*, session: Session, mail_message_ids: list[int]) -> se
     if not mail_message_ids:
         return set()
     query = (select(Invoice.mail_message_id).join(Forward, Forward.invoice_id == Invoice.id)
-             .where(Invoice.mail_message_id.in_(mail_message_ids),  # type: ignore[union-attr]
-                    Forward.status.not_in([s.value for s in FINAL_FORWARD_STATES]))  # type: ignore[attr-defined]
+             .where(Invoice.mail_message_id.in_(mail_message_ids), _forward_not_final())  # type: ignore[union-attr]
              .distinct())
     return {row for row in session.exec(query) if row is not None}
 
@@ -135,14 +142,9 @@ def shards_ready_to_settle(*, session: Session, account: str, folder: str, shard
     One query: what a shard's own pass left waiting because another worker was still sending its forward.
     """
     held_back = (select(Invoice.id).join(Forward, Forward.invoice_id == Invoice.id)
-                 .where(Invoice.mail_message_id == MailMessage.id,
-                        Forward.status.not_in([s.value for s in FINAL_FORWARD_STATES])))  # type: ignore[attr-defined]
-    query = (select(MailMessage.uid % shard_count).where(
-        MailMessage.account == account, MailMessage.folder == folder,
-        MailMessage.stage != MessageStage.CLAIMED.value,
-        MailMessage.stage.not_in([s.value for s in WAITING_STAGES]),  # type: ignore[attr-defined]
-        MailMessage.settled_at.is_(None), ~held_back.exists()).distinct())  # type: ignore[union-attr]
-    return {int(index) for index in session.exec(query)}
+                 .where(Invoice.mail_message_id == MailMessage.id, _forward_not_final()))
+    query = select(MailMessage.uid % shard_count).where(*_unsettled(account, folder), ~held_back.exists())
+    return {int(index) for index in session.exec(query.distinct())}
 
 
 def previous_outcome(*, session: Session, account: str, message_id: str, exclude_id: int) -> MailMessage | None:
