@@ -206,6 +206,8 @@ class Observation:
     screen: Screen
     seen: frozenset[Screen]
     url: str
+    by_address: bool = False
+    """Recognised by the URL's path alone: no signal of any expected screen was on the page."""
 
 
 @dataclass
@@ -254,14 +256,23 @@ class Screens:
         blocked = [n for s in screens for n in negatives[s]]
         settling = reduce(Locator.or_, [*blocked, loading(self.page)])
         appeared = False
+        deferred = False
         while True:
             found = await self._classify(screens, signals, negatives)
+            if found is not None and found.by_address and not deferred:
+                # An address alone is weak evidence: a page that has not drawn its content yet, or an SPA
+                # that shows its login at the home's address, has it too. It counts at the next look, after
+                # a slice in which no signal appeared.
+                deferred = True
+                with contextlib.suppress(AssertionError, PlaywrightError):
+                    await expect(anything).not_to_have_count(0, timeout=SLICE_S * 1000)
+                continue
             if found is not None:
                 await self._tell(found)
                 return found
             now = loop.time()
             if now >= deadline:
-                if now < hard_deadline and await self._count(loading(self.page)):
+                if now < hard_deadline and await self._count(loading(self.page)) != 0:  # None: still changing
                     deadline = min(hard_deadline, now + SLICE_S)
                 else:
                     raise await self.changed(step, f"none of {sorted(s.value for s in expected)} showed",
@@ -288,11 +299,12 @@ class Screens:
         except Exception as exc:  # noqa: BLE001 - a capture that fails must not fail the enrolment
             log.warning("screen_capture_failed", screen=found.screen.value, error=type(exc).__name__)
 
-    async def _count(self, locator: Locator) -> int:
+    async def _count(self, locator: Locator) -> int | None:
+        """How many elements match; None when the query failed because the document changed under it."""
         try:
             return await locator.count()
         except PlaywrightError:
-            return 0
+            return None
 
     async def _classify(self, screens: list[Screen], signals: dict[Screen, Locator],
                         negatives: dict[Screen, list[Locator]], *, recheck_weak: bool = True) -> Observation | None:
@@ -308,6 +320,11 @@ class Screens:
                 present = present.filter(has_not=reduce(Locator.or_, negatives[screen]))
             queries.append(present)
         counts = await asyncio.gather(*(self._count(q) for q in [*queries, loading(self.page)]))
+        if None in counts:
+            # A query failed: the document was being replaced (a navigation committing). Read as "nothing
+            # shown" it would let the address decide, and the address may already be the next page's, or
+            # still the last one's: look again once there is one document to look at.
+            return None
         shown = dict(zip(screens, counts, strict=False))
         busy = bool(counts[-1])
         seen: list[Screen] = []
@@ -317,9 +334,14 @@ class Screens:
             if (screen == Screen.ERROR and self.last_status >= 500) or shown[screen]:
                 seen.append(screen)
                 break  # the first in PRIORITY is the screen on top
-        if not seen and not busy:
+        by_address = not seen and not busy
+        if by_address:
             path = self.page.url
-            seen = [s for s in screens if any(p.search(path) for p in RECOGNISERS[s].paths)]
+            candidates = [s for s in screens if any(p.search(path) for p in RECOGNISERS[s].paths)]
+            # The address never outweighs what the page shows: a password field at the home's address is
+            # a login drawn there, not the home.
+            contradicted = await asyncio.gather(*(self._contradicted(negatives[s]) for s in candidates))
+            seen = [s for s, no in zip(candidates, contradicted, strict=True) if not no]
         if not seen:
             return None
         if seen[0] in WEAK and recheck_weak:
@@ -327,7 +349,13 @@ class Screens:
             # that found the header and the one that found nothing loading, so the screen it brought was
             # not asked about in time. A second look sees one document state, whatever it is now.
             return await self._classify(screens, signals, negatives, recheck_weak=False)
-        return Observation(seen[0], frozenset(seen), self.page.url)
+        return Observation(seen[0], frozenset(seen), self.page.url, by_address=by_address)
+
+    async def _contradicted(self, negatives: list[Locator]) -> bool:
+        """Whether any of a screen's negatives shows (a failed query counts: the page is still changing)."""
+        if not negatives:
+            return False
+        return await self._count(self.page.locator(":root").filter(has=reduce(Locator.or_, negatives))) != 0
 
     async def snapshot(self) -> str:
         """The page's ARIA snapshot, secrets removed ("" when the page cannot give one)."""
