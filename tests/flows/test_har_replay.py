@@ -86,3 +86,30 @@ def test_fixtures_hold_no_secret():
         cookies = [h["value"] for e in har["log"]["entries"] for h in e["request"]["headers"]
                    if h["name"].lower() == "cookie"]
         assert cookies and all("REDACTED" in c for c in cookies)
+
+
+def test_a_recorded_redirect_of_a_navigation_is_replayed_as_one(browser_settings):
+    """The fixtures record `GET /Home` → 303 `/Login`: the replayed page is at /Login, as it was recorded."""
+    har = {"log": {"entries": [
+        {"request": {"method": "GET", "url": "http://127.0.0.1:1/Home"},
+         "response": {"status": 303, "headers": [{"name": "Location", "value": "/Login"}], "content": {}}},
+        {"request": {"method": "GET", "url": "http://127.0.0.1:1/Login"},
+         "response": {"status": 200, "headers": [{"name": "Content-Type", "value": "text/html"}],
+                      "content": {"text": "<h1>Entrar</h1>"}}}]}}
+
+    async def go():
+        router = HarReplay(har)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**browser_settings.launch_options())
+            try:
+                context = await browser.new_context()
+                await router.attach(context)
+                page = await context.new_page()
+                await page.goto(OFFLINE_BASE + "/Home")
+                return page.url, await page.locator("h1").text_content(), router
+            finally:
+                await browser.close()
+
+    url, heading, router = run_async(go())
+    assert (url, heading) == (OFFLINE_BASE + "/Login", "Entrar")
+    assert router.missing == [] and router.served == 2
