@@ -102,8 +102,11 @@ class HarReplay:
         await route.fulfill(status=response["status"], headers=headers, body=body)
 
     def _redirect_target(self, request: Request, response: dict) -> str | None:
-        """Where a recorded 3xx sends a navigation, on the replay's own host; None when the fixture cannot
-        answer there, or when the redirect keeps the method (307/308 of a POST: the router follows it)."""
+        """Where a recorded 3xx sends a navigation, on the replay's own host.
+
+        None when the fixture cannot answer there, or when the redirect keeps the method (a 307/308 of a
+        POST): the router follows those itself.
+        """
         status = response["status"]
         if not 300 <= status < 400 or (status in (307, 308) and request.method != "GET"):
             return None

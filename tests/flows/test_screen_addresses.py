@@ -30,7 +30,8 @@ PASSWORD_PROMPT = """<!doctype html><html lang="pt-BR"><body>
 <h1>Bem-vindo de volta</h1><label for="p">Senha</label><input id="p" type="password"><button>Prosseguir</button>
 </body></html>"""
 
-NOTHING_KNOWN = """<!doctype html><html lang="pt-BR"><body><h1>Olá, Maria</h1><p>Escolha um assunto.</p></body></html>"""
+NOTHING_KNOWN = """<!doctype html><html lang="pt-BR"><body>
+<h1>Olá, Maria</h1><p>Escolha um assunto.</p></body></html>"""
 
 LOGIN = """<!doctype html><html lang="pt-BR"><body>
 <h1>Entrar</h1><label for="u">CPF ou CNPJ</label><input id="u">
