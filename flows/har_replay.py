@@ -38,6 +38,11 @@ def load_har(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _location(response: dict) -> str | None:
+    """A recorded response's Location header, if it has one."""
+    return next((h["value"] for h in response.get("headers", []) if h["name"].lower() == "location"), None)
+
+
 def _key(method: str, url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return method.upper(), parts.path + (f"?{parts.query}" if parts.query else "")
@@ -83,7 +88,7 @@ class HarReplay:
             return
         hops = 0
         while 300 <= response["status"] < 400 and hops < 10:
-            location = next((h["value"] for h in response.get("headers", []) if h["name"].lower() == "location"), None)
+            location = _location(response)
             if location is None:
                 break
             target = _key("GET", urljoin(request.url, location))
@@ -110,7 +115,7 @@ class HarReplay:
         status = response["status"]
         if not 300 <= status < 400 or (status in (307, 308) and request.method != "GET"):
             return None
-        location = next((h["value"] for h in response.get("headers", []) if h["name"].lower() == "location"), None)
+        location = _location(response)
         if location is None:
             return None
         method, path = _key("GET", urljoin(request.url, location))
