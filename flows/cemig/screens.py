@@ -320,11 +320,10 @@ class Screens:
                 present = present.filter(has_not=reduce(Locator.or_, negatives[screen]))
             queries.append(present)
         counts = await asyncio.gather(*(self._count(q) for q in [*queries, loading(self.page)]))
-        if None in counts:
-            # A query failed: the document was being replaced (a navigation committing). Read as "nothing
-            # shown" it would let the address decide, and the address may already be the next page's, or
-            # still the last one's: look again once there is one document to look at.
-            return None
+        # A failed query (None) is most often a document being replaced (a navigation committing): what
+        # the other queries found still counts, but the address must not decide then (it may already be
+        # the next page's, or still the last one's).
+        failed = None in counts
         shown = dict(zip(screens, counts, strict=False))
         busy = bool(counts[-1])
         seen: list[Screen] = []
@@ -334,6 +333,8 @@ class Screens:
             if (screen == Screen.ERROR and self.last_status >= 500) or shown[screen]:
                 seen.append(screen)
                 break  # the first in PRIORITY is the screen on top
+        if not seen and failed:
+            return None  # look again once there is one document to look at
         by_address = not seen and not busy
         if by_address:
             path = self.page.url
